@@ -1,0 +1,23 @@
+# The few commands people run; CI runs `make test` (see .ci/run).
+.PHONY: bootstrap demo test lint synth deploy bench
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+demo: bootstrap  ## replay a seed incident locally and print the messages people would get
+	@scripts/run.sh ecs-watchdog demo
+
+test: bootstrap  ## lint, then the whole test suite (unit, integration, infrastructure)
+	@scripts/run.sh ruff check .
+	@scripts/run.sh pytest
+
+lint: bootstrap
+	@scripts/run.sh ruff check .
+	@scripts/run.sh ruff format --check .
+	@scripts/run.sh mypy
+
+synth: bootstrap  ## synthesize the stack into cdk.out (runs cdk-nag)
+	@scripts/run.sh npx cdk synth --quiet
+
+deploy: bootstrap  ## deploy into the account and region of your AWS credentials
+	@scripts/run.sh npx cdk deploy

@@ -1,0 +1,81 @@
+"""`ecs-watchdog`: the watchdog's command line, calling the same code the Lambda functions run.
+
+Subcommands:
+  demo                  replay a seed incident locally (moto) and print the messages people would get
+  classify [FILE|-]     classify stopped-task events given as JSON lines (contract: see docs/cli.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from ecs_watchdog.events import MalformedEvent
+
+
+def classify_lines(lines: TextIO, out: TextIO) -> int:
+    """Classify each JSON line; one JSON line out per line in. Exit status 1 if any line was malformed."""
+    from ecs_watchdog.classify import classify_envelope
+
+    malformed = False
+    for number, line in enumerate(lines, start=1):
+        try:
+            raw = json.loads(line)
+            result = classify_envelope(raw).model_dump(mode="json")
+        except json.JSONDecodeError as error:
+            result, malformed = (
+                {"error": f"not JSON: {error.msg} at column {error.colno}", "line": number},
+                True,
+            )
+        except MalformedEvent as error:
+            result, malformed = {"error": str(error), "line": number}, True
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return 1 if malformed else 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    if args.file == "-":
+        return classify_lines(sys.stdin, sys.stdout)
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            return classify_lines(handle, sys.stdout)
+    except OSError as error:
+        print(f"ecs-watchdog classify: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # The demo prints what people would receive; the handler's INFO logs and metric lines would bury it.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    from ecs_watchdog.replay import seed_walkthrough
+
+    return seed_walkthrough.run(sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecs-watchdog", description="Event-driven watchdog for Amazon ECS.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="replay a seed incident locally and print what people would be sent")
+    demo.set_defaults(run=_demo)
+
+    classify = commands.add_parser(
+        "classify", help="classify stopped-task events (JSON lines: EventBridge envelopes or their detail)"
+    )
+    classify.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for standard input (default)")
+    classify.set_defaults(run=_classify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Turn findings into messages for people (pure rendering; delivery lives in aws/)."""

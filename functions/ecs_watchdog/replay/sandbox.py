@@ -1,0 +1,139 @@
+"""A local AWS account for the watchdog: moto in-process plus a Slack webhook on 127.0.0.1.
+
+It creates what the deployed stack would (alerts topic, Slack secret, state table) and records what
+the watchdog sends, so the demo, the simulator and the tests see the exact messages people would get.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+
+from ecs_watchdog.wiring import Settings
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+SLACK_SECRET_NAME = "ecs-watchdog/slack-webhook"
+STATE_TABLE_NAME = "ecs-watchdog-state"
+
+
+@dataclass
+class SlackCapture:
+    """A local stand-in for Slack's webhook endpoint: records payloads, answers `status`."""
+
+    status: int = 200
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/services/T000LOCAL/B000LOCAL/demo"
+
+    def start(self) -> None:
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if capture.status == 200:
+                    capture.payloads.append(json.loads(body))
+                self.send_response(capture.status)
+                self.end_headers()
+                self.wfile.write(b"ok" if capture.status == 200 else b"error")
+
+            def log_message(self, *args: Any) -> None:  # keep test and demo output clean
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+@dataclass
+class LocalAccount:
+    """Handles to the moto resources and the Slack capture of one sandbox."""
+
+    session: boto3.Session
+    settings: Settings
+    slack: SlackCapture
+    sns_capture_queue_url: str
+
+    def sns_messages(self) -> list[dict[str, Any]]:
+        """Every SNS notification delivered so far (Subject, Message, MessageAttributes), oldest first."""
+        sqs = self.session.client("sqs")
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.sns_capture_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                messages.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.sns_capture_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@contextmanager
+def local_account(slack_status: int = 200) -> Iterator[LocalAccount]:
+    """Start moto and a local Slack endpoint, create the stack's resources, and yield handles.
+
+    Credentials are fake and every AWS call stays in this process: nothing reaches AWS.
+    """
+    slack = SlackCapture(status=slack_status)
+    slack.start()
+    try:
+        with mock.patch.dict(os.environ, _FAKE_CREDENTIALS), mock_aws():
+            session = boto3.Session(region_name=REGION)
+            topic_arn = session.client("sns").create_topic(Name="ecs-watchdog-alerts")["TopicArn"]
+            sqs = session.client("sqs")
+            capture_url = sqs.create_queue(QueueName="alerts-email-capture")["QueueUrl"]
+            capture_arn = sqs.get_queue_attributes(QueueUrl=capture_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=capture_arn)
+            session.client("secretsmanager").create_secret(
+                Name=SLACK_SECRET_NAME, SecretString=json.dumps({"webhook_url": slack.url})
+            )
+            session.client("dynamodb").create_table(
+                TableName=STATE_TABLE_NAME,
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            settings = Settings(
+                topic_arn=topic_arn,
+                slack_secret_name=SLACK_SECRET_NAME,
+                state_table_name=STATE_TABLE_NAME,
+            )
+            yield LocalAccount(session=session, settings=settings, slack=slack, sns_capture_queue_url=capture_url)
+    finally:
+        slack.stop()

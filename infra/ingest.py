@@ -1,0 +1,77 @@
+"""From ECS to the watchdog: EventBridge rules → an SQS buffer (with DLQs) the function drains.
+
+The queue is the buffer a crash loop needs: a service failing every few seconds emits thousands of
+events, and the function reads them at a bounded concurrency instead of being invoked per event.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+# The event pattern of the first rule: STOPPED tasks that belong to a service.
+STOPPED_SERVICE_TASKS_PATTERN = {
+    "source": ["aws.ecs"],
+    "detail_type": ["ECS Task State Change"],
+    "detail": {"lastStatus": ["STOPPED"], "group": [{"prefix": "service:"}]},
+}
+
+
+class Ingest(Construct):
+    """Rules on the default bus, the events queue, its DLQ, and a DLQ for failed rule deliveries."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, consumer_timeout: Duration, max_receive_count: int
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "EventsDlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "EventsQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,  # EventBridge can deliver to SSE-SQS without a key grant
+            enforce_ssl=True,
+            # AWS guidance: at least six times the consumer's timeout, so retries do not overlap.
+            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * 6),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=max_receive_count),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # Events EventBridge could not put on the queue (throttled, queue deleted, policy wrong).
+        self.delivery_dead_letter_queue = sqs.Queue(
+            self,
+            "DeliveryDlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.stopped_service_tasks = events.Rule(
+            self,
+            "StoppedServiceTasks",
+            description="ecs-watchdog: STOPPED tasks of ECS services",
+            event_pattern=events.EventPattern(
+                source=STOPPED_SERVICE_TASKS_PATTERN["source"],
+                detail_type=STOPPED_SERVICE_TASKS_PATTERN["detail_type"],
+                detail=STOPPED_SERVICE_TASKS_PATTERN["detail"],
+            ),
+        )
+        # CDK also grants EventBridge SendMessage on the delivery DLQ for this rule.
+        self.stopped_service_tasks.add_target(self._queue_target())
+
+    def _queue_target(self) -> targets.SqsQueue:
+        return targets.SqsQueue(
+            self.queue,
+            dead_letter_queue=self.delivery_dead_letter_queue,
+            retry_attempts=10,
+            max_event_age=Duration.hours(6),
+        )

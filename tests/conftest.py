@@ -1,0 +1,34 @@
+"""Shared test setup: fake AWS credentials (nothing may reach AWS) and fixture loaders."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# Set before any boto3 client exists, so no test can pick up real credentials.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
+    "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
+}.items():
+    os.environ[_name] = _value
+os.environ.pop("AWS_PROFILE", None)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample event copied from the AWS documentation (see `_source` in the file)."""
+    return json.loads((FIXTURES / "events" / f"{name}.json").read_text())["event"]
+
+
+@pytest.fixture
+def stopped_event() -> dict[str, Any]:
+    return load_event("task_state_change_stopped")
