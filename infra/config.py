@@ -59,6 +59,11 @@ class WatchdogConfig:
     reserved_concurrency: int = 5
     queue_max_receive_count: int = 5
     tracing: bool = False
+    failure_threshold: int = 3
+    crash_loop_window_minutes: int = 15
+    stuck_deployment_minutes: int = 30
+    correlated_services: int = 5
+    correlation_window_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,13 @@ KEYS: tuple[_Key, ...] = (
     _Key("reserved_concurrency", _int_in(2, 100), "reserved concurrency of the events function (= SQS max)"),
     _Key("queue_max_receive_count", _int_in(1, 100), "deliveries of a record before it moves to the DLQ"),
     _Key("tracing", _bool, "X-Ray tracing of the functions (costs ~350 ms of cold start)"),
+    _Key("failure_threshold", _int_in(1, 1000), "failures that open an incident (service tag ecs-watchdog:threshold)"),
+    _Key("crash_loop_window_minutes", _int_in(1, 1440), "window for same-cause failures of a once-healthy revision"),
+    _Key("stuck_deployment_minutes", _int_in(1, 10080), "a deployment IN_PROGRESS longer than this is stuck"),
+    _Key(
+        "correlated_services", _int_in(2, 1000), "services failing for one cause at once that make an account incident"
+    ),
+    _Key("correlation_window_minutes", _int_in(1, 1440), "window in which those services must open incidents"),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -20,7 +20,7 @@ TIMEOUT = Duration.seconds(60)
 
 
 class Functions(Construct):
-    """The events function: drains the events queue, classifies stops, notifies people."""
+    """The events function: drains the events queue, classifies stops, runs the incident engine, notifies."""
 
     def __init__(
         self,
@@ -48,6 +48,12 @@ class Functions(Construct):
         )
         environment = {
             "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
+            "STATE_TABLE_NAME": state.table.table_name,
+            "FAILURE_THRESHOLD": str(config.failure_threshold),
+            "CRASH_LOOP_WINDOW_MINUTES": str(config.crash_loop_window_minutes),
+            "STUCK_DEPLOYMENT_MINUTES": str(config.stuck_deployment_minutes),
+            "CORRELATED_SERVICES": str(config.correlated_services),
+            "CORRELATION_WINDOW_MINUTES": str(config.correlation_window_minutes),
             "SLACK_SECRET_NAME": config.slack_secret_name,
             "RUNBOOK_BASE_URL": config.runbook_base_url,
             "WATCHDOG_MODE": config.mode,
@@ -60,7 +66,7 @@ class Functions(Construct):
         self.events_function = lambda_.Function(
             self,
             "EventsFunction",
-            description="ecs-watchdog: classify stopped ECS tasks and notify",
+            description="ecs-watchdog: classify stopped ECS tasks, track incidents, notify",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="ecs_watchdog.handlers.ecs_events.handler",
@@ -87,9 +93,9 @@ class Functions(Construct):
                 max_concurrency=config.reserved_concurrency,
             )
         )
-        self._grant_least_privilege(role, alerts)
+        self._grant_least_privilege(role, alerts, state)
 
-    def _grant_least_privilege(self, role: iam.Role, alerts: Alerts) -> None:
+    def _grant_least_privilege(self, role: iam.Role, alerts: Alerts, state: StateTable) -> None:
         # Metrics go out as embedded metric format log lines: no cloudwatch:PutMetricData needed.
         role.add_to_policy(
             iam.PolicyStatement(
@@ -118,6 +124,21 @@ class Functions(Construct):
                     resources=[f"{alerts.slack_secret.secret_arn}-??????"],
                 )
             )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadWriteOwnState",
+                # Whole-item reads and conditional puts: the state adapter needs nothing else.
+                actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+                resources=[state.table.table_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DescribeServices",
+                actions=["ecs:DescribeServices"],
+                resources=[Stack.of(self).format_arn(service="ecs", resource="service", resource_name="*")],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="DescribeTaskDefinitions",

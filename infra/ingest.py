@@ -20,6 +20,18 @@ STOPPED_SERVICE_TASKS_PATTERN = {
 }
 
 
+# Deployment state changes (IN_PROGRESS, COMPLETED, FAILED): last known good and stuck deployments.
+DEPLOYMENT_STATE_PATTERN = {"source": ["aws.ecs"], "detail_type": ["ECS Deployment State Change"], "detail": None}
+
+# The service actions the incident engine acts on; the rest (desired count updates, ...) are noise.
+SERVICE_ACTIONS = ["SERVICE_STEADY_STATE", "SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_PLACEMENT_FAILURE"]
+SERVICE_ACTION_PATTERN = {
+    "source": ["aws.ecs"],
+    "detail_type": ["ECS Service Action"],
+    "detail": {"eventName": SERVICE_ACTIONS},
+}
+
+
 class Ingest(Construct):
     """Rules on the default bus, the events queue, its DLQ, and a DLQ for failed rule deliveries."""
 
@@ -55,18 +67,26 @@ class Ingest(Construct):
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        self.stopped_service_tasks = events.Rule(
+        self.stopped_service_tasks = self._rule(
+            "StoppedServiceTasks", "STOPPED tasks of ECS services", STOPPED_SERVICE_TASKS_PATTERN
+        )
+        self.deployment_state_changes = self._rule(
+            "DeploymentStateChanges", "ECS service deployment state changes", DEPLOYMENT_STATE_PATTERN
+        )
+        self.service_actions = self._rule("ServiceActions", "ECS service actions", SERVICE_ACTION_PATTERN)
+
+    def _rule(self, construct_id: str, what: str, pattern: dict) -> events.Rule:
+        rule = events.Rule(
             self,
-            "StoppedServiceTasks",
-            description="ecs-watchdog: STOPPED tasks of ECS services",
+            construct_id,
+            description=f"ecs-watchdog: {what}",
             event_pattern=events.EventPattern(
-                source=STOPPED_SERVICE_TASKS_PATTERN["source"],
-                detail_type=STOPPED_SERVICE_TASKS_PATTERN["detail_type"],
-                detail=STOPPED_SERVICE_TASKS_PATTERN["detail"],
+                source=pattern["source"], detail_type=pattern["detail_type"], detail=pattern["detail"]
             ),
         )
         # CDK also grants EventBridge SendMessage on the delivery DLQ for this rule.
-        self.stopped_service_tasks.add_target(self._queue_target())
+        rule.add_target(self._queue_target())
+        return rule
 
     def _queue_target(self) -> targets.SqsQueue:
         return targets.SqsQueue(

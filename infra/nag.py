@@ -20,6 +20,11 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
     )
     _acknowledge(
         stack.functions.events_function.role,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*]",
+        "The watchdog watches every ECS service in its account and region: DescribeServices on any of them.",
+    )
+    _acknowledge(
+        stack.functions.events_function.role,
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "Only ecs:DescribeTaskDefinition uses '*': it supports no resource-level permissions (IAM service reference).",
     )

@@ -33,9 +33,7 @@ def load_cases() -> tuple[list[StopCase], list[str]]:
     cases, textless = [], []
     for raw in json.loads(CASES_FILE.read_text()):
         containers = tuple(
-            ContainerStop(
-                name=c.get("name") or f"container{i}", exit_code=c.get("exitCode"), reason=c.get("reason")
-            )
+            ContainerStop(name=c.get("name") or f"container{i}", exit_code=c.get("exitCode"), reason=c.get("reason"))
             for i, c in enumerate(raw.get("containers") or [])
         )
         text = _text_of(raw)

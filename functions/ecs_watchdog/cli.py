@@ -1,8 +1,9 @@
 """`ecs-watchdog`: the watchdog's command line, calling the same code the Lambda functions run.
 
 Subcommands:
-  demo                  replay a seed incident locally (moto) and print the messages people would get
-  classify [FILE|-]     classify stopped-task events given as JSON lines (contract: see docs/cli.md)
+  demo                  replay the seed incidents under every policy; show what people would be told
+  classify [FILE|-]     classify stopped-task events given as JSON lines (contract: docs/cli.md)
+  replay [SCENARIO...]  replay scenarios offline, or captured events with --events (docs/replay.md)
 """
 
 from __future__ import annotations
@@ -48,13 +49,24 @@ def _classify(args: argparse.Namespace) -> int:
         return 2
 
 
-def _demo(args: argparse.Namespace) -> int:
-    # The demo prints what people would receive; the handler's INFO logs and metric lines would bury it.
+def _quiet_lambda_tooling() -> None:
+    # The handler's INFO logs would bury what these commands print for people (its metric lines,
+    # printed to stdout as in Lambda, are dropped by the replay adapter).
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    from ecs_watchdog.replay import seed_walkthrough
 
-    return seed_walkthrough.run(sys.stdout)
+
+def _demo(args: argparse.Namespace) -> int:
+    _quiet_lambda_tooling()
+    from ecs_watchdog.replay import demo
+
+    return demo.run(sys.stdout)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    _quiet_lambda_tooling()
+    from ecs_watchdog.replay.command import run_replay
+
+    return run_replay(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     classify.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for standard input (default)")
     classify.set_defaults(run=_classify)
+
+    from ecs_watchdog.replay.command import add_replay_arguments
+
+    replay = commands.add_parser("replay", help="replay incident scenarios offline, or captured events (--events)")
+    add_replay_arguments(replay)
+    replay.set_defaults(run=_replay)
     return parser
 
 

@@ -1,19 +1,47 @@
-"""The one path an ECS event takes: typed event → Stop → Classification → Finding → messages.
+"""The one path an ECS event takes: typed event → Stop → Classification → incident transition → messages.
 
 Handlers, the CLI and the simulator all call `Pipeline.process`; it holds no boto3, only the narrow
-adapters it is given, so it is tested with moto or with real values passed in.
+adapters it is given. Cost per event (measured in tests/integration/test_event_costs.py): a benign
+stop touches nothing; a failed stop is one read and one conditional write, plus the writes of a
+transition when it causes one.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from aws_lambda_powertools import Logger
+
 from ecs_watchdog.classify import classify_stop
-from ecs_watchdog.events import EcsEvent, TaskStateChangeEvent, stop_from_event
+from ecs_watchdog.events import (
+    DeploymentStateChangeEvent,
+    EcsEvent,
+    ServiceActionEvent,
+    TaskStateChangeEvent,
+    stop_from_event,
+)
+from ecs_watchdog.incidents import correlation, engine
+from ecs_watchdog.incidents.correlation import AccountState
+from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
+from ecs_watchdog.incidents.model import ServiceState, StaleWrite, Transition, TransitionKind
+from ecs_watchdog.incidents.policy import LoopPolicy
+from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.models import Finding, Stop
-from ecs_watchdog.notify.render import SnsMessage, render_slack, render_sns
+from ecs_watchdog.notify.render import SnsMessage, render_transition_slack, render_transition_sns
+
+logger = Logger(child=True)
+
+MAX_WRITE_ATTEMPTS = 10  # optimistic-lock retries before the event is handed back to SQS
+
+
+def backoff(attempt: int) -> None:
+    """Wait a little, randomly, before retrying a lost race, so racers do not collide again in step."""
+    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
 
 
 class SnsPublisher(Protocol):
@@ -24,18 +52,33 @@ class SlackPoster(Protocol):
     def post(self, payload: dict[str, Any]) -> None: ...
 
 
-EssentialContainers = Callable[[str], frozenset[str] | None]
+class StateStore(Protocol):
+    def load_service(self, service: str) -> ServiceState | None: ...
+    def save_service(self, state: ServiceState, expires_after: datetime) -> ServiceState: ...
+    def load_account(self, account: str) -> AccountState | None: ...
+    def save_account(self, state: AccountState, now: datetime) -> AccountState: ...
+    def archive_incident(self, incident: Any) -> None: ...
 
-OutcomeKind = Literal["finding", "benign", "ignored"]
+
+class ServiceLookup(Protocol):
+    def snapshot(self, cluster: str, service: str) -> ServiceSnapshot | None: ...
+
+
+EssentialContainers = Callable[[str], frozenset[str] | None]
+# A probe's verdict seam: does a read-only check confirm this failure's cause? (probes issue)
+ProbeConfirms = Callable[[Finding], bool]
+
+OutcomeKind = Literal["transition", "counted", "benign", "ignored"]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the pipeline did with one event, for logs, metrics and the CLI."""
+    """What the pipeline did with one event, for logs, metrics, the CLI and the simulator."""
 
     kind: OutcomeKind
     reason: str
     finding: Finding | None = None
+    transitions: tuple[Transition, ...] = ()
     channels: tuple[str, ...] = ()
 
 
@@ -43,25 +86,66 @@ class Outcome:
 class Pipeline:
     """Processes ECS events with the adapters it is given. `slack` is None when Slack is not configured."""
 
+    state: StateStore
+    services: ServiceLookup
     sns: SnsPublisher | None
     slack: SlackPoster | None
+    policy: LoopPolicy = field(default_factory=LoopPolicy)
     essential_containers: EssentialContainers | None = None
+    probe_confirms: ProbeConfirms | None = None
     runbook_base_url: str | None = None
+    pause: Callable[[int], None] = backoff  # between optimistic-lock retries
 
-    def process(self, event: EcsEvent) -> Outcome:
-        """Handle one parsed event. Delivery errors propagate, so the caller retries the event."""
-        if not isinstance(event, TaskStateChangeEvent):
-            # Deployment, service-action and hook events feed the incident engine (later issue).
-            return Outcome("ignored", f"{event.detail_type} is observed, not yet acted on")
-        if event.detail.lastStatus != "STOPPED":
-            return Outcome("ignored", f"task is {event.detail.lastStatus}, not STOPPED")
-        stop = stop_from_event(event)
-        if not stop.service:
-            return Outcome("ignored", f"standalone task (group {stop.group!r}), not a service task")
-        finding = self.classify(stop)
-        if not finding.classification.failure:
-            return Outcome("benign", finding.classification.rule, finding)
-        return Outcome("finding", finding.classification.rule, finding, self.notify(finding))
+    # ----------------------------------------------------------------------------------------------
+    def process(self, event: EcsEvent, redelivered: bool = False) -> Outcome:
+        """Handle one parsed event. `redelivered`: SQS delivered it before, so a previous attempt may
+        have stored transitions it never announced; they are announced now. Delivery and storage
+        errors propagate, so the caller hands the event back to SQS for a retry."""
+        if isinstance(event, TaskStateChangeEvent):
+            return self._task_event(event, redelivered)
+        if isinstance(event, DeploymentStateChangeEvent):
+            ref = ServiceRef.from_arn(event.service_arn)
+            if ref is None:
+                return Outcome("ignored", f"deployment event names no service: {event.resources}")
+            at = event.detail.updatedAt or event.time
+            return self._step(
+                ref,
+                at,
+                redelivered,
+                need_snapshot=lambda state: True,
+                decide=lambda state, snap: engine.apply_deployment_event(
+                    state, event.detail.eventName, event.detail.deploymentId, at, event.detail.reason, snap, self.policy
+                ),
+            )
+        if isinstance(event, ServiceActionEvent):
+            ref = ServiceRef.from_arn(event.service_arn, event.detail.clusterArn)
+            if ref is None:
+                return Outcome("ignored", f"service action names no service: {event.resources}")
+            at = event.detail.createdAt or event.time
+            name = event.detail.eventName
+            if name == "SERVICE_STEADY_STATE":
+                # Periodic and usually uneventful: only worth a DescribeServices when it can change
+                # something (an active incident to resolve, or no last known good yet).
+                def need(state: ServiceState) -> bool:
+                    return state.last_known_good is None or any(
+                        i.status in engine.ACTIVE for i in state.incidents.values()
+                    )
+            else:
+
+                def need(state: ServiceState) -> bool:
+                    return name == "SERVICE_TASK_START_IMPAIRED"
+
+            return self._step(
+                ref,
+                at,
+                redelivered,
+                need_snapshot=need,
+                create=name != "SERVICE_STEADY_STATE",
+                decide=lambda state, snap: engine.apply_service_action(
+                    state, name, at, event.detail.reason, snap, self.policy
+                ),
+            )
+        return Outcome("ignored", f"{event.detail_type} is observed, not yet acted on")
 
     def classify(self, stop: Stop) -> Finding:
         """Classify a stop, asking ECS which containers are essential only when it matters."""
@@ -71,14 +155,169 @@ class Pipeline:
             essential = self.essential_containers(stop.task_definition_arn)
         return Finding(stop=stop, classification=classify_stop(stop, essential))
 
-    def notify(self, finding: Finding) -> tuple[str, ...]:
-        """Send the finding to every configured channel; returns the channels that accepted it."""
+    def record_containment(
+        self, ref: ServiceRef, incident_id: str, action: str, took_effect: bool, at: datetime
+    ) -> Outcome:
+        """The seam containment uses: an action on an incident's service, and whether it took effect."""
+        return self._step(
+            ref,
+            at,
+            False,
+            need_snapshot=lambda state: False,
+            decide=lambda state, snap: engine.apply_containment(state, incident_id, action, took_effect, at),
+        )
+
+    # ----------------------------------------------------------------------------------------------
+    def _task_event(self, event: TaskStateChangeEvent, redelivered: bool) -> Outcome:
+        if event.detail.lastStatus != "STOPPED":
+            return Outcome("ignored", f"task is {event.detail.lastStatus}, not STOPPED")
+        stop = stop_from_event(event)
+        if not stop.service:
+            return Outcome("ignored", f"standalone task (group {stop.group!r}), not a service task")
+        finding = self.classify(stop)
+        c = finding.classification
+        if not c.failure:
+            return Outcome("benign", c.rule, finding)  # benign stops never count: no read, no write
+        facts = StopFacts(
+            task_id=stop.task_id,
+            version=stop.version,
+            task_definition=stop.task_definition_arn or "unknown",
+            deployment_id=stop.started_by if stop.started_by.startswith("ecs-svc/") else None,
+            category=c.category,
+            at=stop.stopped_at or event.time,
+            summary=c.summary,
+            evidence=c.evidence,
+            next_steps=c.next_steps,
+            runbook=c.runbook,
+        )
+        confirmed = bool(
+            self.probe_confirms and c.category in self.policy.deterministic_categories and self.probe_confirms(finding)
+        )
+        ref = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name=stop.service)
+        outcome = self._step(
+            ref,
+            facts.at,
+            redelivered,
+            need_snapshot=lambda state: False,
+            decide=lambda state, snap: engine.apply_stop(state, facts, self.policy, confirmed),
+        )
+        return Outcome(
+            outcome.kind if outcome.kind == "transition" else "counted",
+            outcome.reason,
+            finding,
+            outcome.transitions,
+            outcome.channels,
+        )
+
+    def _step(
+        self,
+        ref: ServiceRef,
+        now: datetime,
+        redelivered: bool,
+        *,
+        need_snapshot: Callable[[ServiceState], bool],
+        decide: Callable[[ServiceState, ServiceSnapshot | None], Result],
+        create: bool = True,
+    ) -> Outcome:
+        """Read the service's state, decide, write conditionally; on a lost race, read and decide again."""
+        snapshot: ServiceSnapshot | None = None
+        looked_up = False
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            stored = self.state.load_service(ref.key)
+            if stored is None and not create:
+                return Outcome("ignored", "no state for this service and nothing to start it")
+            state = stored or ServiceState(service=ref.key)
+            fresh = not state.bootstrapped
+            if (fresh or need_snapshot(state)) and not looked_up:
+                snapshot, looked_up = self.services.snapshot(ref.cluster, ref.name), True
+            if fresh:
+                # Last known good comes from ECS once, never guessed; without an answer it stays unknown.
+                state = (
+                    engine.bootstrap(state, snapshot, now)
+                    if snapshot
+                    else state.model_copy(update={"bootstrapped": True})
+                )
+            timers = engine.check_timers(state, now, self.policy)
+            result = decide(timers.state, snapshot)
+            transitions = [*timers.transitions, *result.transitions]
+            if not (fresh or timers.changed or result.changed):
+                pending = self._announce(ref, state, [], now, redelivered) if redelivered else ()
+                return Outcome("ignored", result.note or "nothing changed", channels=pending)
+            try:
+                saved = self.state.save_service(result.state, now)
+            except StaleWrite:
+                self.pause(attempt)
+                continue
+            channels = self._announce(ref, saved, transitions, now, redelivered)
+            kind: OutcomeKind = "transition" if transitions else "counted"
+            return Outcome(kind, result.note, transitions=tuple(transitions), channels=channels)
+        raise RuntimeError(f"{ref.key}: state kept changing under {MAX_WRITE_ATTEMPTS} attempts; retry later")
+
+    # ----------------------------------------------------------------------------------------------
+    def _announce(
+        self, ref: ServiceRef, state: ServiceState, mine: list[Transition], now: datetime, redelivered: bool
+    ) -> tuple[str, ...]:
+        """Deliver this invocation's transitions (and, on a redelivery, any a failed attempt left),
+        feed them to the correlated-failure guard, then drop them from the outbox."""
+        ids = {t.id for t in mine}
+        due = [t for t in state.outbox if t.id in ids or redelivered]
+        if not due:
+            return ()
+        channels: list[str] = []
+        for transition in due:
+            paused, account_transitions = self._correlate(ref, transition, now)
+            suppressed = paused and transition.kind is TransitionKind.OPENED
+            if not suppressed and transition.kind is not TransitionKind.CLOSED:
+                channels += self._send(ref, transition)
+            for account_transition in account_transitions:
+                channels += self._send(ref, account_transition)
+            if transition.kind is TransitionKind.CLOSED:
+                self.state.archive_incident(transition.incident)
+        self._acknowledge(ref, [t.id for t in due], now)
+        return tuple(channels)
+
+    def _correlate(self, ref: ServiceRef, transition: Transition, now: datetime) -> tuple[bool, list[Transition]]:
+        if transition.kind is TransitionKind.CONTAINED or transition.incident.category is None:
+            return False, []
+        account_key = f"{ref.account}/{ref.region}"
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            account = self.state.load_account(account_key) or AccountState(account=account_key)
+            guarded = correlation.on_service_transition(account, transition, self.policy)
+            if guarded.state == account:
+                return correlation.containment_paused(account, transition.incident.category), []
+            try:
+                self.state.save_account(guarded.state, now)
+            except StaleWrite:
+                self.pause(attempt)
+                continue
+            return correlation.containment_paused(guarded.state, transition.incident.category), guarded.transitions
+        raise RuntimeError(f"{account_key}: correlation state kept changing; retry later")
+
+    def _acknowledge(self, ref: ServiceRef, delivered: list[str], now: datetime) -> None:
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            state = self.state.load_service(ref.key)
+            if state is None or not any(t.id in delivered for t in state.outbox):
+                return
+            try:
+                self.state.save_service(engine.mark_delivered(state, delivered), now)
+                return
+            except StaleWrite:
+                self.pause(attempt)
+                continue
+
+    def _send(self, ref: ServiceRef, transition: Transition) -> list[str]:
         sent: list[str] = []
         if self.sns is not None:
-            attributes = {"category": finding.classification.category, "service": finding.service_label}
-            self.sns.publish(render_sns(finding, self.runbook_base_url), attributes)
+            attributes = {
+                "transition": str(transition.kind),
+                "kind": str(transition.incident.kind),
+                "category": transition.incident.category or "none",
+                "service": ref.label,
+            }
+            self.sns.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
             sent.append("sns")
         if self.slack is not None:
-            self.slack.post(render_slack(finding, self.runbook_base_url))
+            self.slack.post(render_transition_slack(transition, ref, self.runbook_base_url))
             sent.append("slack")
-        return tuple(sent)
+        logger.info("incident transition announced", extra={"transition": transition.id, "channels": sent})
+        return sent

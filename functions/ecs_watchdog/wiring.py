@@ -4,52 +4,84 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ecs_watchdog.aws.ecs import TaskDefinitions
+from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.slack import SecretValue, SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
+from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.pipeline import Pipeline
+
+# Environment variable → Settings field (infra/functions.py sets them from CDK context).
+ENVIRONMENT = {
+    "ALERTS_TOPIC_ARN": "topic_arn",
+    "STATE_TABLE_NAME": "state_table_name",
+    "SLACK_SECRET_NAME": "slack_secret_name",
+    "RUNBOOK_BASE_URL": "runbook_base_url",
+    "FAILURE_THRESHOLD": "failure_threshold",
+    "CRASH_LOOP_WINDOW_MINUTES": "crash_loop_window_minutes",
+    "STUCK_DEPLOYMENT_MINUTES": "stuck_deployment_minutes",
+    "CORRELATED_SERVICES": "correlated_services",
+    "CORRELATION_WINDOW_MINUTES": "correlation_window_minutes",
+}
 
 
 class Settings(BaseModel):
-    """The environment a watchdog function runs with (set by infra/functions.py)."""
+    """The environment a watchdog function runs with, validated at cold start."""
 
     model_config = ConfigDict(frozen=True)
 
     topic_arn: str = Field(min_length=1)
+    state_table_name: str = Field(min_length=1)
     slack_secret_name: str | None = None
     runbook_base_url: str | None = None
-    state_table_name: str | None = None
+    failure_threshold: int = Field(default=3, ge=1, le=1000)
+    crash_loop_window_minutes: int = Field(default=15, ge=1, le=1440)
+    stuck_deployment_minutes: int = Field(default=30, ge=1, le=10080)
+    correlated_services: int = Field(default=5, ge=2, le=1000)
+    correlation_window_minutes: int = Field(default=10, ge=1, le=1440)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate the environment; a missing or bad variable fails loudly, naming it."""
         env = os.environ if environ is None else environ
+        values = {field: env[name] for name, field in ENVIRONMENT.items() if env.get(name)}
+        values.setdefault("topic_arn", "")
+        values.setdefault("state_table_name", "")
         try:
-            return cls(
-                topic_arn=env.get("ALERTS_TOPIC_ARN", ""),
-                slack_secret_name=env.get("SLACK_SECRET_NAME") or None,
-                runbook_base_url=env.get("RUNBOOK_BASE_URL") or None,
-                state_table_name=env.get("STATE_TABLE_NAME") or None,
-            )
+            return cls(**values)
         except ValidationError as error:
-            names = {"topic_arn": "ALERTS_TOPIC_ARN"}
-            bad = ", ".join(names.get(str(e["loc"][0]), str(e["loc"][0])) for e in error.errors())
+            by_field = {field: name for name, field in ENVIRONMENT.items()}
+            bad = ", ".join(by_field.get(str(e["loc"][0]), str(e["loc"][0])) for e in error.errors())
             raise RuntimeError(f"ecs-watchdog is misconfigured: check environment variable(s) {bad}") from error
+
+    def policy(self) -> LoopPolicy:
+        return LoopPolicy(
+            failure_threshold=self.failure_threshold,
+            crash_loop_window=timedelta(minutes=self.crash_loop_window_minutes),
+            stuck_deployment_after=timedelta(minutes=self.stuck_deployment_minutes),
+            correlated_services=self.correlated_services,
+            correlation_window=timedelta(minutes=self.correlation_window_minutes),
+        )
 
 
 def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> Pipeline:
     """Adapters over one boto3 session (the simulator passes its own; Lambda uses the default)."""
     session = session or boto3.Session()
+    ecs = session.client("ecs")
     slack = None
     if settings.slack_secret_name:
         slack = SlackWebhook(SecretValue(session.client("secretsmanager"), settings.slack_secret_name))
     return Pipeline(
+        state=StateTable(session.client("dynamodb"), settings.state_table_name),
+        services=Services(ecs),
         sns=SnsTopic(session.client("sns"), settings.topic_arn),
         slack=slack,
-        essential_containers=TaskDefinitions(session.client("ecs")).essential_containers,
+        policy=settings.policy(),
+        essential_containers=TaskDefinitions(ecs).essential_containers,
         runbook_base_url=settings.runbook_base_url,
     )

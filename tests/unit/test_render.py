@@ -1,40 +1,81 @@
-"""Messages people read: Slack blocks and SNS text carry the service, the cause and what to do."""
+"""Messages people read: Slack blocks and SNS text name the service, the incident, its cause and what to do."""
 
 from __future__ import annotations
 
-from ecs_watchdog.classify import classify_stop
-from ecs_watchdog.models import ContainerStop, Finding, Stop
-from ecs_watchdog.notify.render import render_slack, render_sns, sns_subject
+from datetime import UTC, datetime
 
-STOP = Stop(
-    task_arn="arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef",
-    region="us-east-1",
-    account="123456789012",
-    cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/prod",
-    group="service:api",
-    task_definition_arn="arn:aws:ecs:us-east-1:123456789012:task-definition/api:6",
-    stop_code="EssentialContainerExited",
-    stopped_reason="Essential container in task exited",
-    containers=(ContainerStop(name="api", exit_code=1),),
+from ecs_watchdog.incidents.model import Incident, IncidentKind, Transition, TransitionKind
+from ecs_watchdog.incidents.service_ref import ServiceRef
+from ecs_watchdog.notify.render import render_transition_slack, render_transition_sns, sns_subject
+
+REF = ServiceRef(account="123456789012", region="us-east-1", cluster="prod", name="api")
+AT = datetime(2025, 7, 21, 8, 3, tzinfo=UTC)
+INCIDENT = Incident(
+    id="api-20250721T080300Z-1",
+    service=REF.key,
+    kind=IncidentKind.FAILING_DEPLOYMENT,
+    category="image",
+    task_definition="arn:aws:ecs:us-east-1:123456789012:task-definition/api:6",
+    deployment_id="ecs-svc/1",
+    last_known_good="arn:aws:ecs:us-east-1:123456789012:task-definition/api:5",
+    opened_at=AT,
+    updated_at=AT,
+    failures=3,
+    categories={"image": 3},
 )
-FINDING = Finding(stop=STOP, classification=classify_stop(STOP))
+OPENED = Transition(
+    id="api-20250721T080300Z-1/2-opened",
+    kind=TransitionKind.OPENED,
+    incident=INCIDENT,
+    at=AT,
+    summary="3 failures of api:6, which has never been healthy (threshold 3)",
+    evidence=["stopCode: TaskFailedToStart", "stoppedReason: CannotPullContainerError: ... not found"],
+    next_steps=["Check the tag exists in the repository"],
+    runbook="docs/runbooks/image.md",
+)
 
 
-def test_slack_message_names_service_category_evidence_and_runbook():
-    payload = render_slack(FINDING, runbook_base_url="https://git.example.org/ecs-watchdog/blob/main")
+def test_slack_message_names_service_incident_revision_and_last_known_good():
+    payload = render_transition_slack(OPENED, REF, runbook_base_url="https://git.example.org/watchdog/blob/main")
     text = str(payload)
-    assert payload["text"].startswith(":rotating_light: prod/api: Essential container exited")
-    assert "`container_exit`" in text and "api:6" in text
-    assert "container api exitCode: 1" in text
-    assert "https://git.example.org/ecs-watchdog/blob/main/docs/runbooks/container_exit.md" in text
+    assert payload["text"].startswith(":rotating_light: OPENED prod/api: Failing deployment (image)")
+    for expected in (
+        "api:6",
+        "api:5",
+        "ecs-svc/1",
+        "image x3",
+        "CannotPullContainerError",
+        "https://git.example.org/watchdog/blob/main/docs/runbooks/image.md",
+    ):
+        assert expected in text
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in payload["blocks"])
 
 
-def test_sns_message_has_a_short_ascii_subject_and_the_next_steps():
-    message = render_sns(FINDING)
-    assert message.subject == "[ecs-watchdog] prod/api: Essential container exited"
-    assert "Next steps:\n  1. Read the container's last log lines" in message.body
-    assert "Runbook: docs/runbooks/container_exit.md" in message.body
+def test_sns_message_has_a_valid_subject_and_the_next_steps():
+    message = render_transition_sns(OPENED, REF)
+    assert message.subject == "[ecs-watchdog] OPENED prod/api: Failing deployment (image)"
+    assert "Last known good: api:5" in message.body
+    assert "Next steps:\n  1. Check the tag exists in the repository" in message.body
+    assert "Runbook: docs/runbooks/image.md" in message.body
+
+
+def test_a_resolution_uses_its_own_icon_and_says_why():
+    resolved = OPENED.model_copy(
+        update={
+            "kind": TransitionKind.RESOLVED,
+            "summary": "deployment completed (api:5)",
+            "evidence": [],
+            "next_steps": [],
+        }
+    )
+    payload = render_transition_slack(resolved, REF)
+    assert payload["text"].startswith(":white_check_mark: RESOLVED prod/api")
+    assert "Next steps" not in str(payload)
+
+
+def test_unknown_causes_are_flagged_as_not_for_automatic_containment():
+    unknown = OPENED.model_copy(update={"incident": INCIDENT.model_copy(update={"containment_eligible": False})})
+    assert "not automatic" in render_transition_sns(unknown, REF).body
 
 
 def test_sns_subject_is_made_valid_for_sns():

@@ -1,4 +1,4 @@
-"""Read-only ECS look-ups the classifier needs."""
+"""Read-only ECS look-ups: essential containers for the classifier, deployments for the incident engine."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
+
+from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot
+from ecs_watchdog.incidents.policy import threshold_from_tags
 
 logger = Logger(child=True)
 
@@ -39,3 +42,43 @@ class TaskDefinitions:
         if len(self._cache) > self._max:
             self._cache.popitem(last=False)
         return names
+
+
+class Services:
+    """DescribeServices as the incident engine needs it: deployments and tags of one service."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def snapshot(self, cluster: str, service: str) -> ServiceSnapshot | None:
+        """The service's deployments and tags, or None when ECS does not know it (or refuses)."""
+        try:
+            found = self._client.describe_services(cluster=cluster, services=[service], include=["TAGS"])["services"]
+        except (ClientError, BotoCoreError) as error:
+            logger.warning(
+                "cannot describe service", extra={"cluster": cluster, "service": service, "error": str(error)}
+            )
+            return None
+        if not found:
+            return None
+        described = found[0]
+        tags = {t["key"]: t["value"] for t in described.get("tags", [])}
+        try:
+            override = threshold_from_tags(tags)
+        except ValueError as error:
+            logger.warning("ignoring an invalid service tag", extra={"service": service, "problem": str(error)})
+            override = None
+        return ServiceSnapshot(
+            deployments=tuple(
+                DeploymentSnapshot(
+                    id=d["id"],
+                    task_definition=d["taskDefinition"],
+                    status=d.get("status", ""),
+                    rollout_state=d.get("rolloutState"),
+                    created_at=d.get("createdAt"),
+                )
+                for d in described.get("deployments", [])
+            ),
+            tags=tags,
+            threshold_override=override,
+        )

@@ -51,14 +51,22 @@ def record_handler(record: SQSRecord) -> None:
         )
         raise
     logger.set_correlation_id(event.id)
-    outcome = pipeline().process(event)
+    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
+    outcome = pipeline().process(event, redelivered=redelivered)
     if outcome.finding:
         c = outcome.finding.classification
         metrics.add_metric(name=f"Stops_{c.category}", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="FailureStops" if c.failure else "BenignStops", unit=MetricUnit.Count, value=1)
+    for transition in outcome.transitions:
+        metrics.add_metric(name=f"Incidents_{transition.kind}", unit=MetricUnit.Count, value=1)
     logger.info(
         "event processed",
-        extra={"outcome": outcome.kind, "reason": outcome.reason, "channels": list(outcome.channels)},
+        extra={
+            "outcome": outcome.kind,
+            "reason": outcome.reason,
+            "channels": list(outcome.channels),
+            "transitions": [t.id for t in outcome.transitions],
+        },
     )
 
 

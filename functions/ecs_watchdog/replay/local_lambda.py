@@ -27,8 +27,12 @@ class LocalLambdaContext:
         return self._remaining_ms
 
 
-def sqs_batch(bodies: list[str], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:ecs-watchdog-events") -> dict:
-    """An SQS event-source batch holding these message bodies (EventBridge envelopes as JSON text)."""
+def sqs_batch(
+    bodies: list[str], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:ecs-watchdog-events", receive_count: int = 1
+) -> dict:
+    """An SQS event-source batch holding these message bodies (EventBridge envelopes as JSON text).
+
+    `receive_count` > 1 marks a redelivery, as SQS does after a failed attempt."""
     records = []
     for index, body in enumerate(bodies):
         digest = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
@@ -38,7 +42,7 @@ def sqs_batch(bodies: list[str], queue_arn: str = "arn:aws:sqs:us-east-1:1234567
                 "receiptHandle": f"handle-{index}",
                 "body": body,
                 "attributes": {
-                    "ApproximateReceiveCount": "1",
+                    "ApproximateReceiveCount": str(receive_count),
                     "SentTimestamp": "0",
                     "SenderId": "AIDAEVENTBRIDGE",
                     "ApproximateFirstReceiveTimestamp": "0",

@@ -87,13 +87,38 @@ class LocalAccount:
                 sqs.delete_message(QueueUrl=self.sns_capture_queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-_FAKE_CREDENTIALS = {
+FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+
+
+def provision(session: boto3.Session, slack_url: str) -> tuple[Settings, str]:
+    """Create the stack's resources in the (moto) account behind `session`: the alerts topic with a
+    queue subscribed to capture what email subscribers get, the Slack secret and the state table.
+    Returns the function's settings and the capture queue's URL."""
+    sns, sqs = session.client("sns"), session.client("sqs")
+    topic_arn = sns.create_topic(Name="ecs-watchdog-alerts")["TopicArn"]
+    capture_url = sqs.create_queue(QueueName="alerts-email-capture")["QueueUrl"]
+    capture_arn = sqs.get_queue_attributes(QueueUrl=capture_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=capture_arn)
+    session.client("secretsmanager").create_secret(
+        Name=SLACK_SECRET_NAME, SecretString=json.dumps({"webhook_url": slack_url})
+    )
+    session.client("dynamodb").create_table(
+        TableName=STATE_TABLE_NAME,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    settings = Settings(topic_arn=topic_arn, slack_secret_name=SLACK_SECRET_NAME, state_table_name=STATE_TABLE_NAME)
+    return settings, capture_url
 
 
 @contextmanager
@@ -105,35 +130,9 @@ def local_account(slack_status: int = 200) -> Iterator[LocalAccount]:
     slack = SlackCapture(status=slack_status)
     slack.start()
     try:
-        with mock.patch.dict(os.environ, _FAKE_CREDENTIALS), mock_aws():
+        with mock.patch.dict(os.environ, FAKE_CREDENTIALS), mock_aws():
             session = boto3.Session(region_name=REGION)
-            topic_arn = session.client("sns").create_topic(Name="ecs-watchdog-alerts")["TopicArn"]
-            sqs = session.client("sqs")
-            capture_url = sqs.create_queue(QueueName="alerts-email-capture")["QueueUrl"]
-            capture_arn = sqs.get_queue_attributes(QueueUrl=capture_url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-            session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=capture_arn)
-            session.client("secretsmanager").create_secret(
-                Name=SLACK_SECRET_NAME, SecretString=json.dumps({"webhook_url": slack.url})
-            )
-            session.client("dynamodb").create_table(
-                TableName=STATE_TABLE_NAME,
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            settings = Settings(
-                topic_arn=topic_arn,
-                slack_secret_name=SLACK_SECRET_NAME,
-                state_table_name=STATE_TABLE_NAME,
-            )
+            settings, capture_url = provision(session, slack.url)
             yield LocalAccount(session=session, settings=settings, slack=slack, sns_capture_queue_url=capture_url)
     finally:
         slack.stop()

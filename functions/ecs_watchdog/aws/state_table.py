@@ -1,0 +1,121 @@
+"""The state table: one JSON document per service (and per account), written with optimistic locking.
+
+Each write is conditional on the revision the writer read, so two handlers racing on one service
+cannot both apply a transition: the loser gets ConditionalCheckFailedException, re-reads and
+re-decides. Item layout: docs/state.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from ecs_watchdog.incidents.correlation import AccountState
+from ecs_watchdog.incidents.model import Incident, ServiceState, StaleWrite
+
+SERVICE_TTL = timedelta(days=30)  # a service quiet for a month starts afresh (LKG re-read from ECS)
+INCIDENT_TTL = timedelta(days=400)
+
+Doc = TypeVar("Doc", ServiceState, AccountState)
+
+
+def service_key(service: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SERVICE#{service}"}, "sk": {"S": "STATE"}}
+
+
+def account_key(account: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "CORRELATION"}}
+
+
+class StateTable:
+    """Reads and conditional writes of watchdog state.
+
+    What this container last wrote is kept in memory: a warm function handling a crash loop then
+    writes without reading first, and the conditional write still catches any other writer (the
+    stale copy is dropped and the caller reads afresh). So a failure usually costs one PutItem.
+    """
+
+    def __init__(self, client: Any, table_name: str, cache_entries: int = 256) -> None:
+        self._client = client
+        self._table = table_name
+        self._cache: OrderedDict[str, ServiceState | AccountState] = OrderedDict()
+        self._cache_entries = cache_entries
+
+    def load_service(self, service: str) -> ServiceState | None:
+        return self._load(service_key(service), ServiceState)
+
+    def save_service(self, state: ServiceState, expires_after: datetime) -> ServiceState:
+        """Write if nobody else did since `state.revision` was read; returns the stored state."""
+        return self._save(service_key(state.service), state, expires_after + SERVICE_TTL)
+
+    def load_account(self, account: str) -> AccountState | None:
+        return self._load(account_key(account), AccountState)
+
+    def save_account(self, state: AccountState, now: datetime) -> AccountState:
+        return self._save(account_key(state.account), state, now + SERVICE_TTL)
+
+    def archive_incident(self, incident: Incident) -> None:
+        """Keep a closed incident (with its timeline) for reporting after it leaves the service item."""
+        closed = incident.closed_at or incident.updated_at
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": f"INCIDENT#{incident.id}"},
+                "sk": {"S": "INCIDENT"},
+                "service": {"S": incident.service},
+                "doc": {"S": incident.model_dump_json()},
+                "expires_at": {"N": str(int((closed + INCIDENT_TTL).timestamp()))},
+            },
+        )
+
+    def _load(self, key: dict[str, Any], model: type[Doc]) -> Doc | None:
+        cached = self._cache.get(key["pk"]["S"])
+        if isinstance(cached, model):
+            self._cache.move_to_end(key["pk"]["S"])
+            return cached
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        doc = json.loads(item["doc"]["S"])
+        doc["revision"] = int(item["rev"]["N"])
+        return model.model_validate(doc)
+
+    def _remember(self, pk: str, state: ServiceState | AccountState | None) -> None:
+        self._cache.pop(pk, None)
+        if state is not None:
+            self._cache[pk] = state
+            while len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
+
+    def _save(self, key: dict[str, Any], state: Doc, expires_at: datetime) -> Doc:
+        stored = state.model_copy(update={"revision": state.revision + 1})
+        condition = "attribute_not_exists(pk)" if state.revision == 0 else "rev = :read"
+        values = {":read": {"N": str(state.revision)}} if state.revision else {}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **key,
+                    "rev": {"N": str(stored.revision)},
+                    "doc": {"S": _dump(stored)},
+                    "expires_at": {"N": str(int(expires_at.timestamp()))},
+                },
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as error:
+            self._remember(key["pk"]["S"], None)  # whatever we held may be stale: read afresh next time
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleWrite(key["pk"]["S"]) from error
+            raise
+        self._remember(key["pk"]["S"], stored)
+        return stored
+
+
+def _dump(model: BaseModel) -> str:
+    return model.model_dump_json(exclude={"revision"})

@@ -1,0 +1,111 @@
+"""The correlated-failure guard: many services failing for one cause at once is one account incident.
+
+An ECR outage, a broken NAT gateway or a disabled KMS key makes every service fail the same way;
+rolling them all back would make things worse. So when K services open incidents of one category
+within a window, the account gets one incident and automatic containment pauses until it clears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, Transition, TransitionKind
+from ecs_watchdog.incidents.policy import LoopPolicy
+
+
+class Opening(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    service: str
+    category: str
+    at: datetime
+
+
+class AccountState(BaseModel):
+    """One item per account and region (see docs/state.md)."""
+
+    model_config = ConfigDict(extra="ignore")
+    account: str
+    revision: int = 0
+    openings: list[Opening] = Field(default_factory=list)  # service incidents opened within the window
+    active: dict[str, list[str]] = Field(default_factory=dict)  # category → services with an active incident
+    incidents: dict[str, Incident] = Field(default_factory=dict)  # category → open correlated incident
+    sequence: int = 0
+
+
+@dataclass
+class GuardResult:
+    state: AccountState
+    transitions: list[Transition] = field(default_factory=list)
+
+
+def on_service_transition(account: AccountState, transition: Transition, policy: LoopPolicy) -> GuardResult:
+    """Track a service incident's opening or end; open or resolve the account incident it implies."""
+    new = account.model_copy(deep=True)
+    result = GuardResult(new)
+    incident, at = transition.incident, transition.at
+    category = incident.category
+    if category is None or incident.kind is IncidentKind.CORRELATED:
+        return result
+    services = new.active.setdefault(category, [])
+    if transition.kind in (TransitionKind.OPENED, TransitionKind.REOPENED):
+        if incident.service not in services:
+            services.append(incident.service)
+        new.openings.append(Opening(service=incident.service, category=category, at=at))
+    elif transition.kind in (TransitionKind.RESOLVED, TransitionKind.CLOSED) and incident.service in services:
+        services.remove(incident.service)
+    new.openings = [o for o in new.openings if at - o.at <= policy.correlation_window]
+
+    recent = {o.service for o in new.openings if o.category == category}
+    open_incident = new.incidents.get(category)
+    if open_incident is None and len(recent) >= policy.correlated_services:
+        new.sequence += 1
+        opened = Incident(
+            id=f"account-{category}-{at:%Y%m%dT%H%M%SZ}-{new.sequence}",
+            service=f"{new.account}/*",
+            kind=IncidentKind.CORRELATED,
+            category=category,
+            opened_at=at,
+            updated_at=at,
+            failures=len(recent),
+            categories={category: len(recent)},
+            containment_eligible=False,
+            reason=(
+                f"{len(recent)} services opened {category} incidents within "
+                f"{int(policy.correlation_window.total_seconds() // 60)} min: a shared cause is likely "
+                f"({', '.join(sorted(recent))}). Automatic containment is paused until it clears."
+            ),
+        )
+        new.incidents[category] = opened
+        result.transitions.append(_transition(new, opened, TransitionKind.OPENED, at, opened.reason))
+    elif open_incident is not None and len(services) < policy.correlated_services:
+        open_incident.status, open_incident.resolved_at, open_incident.updated_at = IncidentStatus.RESOLVED, at, at
+        del new.incidents[category]
+        result.transitions.append(
+            _transition(
+                new,
+                open_incident,
+                TransitionKind.RESOLVED,
+                at,
+                f"fewer than {policy.correlated_services} services still failing",
+            )
+        )
+    return result
+
+
+def containment_paused(account: AccountState | None, category: str | None) -> bool:
+    """Whether automatic containment must wait: a correlated incident is open for this category."""
+    return bool(account and category and category in account.incidents)
+
+
+def _transition(account: AccountState, incident: Incident, kind: TransitionKind, at: datetime, why: str) -> Transition:
+    account.sequence += 1
+    return Transition(
+        id=f"{incident.id}/{account.sequence}-{kind}",
+        kind=kind,
+        incident=incident.model_copy(deep=True),
+        at=at,
+        summary=why,
+    )

@@ -1,0 +1,150 @@
+"""The incident engine's nouns: per-service state, incidents and their transitions.
+
+They are stored as JSON documents in the state table (see docs/state.md), so every field has a
+default and unknown fields are ignored: an older or newer watchdog can read what the other wrote.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class StaleWrite(Exception):
+    """Another writer changed the stored state since it was read: read again and decide again."""
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class IncidentKind(StrEnum):
+    FAILING_DEPLOYMENT = "failing_deployment"  # a revision that never became healthy keeps failing
+    CRASH_LOOP = "crash_loop"  # a revision that was healthy fails repeatedly for one cause
+    DETERMINISTIC = "deterministic"  # a cause a probe confirmed: one failure is enough
+    START_IMPAIRED = "start_impaired"  # ECS said SERVICE_TASK_START_IMPAIRED
+    STUCK_DEPLOYMENT = "stuck_deployment"  # a deployment IN_PROGRESS for longer than allowed
+    OVERLAPPING_DEPLOYMENTS = "overlapping_deployments"  # two or more deployments IN_PROGRESS
+    CORRELATED = "correlated"  # account level: many services failing for one cause at once
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class TransitionKind(StrEnum):
+    OPENED = "opened"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
+class TimelineEntry(_Doc):
+    at: datetime
+    kind: str  # failure, deployment, service_action, transition, probe, action, message
+    detail: str
+    # Consecutive failures of one category fold into one entry: `count` of them, the last at `until`.
+    category: str | None = None
+    count: int = 1
+    until: datetime | None = None
+
+
+class Incident(_Doc):
+    """One incident of one service (and deployment, when it is about one)."""
+
+    id: str
+    service: str  # service key: account/region/cluster/service
+    kind: IncidentKind
+    status: IncidentStatus = IncidentStatus.OPEN
+    category: str | None = None  # the dominant stop category, when stops caused it
+    task_definition: str | None = None
+    deployment_id: str | None = None
+    last_known_good: str | None = None
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    failures: int = 0
+    categories: dict[str, int] = Field(default_factory=dict)
+    # `unknown` alone never justifies acting on a service automatically.
+    containment_eligible: bool = True
+    reason: str = ""
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+class Transition(_Doc):
+    """An incident changed status: what the notifier and the dashboard act on."""
+
+    id: str  # incident id + sequence: stable, so a retried delivery can be recognised
+    kind: TransitionKind
+    incident: Incident
+    at: datetime
+    summary: str
+    # From the classification of the stop that caused it, when a stop did: what people should read.
+    evidence: list[str] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    runbook: str | None = None
+
+
+class DeploymentRecord(_Doc):
+    id: str
+    task_definition: str | None = None
+    status: str = ""  # IN_PROGRESS | COMPLETED | FAILED as ECS names them; "" while unknown
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class RevisionHealth(_Doc):
+    """Failures of one task definition revision since a task of it last was healthy."""
+
+    failures_since_healthy: int = 0
+    healthy_at: datetime | None = None
+    last_failure_at: datetime | None = None
+
+
+class RecentFailure(_Doc):
+    at: datetime
+    category: str
+    task_definition: str
+
+
+class LastFailure(_Doc):
+    """The latest failed stop's explanation, so an incident opened by a service event can say why."""
+
+    at: datetime
+    task_definition: str
+    category: str
+    summary: str
+    evidence: list[str] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    runbook: str | None = None
+
+
+class ServiceState(_Doc):
+    """Everything the watchdog remembers about one service (one state-table item)."""
+
+    schema_version: int = SCHEMA_VERSION
+    service: str
+    revision: int = 0  # optimistic-locking counter of the stored item
+    last_known_good: str | None = None
+    last_known_good_source: str | None = None  # deployment_completed | steady_state | describe_services
+    last_known_good_at: datetime | None = None
+    bootstrapped: bool = False  # DescribeServices consulted once for LKG and tags
+    threshold_override: int | None = None  # from the service tag ecs-watchdog:threshold
+    deployments: dict[str, DeploymentRecord] = Field(default_factory=dict)
+    revisions: dict[str, RevisionHealth] = Field(default_factory=dict)
+    recent_failures: list[RecentFailure] = Field(default_factory=list)
+    last_failure: LastFailure | None = None
+    seen_tasks: dict[str, int] = Field(default_factory=dict)  # task id → highest detail.version seen
+    incidents: dict[str, Incident] = Field(default_factory=dict)  # open, contained or resolved (not closed)
+    incident_sequence: int = 0
+    outbox: list[Transition] = Field(default_factory=list)  # transitions not yet delivered to people
+    updated_at: datetime | None = None

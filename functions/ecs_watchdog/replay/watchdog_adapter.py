@@ -1,0 +1,93 @@
+"""The real watchdog under replay: the Lambda handler, its pipeline and adapters, on the simulator's session.
+
+Everything the deployed stack provides is created in the simulator's moto account (alerts topic,
+Slack secret, state table), Slack is a local endpoint on 127.0.0.1, and events reach the handler as
+SQS batches, exactly as Lambda would receive them. Records the handler reports as failed are
+redelivered, as SQS would, up to the queue's maxReceiveCount.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from ecs_watchdog.handlers import ecs_events
+from ecs_watchdog.replay.local_lambda import LocalLambdaContext, envelope_bodies, sqs_batch
+from ecs_watchdog.replay.sandbox import SlackCapture, provision
+from ecs_watchdog.replay.seam import SentMessage
+from ecs_watchdog.wiring import build_pipeline
+
+MAX_RECEIVE_COUNT = 5  # the stack's default watchdog:queue_max_receive_count
+
+
+class ReplayWatchdog:
+    """Implements the simulator's WatchdogUnderTest with the production handler."""
+
+    def __init__(self, session: boto3.Session, clock: Callable[[], datetime], dry_run: bool) -> None:
+        self._session = session
+        self._clock = clock
+        self.dry_run = dry_run  # containment honours it once it exists; the mirror refuses writes anyway
+        self._slack = SlackCapture()
+        self._slack.start()
+        settings, self._capture_url = provision(session, self._slack.url)
+        ecs_events.install_pipeline(build_pipeline(settings, session))
+        self._sqs = session.client("sqs")
+        self._messages: list[SentMessage] = []
+        self._categories: dict[str, str] = {}
+        self._slack_seen = 0
+        self.dead_lettered: list[str] = []
+
+    def deliver(self, envelopes: list[dict[str, Any]]) -> None:
+        bodies = envelope_bodies(envelopes)
+        for receive_count in range(1, MAX_RECEIVE_COUNT + 1):
+            batch = sqs_batch(bodies, receive_count=receive_count)
+            # In Lambda, stdout is the function's log stream (metrics are printed there as EMF lines);
+            # here it would drown the replay's own output.
+            with contextlib.redirect_stdout(io.StringIO()):
+                response = ecs_events.handler(batch, LocalLambdaContext())
+            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+            bodies = [r["body"] for r in batch["Records"] if r["messageId"] in failed]
+            if not bodies:
+                break
+        self.dead_lettered += bodies
+        self._collect()
+
+    def _collect(self) -> None:
+        now = self._clock()
+        for payload in self._slack.payloads[self._slack_seen :]:
+            self._messages.append(SentMessage("slack", now, json.dumps(payload, ensure_ascii=False)))
+        if len(self._slack.payloads) == self._slack_seen:
+            return  # every announcement goes to Slack and SNS together: nothing new on either
+        self._slack_seen = len(self._slack.payloads)
+        while batch := self._sqs.receive_message(QueueUrl=self._capture_url, MaxNumberOfMessages=10).get("Messages"):
+            for message in batch:
+                body = json.loads(message["Body"])
+                self._messages.append(SentMessage("sns", now, f"{body['Subject']}\n{body['Message']}"))
+                attributes = {k: v["Value"] for k, v in body.get("MessageAttributes", {}).items()}
+                opened = (
+                    attributes.get("transition") in ("opened", "reopened") and attributes.get("kind") != "correlated"
+                )
+                if opened and attributes.get("category", "none") != "none":
+                    self._categories.setdefault(attributes["service"].rsplit("/", 1)[-1], attributes["category"])
+                self._sqs.delete_message(QueueUrl=self._capture_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def messages(self) -> list[SentMessage]:
+        return list(self._messages)
+
+    def incident_categories(self) -> dict[str, str]:
+        """The cause the watchdog named for each service: the category of its first incident that has one."""
+        return dict(self._categories)
+
+    def close(self) -> None:
+        self._slack.stop()
+
+
+def make_watchdog(session: boto3.Session, clock: Callable[[], datetime], dry_run: bool) -> ReplayWatchdog:
+    """The WatchdogFactory the replay runner uses by default."""
+    return ReplayWatchdog(session, clock, dry_run)

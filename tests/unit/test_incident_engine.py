@@ -1,0 +1,220 @@
+"""The incident engine's rules, as pure functions: thresholds, last known good, lifecycle, timers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ecs_watchdog.incidents import engine
+from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot, StopFacts
+from ecs_watchdog.incidents.model import IncidentKind, IncidentStatus, ServiceState, TransitionKind
+from ecs_watchdog.incidents.policy import LoopPolicy, threshold_from_tags
+
+T0 = datetime(2025, 7, 21, 8, 0, tzinfo=UTC)
+GOOD = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:5"
+NEW = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:6"
+POLICY = LoopPolicy()
+
+
+def fresh(lkg: str | None = GOOD) -> ServiceState:
+    return ServiceState(service="123456789012/us-east-1/prod/api", bootstrapped=True, last_known_good=lkg)
+
+
+def failure(
+    n: int, *, revision: str = NEW, category: str = "image", minute: float | None = None, version: int = 3
+) -> StopFacts:
+    return StopFacts(
+        task_id=f"task{n:04d}",
+        version=version,
+        task_definition=revision,
+        deployment_id="ecs-svc/2",
+        category=category,
+        at=T0 + timedelta(minutes=n if minute is None else minute),
+        summary=f"{category} failure {n}",
+        evidence=(f"stoppedReason: failure {n}",),
+        next_steps=("look",),
+        runbook=f"docs/runbooks/{category}.md",
+    )
+
+
+def feed(state: ServiceState, stops, policy: LoopPolicy = POLICY, confirmed: bool = False):
+    transitions = []
+    for stop in stops:
+        result = engine.apply_stop(state, stop, policy, confirmed)
+        state, transitions = result.state, transitions + result.transitions
+    return state, transitions
+
+
+def test_failing_deployment_opens_at_the_threshold_and_not_one_below():
+    below, none = feed(fresh(), [failure(1), failure(2)])
+    assert none == [] and not below.incidents
+    state, transitions = feed(below, [failure(3)])
+    (opened,) = transitions
+    assert (opened.kind, opened.incident.kind, opened.incident.category) == (
+        TransitionKind.OPENED,
+        IncidentKind.FAILING_DEPLOYMENT,
+        "image",
+    )
+    assert opened.incident.failures == 3 and opened.incident.last_known_good == GOOD
+    assert opened.evidence == ["stoppedReason: failure 3"] and opened.runbook == "docs/runbooks/image.md"
+    assert [t.id for t in state.outbox] == [opened.id]
+
+
+def test_further_failures_count_in_the_open_incident_without_new_transitions():
+    state, transitions = feed(fresh(), [failure(n) for n in range(1, 41)])
+    assert len(transitions) == 1
+    (incident,) = state.incidents.values()
+    assert incident.failures == 40 and incident.categories == {"image": 40}
+    # A crash loop folds into one timeline entry instead of one per failure: the opening failure,
+    # the "opened" transition, then one entry for the 37 failures after it.
+    assert [(e.kind, e.count) for e in incident.timeline] == [("failure", 1), ("transition", 1), ("failure", 37)]
+
+
+def test_a_service_tag_overrides_the_threshold():
+    assert threshold_from_tags({"ecs-watchdog:threshold": "5"}) == 5
+    with pytest.raises(ValueError, match="ecs-watchdog:threshold='many'"):
+        threshold_from_tags({"ecs-watchdog:threshold": "many"})
+    state = fresh().model_copy(update={"threshold_override": 5})
+    state, transitions = feed(state, [failure(n) for n in range(1, 5)])
+    assert transitions == []
+    assert len(feed(state, [failure(5)])[1]) == 1
+
+
+def test_crash_loop_of_a_healthy_revision_needs_the_same_cause_within_the_window():
+    spread = [failure(n, revision=GOOD, minute=n * 10) for n in range(1, 4)]  # 10 min apart: window 15
+    assert feed(fresh(), spread)[1] == []
+    mixed = [
+        failure(1, revision=GOOD, category="oom"),
+        failure(2, revision=GOOD),
+        failure(3, revision=GOOD, category="network"),
+    ]
+    assert feed(fresh(), mixed)[1] == []
+    burst = [failure(n, revision=GOOD, category="secrets") for n in range(1, 4)]
+    (opened,) = feed(fresh(), burst)[1]
+    assert (opened.incident.kind, opened.incident.category) == (IncidentKind.CRASH_LOOP, "secrets")
+
+
+def test_a_probe_confirmed_deterministic_cause_opens_at_the_first_failure():
+    (opened,) = feed(fresh(), [failure(1, category="secrets")], confirmed=True)[1]
+    assert opened.incident.kind is IncidentKind.DETERMINISTIC
+    assert feed(fresh(), [failure(1, category="container_exit")], confirmed=True)[1] == []
+
+
+def test_unknown_failures_count_but_do_not_make_an_incident_eligible_for_containment():
+    (opened,) = feed(fresh(), [failure(n, category="unknown") for n in (1, 2, 3)])[1]
+    assert opened.incident.containment_eligible is False
+    state, _ = feed(fresh(), [failure(1, category="unknown"), failure(2), failure(3)])
+    assert next(iter(state.incidents.values())).containment_eligible is True
+
+
+def test_duplicates_and_later_versions_of_a_counted_stop_change_nothing():
+    state, _ = feed(fresh(), [failure(1)])
+    again = engine.apply_stop(state, failure(1), POLICY)
+    later = engine.apply_stop(state, failure(1, version=5), POLICY)
+    assert (again.changed, later.changed) == (False, False)
+    assert state.revisions[NEW].failures_since_healthy == 1
+
+
+def test_deployment_completed_sets_last_known_good_and_resolves_then_quiet_closes():
+    state, _ = feed(fresh(lkg=None), [failure(n) for n in (1, 2, 3)])
+    done = engine.apply_deployment_event(
+        state,
+        "SERVICE_DEPLOYMENT_COMPLETED",
+        "ecs-svc/9",
+        T0 + timedelta(minutes=5),
+        "rolled back",
+        ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/9", GOOD, "PRIMARY", "COMPLETED"),)),
+        POLICY,
+    )
+    assert done.state.last_known_good == GOOD and done.state.last_known_good_source == "deployment_completed"
+    assert [t.kind for t in done.transitions] == [TransitionKind.RESOLVED]
+    early = engine.check_timers(done.state, T0 + timedelta(minutes=10), POLICY)
+    assert early.transitions == [] and early.changed is False
+    closed = engine.check_timers(done.state, T0 + timedelta(minutes=21), POLICY)
+    assert [t.kind for t in closed.transitions] == [TransitionKind.CLOSED] and not closed.state.incidents
+
+
+def test_failures_resuming_within_the_window_reopen_the_incident():
+    state, _ = feed(fresh(), [failure(n) for n in (1, 2, 3)])
+    state = engine.apply_service_action(
+        state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=4), "", None, POLICY
+    ).state
+    (incident,) = state.incidents.values()
+    assert incident.status is IncidentStatus.RESOLVED
+    reopened = engine.apply_stop(state, failure(9), POLICY)
+    assert [t.kind for t in reopened.transitions] == [TransitionKind.REOPENED]
+
+
+def test_out_of_order_deployment_events_never_undo_a_completion():
+    state = fresh()
+    snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "COMPLETED"),))
+    done = engine.apply_deployment_event(
+        state, "SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/2", T0 + timedelta(minutes=9), "", snapshot, POLICY
+    ).state
+    stale = engine.apply_deployment_event(done, "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY)
+    assert stale.changed is False and done.deployments["ecs-svc/2"].status == "COMPLETED"
+
+
+def test_a_deployment_in_progress_too_long_is_stuck():
+    snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
+    state = engine.apply_deployment_event(
+        fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY
+    ).state
+    assert engine.check_timers(state, T0 + timedelta(minutes=30), POLICY).transitions == []
+    (stuck,) = engine.check_timers(state, T0 + timedelta(minutes=31), POLICY).transitions
+    assert stuck.incident.kind is IncidentKind.STUCK_DEPLOYMENT and "IN_PROGRESS for 31 min" in stuck.summary
+
+
+def test_two_deployments_in_progress_open_an_overlap_incident():
+    snapshot = ServiceSnapshot(
+        deployments=(
+            DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),
+            DeploymentSnapshot("ecs-svc/3", NEW, "ACTIVE", "IN_PROGRESS"),
+        )
+    )
+    (opened,) = engine.apply_deployment_event(
+        fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/3", T0, "", snapshot, POLICY
+    ).transitions
+    assert opened.incident.kind is IncidentKind.OVERLAPPING_DEPLOYMENTS
+    assert "2 deployments IN_PROGRESS" in opened.summary
+
+
+def test_start_impaired_opens_an_incident_that_adopts_later_failures():
+    impaired = engine.apply_service_action(fresh(), "SERVICE_TASK_START_IMPAIRED", T0, "", None, POLICY)
+    (opened,) = impaired.transitions
+    assert opened.incident.kind is IncidentKind.START_IMPAIRED
+    state, transitions = feed(impaired.state, [failure(1)])
+    assert transitions == [] and next(iter(state.incidents.values())).category == "image"
+
+
+def test_bootstrap_takes_last_known_good_from_the_completed_deployment_and_never_guesses():
+    snapshot = ServiceSnapshot(
+        deployments=(
+            DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS", T0),
+            DeploymentSnapshot("ecs-svc/1", GOOD, "ACTIVE", "COMPLETED", T0 - timedelta(days=1)),
+        ),
+        threshold_override=7,
+    )
+    state = engine.bootstrap(ServiceState(service="s"), snapshot, T0)
+    assert (state.last_known_good, state.last_known_good_source, state.threshold_override) == (
+        GOOD,
+        "describe_services",
+        7,
+    )
+    brand_new = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
+    assert engine.bootstrap(ServiceState(service="s"), brand_new, T0).last_known_good is None
+
+
+def test_containment_that_took_effect_makes_the_incident_contained():
+    state, (opened,) = feed(fresh(), [failure(n) for n in (1, 2, 3)])
+    result = engine.apply_containment(state, opened.incident.id, "rollback to api:5", True, T0 + timedelta(minutes=4))
+    assert [t.kind for t in result.transitions] == [TransitionKind.CONTAINED]
+    assert engine.apply_containment(result.state, opened.incident.id, "again", True, T0).changed is False
+
+
+def test_the_engine_never_changes_the_state_it_was_given():
+    state, _ = feed(fresh(), [failure(1), failure(2)])
+    before = state.model_dump_json()
+    engine.apply_stop(state, failure(3), POLICY)
+    engine.check_timers(state, T0 + timedelta(hours=2), POLICY)
+    assert state.model_dump_json() == before
