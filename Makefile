@@ -7,9 +7,10 @@ bootstrap:
 demo: bootstrap  ## replay a seed incident locally and print the messages people would get
 	@scripts/run.sh ecs-watchdog demo
 
-test: bootstrap  ## lint, then the whole test suite (unit, integration, infrastructure)
+test: bootstrap  ## lint and type-check, then the whole test suite (unit, integration, infrastructure)
 	@scripts/run.sh ruff check .
-	@scripts/run.sh pytest
+	@scripts/run.sh mypy
+	@scripts/run.sh pytest -n 2
 
 lint: bootstrap
 	@scripts/run.sh ruff check .

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+
 from ecs_watchdog.replay.runner import POLICIES, run_scenario
 from ecs_watchdog.replay.scenario import load_scenario
 from ecs_watchdog.replay.seam import SentMessage, WatchdogFactory

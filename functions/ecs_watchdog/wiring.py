@@ -53,7 +53,7 @@ class Settings(BaseModel):
         values.setdefault("topic_arn", "")
         values.setdefault("state_table_name", "")
         try:
-            return cls(**values)
+            return cls.model_validate(values)
         except ValidationError as error:
             by_field = {field: name for name, field in ENVIRONMENT.items()}
             bad = ", ".join(by_field.get(str(e["loc"][0]), str(e["loc"][0])) for e in error.errors())

@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
+
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
 from ecs_watchdog.wiring import Settings, build_pipeline
-
 from tests.conftest import load_event
 from tests.integration.incident_events import benign, bodies, stopped
 from tests.integration.test_incidents import create_service

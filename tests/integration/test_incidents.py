@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from moto.ecs.models import ecs_backends
+
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.events import parse_envelope
 from ecs_watchdog.handlers import ecs_events
@@ -16,8 +18,6 @@ from ecs_watchdog.incidents.model import StaleWrite
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
 from ecs_watchdog.wiring import build_pipeline
-from moto.ecs.models import ecs_backends
-
 from tests.integration.incident_events import (
     ACCOUNT,
     CLUSTER,

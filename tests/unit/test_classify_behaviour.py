@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.classify.categories import BENIGN_CATEGORIES, CATEGORIES
 from ecs_watchdog.classify.exit_codes import exit_code_meaning, exit_signal

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ecs_watchdog.classify import classify_envelope, classify_stop
 from ecs_watchdog.classify.categories import CATEGORIES
 from ecs_watchdog.events import MalformedEvent
 from ecs_watchdog.models import ContainerStop, Stop
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 texts = st.one_of(
     st.none(),

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.classify.categories import CATEGORIES
-
 from tests.stop_cases import load_cases
 
 CASES, TEXTLESS = load_cases()

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 from ecs_watchdog.cli import classify_lines, main
-
 from tests.conftest import load_event
 
 REQUIRED = {"category", "failure", "rule", "summary", "evidence", "next_steps"}

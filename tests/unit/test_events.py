@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from ecs_watchdog.events import (
     DeploymentStateChangeEvent,
     MalformedEvent,
@@ -14,7 +15,6 @@ from ecs_watchdog.events import (
     parse_stop,
     stop_from_event,
 )
-
 from tests.conftest import load_event
 
 

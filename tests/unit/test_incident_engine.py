@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from ecs_watchdog.incidents import engine
 from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot, StopFacts
 from ecs_watchdog.incidents.model import IncidentKind, IncidentStatus, ServiceState, TransitionKind

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ecs_watchdog.classify.categories import CATEGORIES
 from ecs_watchdog.classify.rules import RuleTableError, default_rules, parse_rules
 

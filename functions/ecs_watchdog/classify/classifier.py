@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import lru_cache
 
 from ecs_watchdog.classify import links
@@ -79,18 +79,40 @@ def _rule_holds(rule: Rule, stop_code: str, texts: tuple[str, ...], deciding: Co
     return None
 
 
-@lru_cache(maxsize=4096)
-def _match(
-    rules: tuple[Rule, ...], stop_code: str, texts: tuple[str, ...], deciding: ContainerStop | None
-) -> tuple[Rule, dict[str, str]]:
+_MATCHERS: dict[int, tuple[tuple[Rule, ...], Callable[..., tuple[Rule, dict[str, str]]]]] = {}
+
+
+def _matcher(rules: tuple[Rule, ...]) -> Callable[..., tuple[Rule, dict[str, str]]]:
+    """A cached first-match function for one rule table (cached by identity: hashing the table on
+    every call cost more than matching it)."""
+    entry = _MATCHERS.get(id(rules))
+    if entry is not None and entry[0] is rules:
+        return entry[1]
+
     # Cached because a crash loop repeats the same texts thousands of times; the rest is cheap.
-    for rule in rules:
-        found = _rule_holds(rule, stop_code, texts, deciding)
-        if found is None:
-            continue
-        groups = {k: v for k, v in found.groupdict().items() if v} if isinstance(found, re.Match) else {}
-        return rule, groups
-    raise AssertionError("the rule table ends with a catch-all rule")  # parse_rules guarantees it
+    @lru_cache(maxsize=4096)
+    def match(stop_code: str, texts: tuple[str, ...], deciding: ContainerStop | None) -> tuple[Rule, dict[str, str]]:
+        for rule in rules:
+            found = _rule_holds(rule, stop_code, texts, deciding)
+            if found is None:
+                continue
+            groups = {k: v for k, v in found.groupdict().items() if v} if isinstance(found, re.Match) else {}
+            return rule, groups
+        raise AssertionError("the rule table ends with a catch-all rule")  # parse_rules guarantees it
+
+    _MATCHERS[id(rules)] = (rules, match)
+    return match
+
+
+@lru_cache(maxsize=4096)
+def _resources(text: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """(image, secret ARN, target group ARN, log group) named in the text, each None when absent."""
+    return (
+        _first_group(_IMAGE_IN_TEXT, text, "image"),
+        _first(_SECRET_ARN, text),
+        _first(_TARGET_GROUP_ARN, text),
+        _first_group(_LOG_GROUP_IN_TEXT, text, "log_group"),
+    )
 
 
 class _Fields(dict[str, str]):
@@ -126,16 +148,14 @@ def classify_stop(
     rules = rules or default_rules()
     deciding, sidecars = _deciding_container(stop.containers, essential)
     texts = tuple(t for t in (stop.stopped_reason, deciding.reason if deciding else None) if t)
-    rule, groups = _match(rules, stop.stop_code or NO_STOP_CODE, texts, deciding)
-    joined = "\n".join(texts)
+    rule, groups = _matcher(rules)(stop.stop_code or NO_STOP_CODE, texts, deciding)
+    text_image, text_secret, text_target_group, text_log_group = _resources("\n".join(texts))
 
     # The reference the error text names is the one that failed; the container's field is the fallback.
-    image = (
-        groups.get("image") or _first_group(_IMAGE_IN_TEXT, joined, "image") or (deciding.image if deciding else None)
-    )
-    secret = groups.get("secret") or _first(_SECRET_ARN, joined)
-    target_group = groups.get("target_group") or _first(_TARGET_GROUP_ARN, joined)
-    log_group = groups.get("log_group") or _first_group(_LOG_GROUP_IN_TEXT, joined, "log_group")
+    image = groups.get("image") or text_image or (deciding.image if deciding else None)
+    secret = groups.get("secret") or text_secret
+    target_group = groups.get("target_group") or text_target_group
+    log_group = groups.get("log_group") or text_log_group
     exit_code = deciding.exit_code if deciding else None
     region, cluster, service = stop.region, stop.cluster, stop.service
 

@@ -547,7 +547,7 @@ def _active_incident_for(state: ServiceState, task_definition: str) -> Incident 
     active = _active_all(state)
     same = [i for i in active if i.task_definition == task_definition]
     # An event-opened incident (start impaired, stuck) that names no revision adopts the failures.
-    return (same or [i for i in active if i.task_definition is None] or [None])[0]
+    return next(iter(same or [i for i in active if i.task_definition is None]), None)
 
 
 def _recently_resolved(state: ServiceState, stop: StopFacts, policy: LoopPolicy) -> Incident | None:

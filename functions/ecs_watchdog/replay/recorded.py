@@ -20,13 +20,12 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from moto import mock_aws
 
+from ecs_watchdog.classify import classify_envelope
+from ecs_watchdog.events import MalformedEvent
 from ecs_watchdog.replay.mirror import new_session
-from ecs_watchdog.replay.runner import BATCH_SIZE, BATCH_WINDOW_SECONDS, categorize
+from ecs_watchdog.replay.runner import BATCH_SIZE, BATCH_WINDOW_SECONDS
 from ecs_watchdog.replay.scenario import ScenarioError
 from ecs_watchdog.replay.seam import WatchdogFactory
-
-# Stops that are never failures, whatever the classifier would say.
-_BENIGN_STOP_CODES = frozenset({"UserInitiated", "SpotInterruption", "TerminationNotice"})
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:
@@ -59,13 +58,15 @@ def _service_of(envelope: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _is_failure(envelope: Mapping[str, Any]) -> bool:
-    detail = envelope["detail"]
-    if envelope["detail-type"] != "ECS Task State Change" or detail.get("lastStatus") != "STOPPED":
-        return False
-    if detail.get("stopCode") in _BENIGN_STOP_CODES:
-        return False
-    return not str(detail.get("stoppedReason", "")).startswith("Scaling activity initiated by")
+def _failure_category(envelope: Mapping[str, Any]) -> str | None:
+    """The classifier's category when the envelope is a failed stop of a task; None otherwise."""
+    if envelope["detail-type"] != "ECS Task State Change" or envelope["detail"].get("lastStatus") != "STOPPED":
+        return None
+    try:
+        classification = classify_envelope(dict(envelope))
+    except MalformedEvent:
+        return None  # the watchdog reports it as a failed record; here it is simply not counted
+    return classification.category if classification.failure else None
 
 
 def _build_account(events: list[dict[str, Any]], region: str) -> None:
@@ -151,13 +152,19 @@ def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None =
             now["at"] = at
             batch.append(envelope)
             service = _service_of(envelope)
-            if service and _is_failure(envelope):
+            category = _failure_category(envelope) if service else None
+            if service and category:
                 failed[service] += 1
-                categories.setdefault(service, Counter())[categorize(envelope)] += 1
-        if batch:
-            watchdog.deliver(batch)
-        messages = watchdog.messages()
-        intended: list[Any] = list(getattr(watchdog, "intended_actions", lambda: [])())
+                categories.setdefault(service, Counter())[category] += 1
+        try:
+            if batch:
+                watchdog.deliver(batch)
+            messages = watchdog.messages()
+            intended: list[Any] = list(getattr(watchdog, "intended_actions", lambda: [])())
+        finally:
+            close = getattr(watchdog, "close", None)
+            if close is not None:
+                close()
     actions = [
         {
             "time": (a.get("at") if isinstance(a, Mapping) else getattr(a, "at", "")) or "",

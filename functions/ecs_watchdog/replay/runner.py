@@ -80,7 +80,7 @@ def run_scenario(scenario: Scenario, policy: str, watchdog_factory: WatchdogFact
         while scheduler.next_time() is not None:
             for event in scheduler.step():
                 tally.add(event, envelopes.envelope(event))
-        return _result(scenario, policy, scheduler, tally, [], [], None)
+        return _result(scenario, policy, scheduler, tally, [], [], None, {})
     factory = watchdog_factory or _default_factory()
     dry_run = policy == "watchdog-dry-run"
     with mock_aws():
@@ -94,11 +94,12 @@ def run_scenario(scenario: Scenario, policy: str, watchdog_factory: WatchdogFact
             messages = watchdog.messages()
             actions = list(mirror.actions) + _intended_actions(watchdog, scenario)
             reported = _reported_categories(watchdog)
+            openings = _incident_openings(watchdog, scenario)
         finally:
             close = getattr(watchdog, "close", None)  # optional: release what the watchdog started
             if close is not None:
                 close()
-    return _result(scenario, policy, scheduler, tally, messages, actions, reported)
+    return _result(scenario, policy, scheduler, tally, messages, actions, reported, openings)
 
 
 def _default_factory() -> WatchdogFactory:
@@ -166,6 +167,18 @@ def _reported_categories(watchdog: WatchdogUnderTest) -> Mapping[str, str] | Non
     return dict(method()) if method is not None else None
 
 
+def _incident_openings(watchdog: WatchdogUnderTest, scenario: Scenario) -> dict[str, dict[str, Any]]:
+    """When each service's first incident opened, and how many of its tasks had failed by then
+    (optional `incident_openings()`: service → (datetime, failed tasks))."""
+    method = getattr(watchdog, "incident_openings", None)
+    if method is None:
+        return {}
+    return {
+        name: {"minute": _minute((at - scenario.start_time).total_seconds()), "failed_tasks_before": failed}
+        for name, (at, failed) in method().items()
+    }
+
+
 def _minute(seconds: float) -> float:
     return round(seconds / 60.0, 2)
 
@@ -178,6 +191,7 @@ def _result(
     messages: list[SentMessage],
     actions: list[RecordedAction],
     reported: Mapping[str, str] | None,
+    openings: Mapping[str, dict[str, Any]],
 ) -> dict[str, Any]:
     services: dict[str, Any] = {}
     for name in scheduler.service_names:
@@ -198,6 +212,8 @@ def _result(
                 if a.service == name
             ],
             "contained_by": containment.by if containment else None,
+            # Extension of the contract: when the watchdog's first incident for the service opened.
+            "incident": openings.get(name),
             "final": {
                 "desired_count": view.desired_count,
                 "running_revision": serving.revision if serving and serving.healthy_count else None,

@@ -38,8 +38,7 @@ class SlackCapture:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/services/T000LOCAL/B000LOCAL/demo"
+        return f"http://127.0.0.1:{self._server.server_port}/services/T000LOCAL/B000LOCAL/demo"
 
     def start(self) -> None:
         capture = self

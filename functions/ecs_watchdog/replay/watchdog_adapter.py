@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import boto3
 
+from ecs_watchdog.classify import classify_envelope
+from ecs_watchdog.events import MalformedEvent
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, envelope_bodies, sqs_batch
 from ecs_watchdog.replay.sandbox import SlackCapture, provision
@@ -41,9 +44,15 @@ class ReplayWatchdog:
         self._messages: list[SentMessage] = []
         self._categories: dict[str, str] = {}
         self._slack_seen = 0
+        self._failed: Counter[str] = Counter()  # failed tasks delivered so far, per service
+        self._openings: dict[str, tuple[datetime, int]] = {}
         self.dead_lettered: list[str] = []
 
     def deliver(self, envelopes: list[dict[str, Any]]) -> None:
+        for envelope in envelopes:
+            service = _failed_service(envelope)
+            if service:
+                self._failed[service] += 1
         bodies = envelope_bodies(envelopes)
         for receive_count in range(1, MAX_RECEIVE_COUNT + 1):
             batch = sqs_batch(bodies, receive_count=receive_count)
@@ -73,8 +82,12 @@ class ReplayWatchdog:
                 opened = (
                     attributes.get("transition") in ("opened", "reopened") and attributes.get("kind") != "correlated"
                 )
+                service = attributes.get("service", "").rsplit("/", 1)[-1]
+                if opened and service not in self._openings:
+                    # Counted per SQS batch: the failures of the batch that opened it are included.
+                    self._openings[service] = (now, self._failed[service])
                 if opened and attributes.get("category", "none") != "none":
-                    self._categories.setdefault(attributes["service"].rsplit("/", 1)[-1], attributes["category"])
+                    self._categories.setdefault(service, attributes["category"])
                 self._sqs.delete_message(QueueUrl=self._capture_url, ReceiptHandle=message["ReceiptHandle"])
 
     def messages(self) -> list[SentMessage]:
@@ -84,8 +97,26 @@ class ReplayWatchdog:
         """The cause the watchdog named for each service: the category of its first incident that has one."""
         return dict(self._categories)
 
+    def incident_openings(self) -> dict[str, tuple[datetime, int]]:
+        """When each service's first incident was announced, and its failed tasks by then."""
+        return dict(self._openings)
+
     def close(self) -> None:
         self._slack.stop()
+
+
+def _failed_service(envelope: dict[str, Any]) -> str | None:
+    """The service of a failed stopped task (by the watchdog's own classifier), else None."""
+    detail = envelope.get("detail", {})
+    group = str(detail.get("group", ""))
+    if envelope.get("detail-type") != "ECS Task State Change" or detail.get("lastStatus") != "STOPPED":
+        return None
+    if not group.startswith("service:"):
+        return None
+    try:
+        return group.split(":", 1)[1] if classify_envelope(envelope).failure else None
+    except MalformedEvent:
+        return None
 
 
 def make_watchdog(session: boto3.Session, clock: Callable[[], datetime], dry_run: bool) -> ReplayWatchdog:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ecs_watchdog.replay import runner
 from ecs_watchdog.replay.command import add_replay_arguments, run_replay
 from ecs_watchdog.replay.envelopes import EnvelopeFactory

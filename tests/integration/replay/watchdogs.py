@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
 from ecs_watchdog.replay.seam import SentMessage
 
 BENIGN = {"UserInitiated", "SpotInterruption", "ServiceSchedulerInitiated"}

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import pytest
+
 from ecs_watchdog.replay.scenario import BreakerConfig, Scenario, parse_scenario
 from ecs_watchdog.replay.scheduler import (
     DeploymentEvent,

@@ -1,0 +1,77 @@
+"""The simulator driving the REAL watchdog (Lambda handler, incident engine, moto, local Slack)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ecs_watchdog.replay import runner
+from ecs_watchdog.replay.envelopes import EnvelopeFactory
+from ecs_watchdog.replay.recorded import replay_recorded
+from ecs_watchdog.replay.scenario import load_scenario, parse_scenario
+from ecs_watchdog.replay.scheduler import Scheduler, policy_configs
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def scenario(name: str):
+    return load_scenario(SCENARIOS / f"{name}.json")
+
+
+@pytest.mark.parametrize(
+    "name", ["benign-normal-deploy", "benign-scale-in", "benign-spot-interruption", "benign-user-stop"]
+)
+def test_benign_scenarios_open_no_incident(name: str) -> None:
+    result = runner.run_scenario(scenario(name), "watchdog")
+    assert result["notifications"] == []
+    assert all(s["right_cause"] is True and s["incident"] is None for s in result["services"].values())
+
+
+@pytest.mark.parametrize(
+    ("name", "category"),
+    [
+        ("seed-000-webhook-crash-loop", "container_exit"),
+        ("seed-002-ava-olo-stuck-deployments", None),
+        ("seed-004-clarity-alb-health-checks", "health_check_elb"),
+    ],
+)
+def test_seed_incidents_are_opened_with_the_right_cause_within_a_few_failures(name: str, category: str | None) -> None:
+    result = runner.run_scenario(scenario(name), "watchdog")
+    for service in result["services"].values():
+        assert service["right_cause"] is True
+        assert service["incident"] is not None and service["incident"]["failed_tasks_before"] <= 4
+    if category:
+        assert all(set(s["categories"]) == {category} for s in result["services"].values())
+
+
+def test_replaying_with_the_real_watchdog_is_deterministic() -> None:
+    sc = scenario("seed-000-webhook-crash-loop")
+    assert json.dumps(runner.run_scenario(sc, "watchdog")) == json.dumps(runner.run_scenario(sc, "watchdog"))
+
+
+def test_a_storm_sends_one_message_per_service_not_one_per_failure() -> None:
+    document = json.loads((SCENARIOS / "storm-20-services.json").read_text())
+    document["services"][0]["copies"] = 3
+    document["horizon_minutes"] = 20
+    result = runner.run_scenario(parse_scenario(document, "small-storm"), "watchdog")
+    failed = sum(s["failed_tasks_total"] for s in result["services"].values())
+    sns = [n for n in result["notifications"] if n["channel"] == "sns"]
+    assert failed > 150
+    assert len(sns) == 3  # one incident per service: 3 services, under the correlated-failure threshold of 5
+    assert all(s["right_cause"] is True for s in result["services"].values())
+
+
+def test_recorded_events_replay_through_the_real_watchdog_in_dry_run(tmp_path: Path) -> None:
+    sc = scenario("seed-002-ava-olo-stuck-deployments")
+    factory = EnvelopeFactory(seed=sc.seed, region=sc.region, cluster=sc.cluster, start=sc.start_time)
+    events = [factory.envelope(e) for e in Scheduler(sc, policy_configs(sc, "none")).run()][:60]
+    path = tmp_path / "archive.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    result = replay_recorded(path)
+    assert result["policy"] == "watchdog-dry-run"
+    assert result["services"]["agricultural-core"]["categories"] == {
+        "image": result["services"]["agricultural-core"]["failed_tasks"]
+    }
+    assert any("OPENED ava-olo-production/agricultural-core" in n["text"] for n in result["notifications"])
