@@ -28,7 +28,7 @@ from ecs_watchdog.events import (
 from ecs_watchdog.incidents import correlation, engine
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
-from ecs_watchdog.incidents.model import ServiceState, StaleWrite, Transition, TransitionKind
+from ecs_watchdog.incidents.model import Explanation, ServiceState, StaleWrite, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.models import Finding, Stop
@@ -186,9 +186,7 @@ class Pipeline:
             category=c.category,
             at=stop.stopped_at or event.time,
             summary=c.summary,
-            evidence=c.evidence,
-            next_steps=c.next_steps,
-            runbook=c.runbook,
+            explanation=Explanation(evidence=list(c.evidence), next_steps=list(c.next_steps), runbook=c.runbook),
         )
         confirmed = bool(
             self.probe_confirms and c.category in self.policy.deterministic_categories and self.probe_confirms(finding)

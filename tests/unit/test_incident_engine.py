@@ -8,7 +8,7 @@ import pytest
 
 from ecs_watchdog.incidents import engine
 from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot, StopFacts
-from ecs_watchdog.incidents.model import IncidentKind, IncidentStatus, ServiceState, TransitionKind
+from ecs_watchdog.incidents.model import Explanation, IncidentKind, IncidentStatus, ServiceState, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy, threshold_from_tags
 
 T0 = datetime(2025, 7, 21, 8, 0, tzinfo=UTC)
@@ -32,9 +32,9 @@ def failure(
         category=category,
         at=T0 + timedelta(minutes=n if minute is None else minute),
         summary=f"{category} failure {n}",
-        evidence=(f"stoppedReason: failure {n}",),
-        next_steps=("look",),
-        runbook=f"docs/runbooks/{category}.md",
+        explanation=Explanation(
+            evidence=[f"stoppedReason: failure {n}"], next_steps=["look"], runbook=f"docs/runbooks/{category}.md"
+        ),
     )
 
 
@@ -57,7 +57,9 @@ def test_failing_deployment_opens_at_the_threshold_and_not_one_below():
         "image",
     )
     assert opened.incident.failures == 3 and opened.incident.last_known_good == GOOD
-    assert opened.evidence == ["stoppedReason: failure 3"] and opened.runbook == "docs/runbooks/image.md"
+    assert opened.explanation is not None
+    assert opened.explanation.evidence == ["stoppedReason: failure 3"]
+    assert opened.explanation.runbook == "docs/runbooks/image.md"
     assert [t.id for t in state.outbox] == [opened.id]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ecs_watchdog.incidents.model import Incident, IncidentKind, Transition, TransitionKind
+from ecs_watchdog.incidents.model import Explanation, Incident, IncidentKind, Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.notify.render import render_transition_slack, render_transition_sns, sns_subject
 
@@ -29,9 +29,11 @@ OPENED = Transition(
     incident=INCIDENT,
     at=AT,
     summary="3 failures of api:6, which has never been healthy (threshold 3)",
-    evidence=["stopCode: TaskFailedToStart", "stoppedReason: CannotPullContainerError: ... not found"],
-    next_steps=["Check the tag exists in the repository"],
-    runbook="docs/runbooks/image.md",
+    explanation=Explanation(
+        evidence=["stopCode: TaskFailedToStart", "stoppedReason: CannotPullContainerError: ... not found"],
+        next_steps=["Check the tag exists in the repository"],
+        runbook="docs/runbooks/image.md",
+    ),
 )
 
 
@@ -64,8 +66,7 @@ def test_a_resolution_uses_its_own_icon_and_says_why():
         update={
             "kind": TransitionKind.RESOLVED,
             "summary": "deployment completed (api:5)",
-            "evidence": [],
-            "next_steps": [],
+            "explanation": None,
         }
     )
     payload = render_transition_slack(resolved, REF)

@@ -7,13 +7,13 @@ whether the state changed, so callers write only when it did.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from ecs_watchdog.incidents.model import (
     DeploymentRecord,
+    Explanation,
     Incident,
     IncidentKind,
     IncidentStatus,
@@ -44,20 +44,7 @@ class StopFacts:
     category: str
     at: datetime
     summary: str
-    evidence: tuple[str, ...] = ()
-    next_steps: tuple[str, ...] = ()
-    runbook: str | None = None
-
-
-class Cause(Protocol):
-    """What a transition quotes from the stop that explains it (StopFacts or LastFailure)."""
-
-    @property
-    def evidence(self) -> Sequence[str]: ...
-    @property
-    def next_steps(self) -> Sequence[str]: ...
-    @property
-    def runbook(self) -> str | None: ...
+    explanation: Explanation | None = None
 
 
 @dataclass(frozen=True)
@@ -138,9 +125,7 @@ def apply_stop(
         task_definition=stop.task_definition,
         category=stop.category,
         summary=stop.summary,
-        evidence=list(stop.evidence),
-        next_steps=list(stop.next_steps),
-        runbook=stop.runbook,
+        explanation=stop.explanation or Explanation(),
     )
     failure_line = f"{stop.category}: task {stop.task_id} of {_short(stop.task_definition)}"
 
@@ -155,7 +140,9 @@ def apply_stop(
         resolved.status, resolved.resolved_at, resolved.updated_at = IncidentStatus.OPEN, None, stop.at
         _count(resolved, stop, failure_line)
         result.transitions.append(
-            _transition(new, resolved, TransitionKind.REOPENED, stop.at, f"failures resumed: {failure_line}", stop)
+            _transition(
+                new, resolved, TransitionKind.REOPENED, stop.at, f"failures resumed: {failure_line}", stop.explanation
+            )
         )
         result.note = f"reopened {resolved.id}"
         return result
@@ -178,7 +165,7 @@ def apply_stop(
     incident.category = _dominant(incident.categories) or stop.category
     incident.containment_eligible = any(c != "unknown" for c in incident.categories)
     _timeline(incident, stop.at, "failure", failure_line, stop.category)
-    result.transitions.append(_transition(new, incident, TransitionKind.OPENED, stop.at, reason, stop))
+    result.transitions.append(_transition(new, incident, TransitionKind.OPENED, stop.at, reason, stop.explanation))
     result.note = f"opened {incident.id}"
     return result
 
@@ -449,7 +436,8 @@ def _open_event_incident(
     cause = last if last and (record is None or last.task_definition == record.task_definition) else None
     if cause is not None:  # the event says what is wrong; the last failure says why
         incident.reason = reason = f"{reason}; last failure ({cause.category}): {cause.summary}"
-    result.transitions.append(_transition(state, incident, TransitionKind.OPENED, at, reason, cause))
+    explanation = cause.explanation if cause else None
+    result.transitions.append(_transition(state, incident, TransitionKind.OPENED, at, reason, explanation))
 
 
 def _check_overlap(state: ServiceState, result: Result, snapshot: ServiceSnapshot, at: datetime) -> None:
@@ -502,7 +490,7 @@ def _transition(
     kind: TransitionKind,
     at: datetime,
     summary: str,
-    cause: Cause | None = None,
+    explanation: Explanation | None = None,
 ) -> Transition:
     _timeline(incident, at, "transition", f"{kind}: {summary}")
     state.incident_sequence += 1
@@ -512,9 +500,7 @@ def _transition(
         incident=incident.model_copy(deep=True),
         at=at,
         summary=summary,
-        evidence=list(cause.evidence) if cause else [],
-        next_steps=list(cause.next_steps) if cause else [],
-        runbook=cause.runbook if cause else None,
+        explanation=explanation,
     )
     state.outbox.append(transition)
     return transition

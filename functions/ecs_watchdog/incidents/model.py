@@ -80,6 +80,14 @@ class Incident(_Doc):
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
 
+class Explanation(_Doc):
+    """What people should read about a failure: verbatim evidence, next steps, the runbook."""
+
+    evidence: list[str] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    runbook: str | None = None
+
+
 class Transition(_Doc):
     """An incident changed status: what the notifier and the dashboard act on."""
 
@@ -88,10 +96,7 @@ class Transition(_Doc):
     incident: Incident
     at: datetime
     summary: str
-    # From the classification of the stop that caused it, when a stop did: what people should read.
-    evidence: list[str] = Field(default_factory=list)
-    next_steps: list[str] = Field(default_factory=list)
-    runbook: str | None = None
+    explanation: Explanation | None = None  # of the stop that caused it, when a stop did
 
 
 class DeploymentRecord(_Doc):
@@ -123,9 +128,7 @@ class LastFailure(_Doc):
     task_definition: str
     category: str
     summary: str
-    evidence: list[str] = Field(default_factory=list)
-    next_steps: list[str] = Field(default_factory=list)
-    runbook: str | None = None
+    explanation: Explanation = Field(default_factory=Explanation)
 
 
 class ServiceState(_Doc):

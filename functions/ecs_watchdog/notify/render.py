@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecs_watchdog.classify import links
-from ecs_watchdog.incidents.model import Transition, TransitionKind
+from ecs_watchdog.incidents.model import Explanation, Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 _SNS_SUBJECT_LIMIT = 100  # SNS rejects subjects of 100 characters or more
@@ -75,22 +75,23 @@ def render_transition_slack(
         {"type": "section", "text": {"type": "mrkdwn", "text": _cut(transition.summary, _SLACK_TEXT_LIMIT)}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(transition)]},
     ]
-    if transition.evidence:
-        evidence = "\n".join(transition.evidence)
+    explanation = transition.explanation or Explanation()
+    if explanation.evidence:
+        evidence = "\n".join(explanation.evidence)
         blocks.append(
             {
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": _cut(f"*Evidence*\n```{evidence}```", _SLACK_TEXT_LIMIT)},
             }
         )
-    if transition.next_steps:
-        steps = "\n".join(f"{n}. {s}" for n, s in enumerate(transition.next_steps, start=1))
+    if explanation.next_steps:
+        steps = "\n".join(f"{n}. {s}" for n, s in enumerate(explanation.next_steps, start=1))
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": _cut(f"*Next steps*\n{steps}", _SLACK_TEXT_LIMIT)}}
         )
     context = [f"<{links.service_link(ref.region, ref.cluster, ref.name)}|Service in the console>"]
-    if transition.runbook:
-        context.append(f"Runbook: {runbook_url(transition.runbook, runbook_base_url)}")
+    if explanation.runbook:
+        context.append(f"Runbook: {runbook_url(explanation.runbook, runbook_base_url)}")
     context.append(f"{ref.region} · account {ref.account} · ecs-watchdog")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in context]})
     return {"text": f"{_ICONS[transition.kind]} {line} — {_cut(transition.summary, 500)}", "blocks": blocks}
@@ -104,12 +105,13 @@ def render_transition_sns(transition: Transition, ref: ServiceRef, runbook_base_
         f"{'Service:':<17}{ref.label} ({ref.region}, account {ref.account})",
         f"{'Console:':<17}{links.service_link(ref.region, ref.cluster, ref.name)}",
     ]
-    if transition.evidence:
-        lines += ["", "Evidence (verbatim):", *(f"  {e}" for e in transition.evidence)]
-    if transition.next_steps:
-        lines += ["", "Next steps:", *(f"  {n}. {s}" for n, s in enumerate(transition.next_steps, start=1))]
-    if transition.runbook:
-        lines += ["", f"Runbook: {runbook_url(transition.runbook, runbook_base_url)}"]
+    explanation = transition.explanation or Explanation()
+    if explanation.evidence:
+        lines += ["", "Evidence (verbatim):", *(f"  {e}" for e in explanation.evidence)]
+    if explanation.next_steps:
+        lines += ["", "Next steps:", *(f"  {n}. {s}" for n, s in enumerate(explanation.next_steps, start=1))]
+    if explanation.runbook:
+        lines += ["", f"Runbook: {runbook_url(explanation.runbook, runbook_base_url)}"]
     return SnsMessage(subject=sns_subject(f"[ecs-watchdog] {headline(transition, ref)}"), body="\n".join(lines))
 
 
