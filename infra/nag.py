@@ -18,9 +18,12 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
         "AwsSolutions::AwsSolutions-SQS3",
         "This queue IS a dead-letter queue (the EventBridge target's); a DLQ behind a DLQ would only hide events.",
     )
+    # cdk-nag names the resource as synthesized: a concrete region/account when the stack has one.
+    region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
     _acknowledge(
         stack.functions.events_function.role,
-        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*]",
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:{region}:{account}:service/*]",
         "The watchdog watches every ECS service in its account and region: DescribeServices on any of them.",
     )
     _acknowledge(

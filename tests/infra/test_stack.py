@@ -280,3 +280,15 @@ def test_cdk_nag_passes_and_every_acknowledgement_has_a_reason(synthesized):
     }
     reasons = (ROOT / "infra" / "nag.py").read_text()
     assert reasons.count("_acknowledge(\n") == len(acknowledged)
+
+
+def test_a_stack_bound_to_an_account_and_region_also_passes_cdk_nag(tmp_path, monkeypatch):
+    # `cdk synth` with credentials binds the stack to a concrete environment, which changes how
+    # cdk-nag names resources; the acknowledgements must still match.
+    from tests.infra.conftest import synth
+
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-west-1")
+    app, stack = synth(tmp_path)
+    app.synth()  # raises on an unacknowledged finding
+    assert stack.region == "eu-west-1"

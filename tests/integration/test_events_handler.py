@@ -101,3 +101,11 @@ def test_missing_configuration_fails_loudly_naming_the_variables():
         Settings.from_environment({})
     with pytest.raises(RuntimeError, match="FAILURE_THRESHOLD"):
         Settings.from_environment({"ALERTS_TOPIC_ARN": "arn", "STATE_TABLE_NAME": "t", "FAILURE_THRESHOLD": "0"})
+
+
+def test_a_misconfigured_function_fails_the_invocation_not_each_record(monkeypatch):
+    monkeypatch.setattr(ecs_events, "_pipeline", None)
+    monkeypatch.delenv("ALERTS_TOPIC_ARN", raising=False)
+    monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
+    with pytest.raises(RuntimeError, match="ALERTS_TOPIC_ARN"):
+        invoke(bodies(stopped(1, 1)))

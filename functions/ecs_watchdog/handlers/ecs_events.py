@@ -74,6 +74,9 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    # Built before the batch: a misconfigured function fails the invocation (Errors alarm), instead of
+    # failing each record quietly into the DLQ.
+    pipeline()
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
 
 
