@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -30,12 +30,15 @@ class Alerts(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        # Only this account's alarms: without the condition, CloudWatch acting for any account could use it.
+        this_account = {"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToPublish",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],  # in a key policy, "*" means this key
+                conditions=this_account,
             )
         )
         self.topic = sns.Topic(self, "Topic", display_name="ecs-watchdog alerts", master_key=self.key, enforce_ssl=True)
@@ -45,6 +48,7 @@ class Alerts(Construct):
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
+                conditions=this_account,
             )
         )
         for email in config.alert_emails:

@@ -135,7 +135,8 @@ class Functions(Construct):
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="DescribeServices",
-                actions=["ecs:DescribeServices"],
+                # ListTagsForResource: DescribeServices is called with include=TAGS (threshold tag).
+                actions=["ecs:DescribeServices", "ecs:ListTagsForResource"],
                 resources=[Stack.of(self).format_arn(service="ecs", resource="service", resource_name="*")],
             )
         )

@@ -21,6 +21,10 @@ SERVICE_ACTION = "ECS Service Action"
 HOOK_STATE_CHANGE = "ECS Hook State Change"
 
 
+# Task states before any stop; a task in them has no stop reason to classify.
+NOT_STOPPING = frozenset({"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"})
+
+
 class MalformedEvent(ValueError):
     """The input is not an ECS event the watchdog understands; the message says what is wrong."""
 
@@ -191,6 +195,9 @@ def parse_stop(raw: Any) -> Stop:
         event = parse_envelope(raw)
         if not isinstance(event, TaskStateChangeEvent):
             raise MalformedEvent(f"detail-type: expected {TASK_STATE_CHANGE!r}, got {event.detail_type!r}")
+        detail = event.detail
+        if detail.lastStatus in NOT_STOPPING and not (detail.stopCode or detail.stoppedReason):
+            raise MalformedEvent(f"lastStatus: the task has not stopped ({detail.lastStatus}); nothing to classify")
         return stop_from_event(event)
     if not isinstance(raw, dict):
         raise MalformedEvent(f"expected a JSON object, got {type(raw).__name__}")
@@ -198,6 +205,8 @@ def parse_stop(raw: Any) -> Stop:
         detail = TaskStateChangeDetail.model_validate(raw)
     except ValidationError as error:
         raise MalformedEvent(_describe(error)) from error
+    if detail.lastStatus in NOT_STOPPING and not (detail.stopCode or detail.stoppedReason):
+        raise MalformedEvent(f"lastStatus: the task has not stopped ({detail.lastStatus}); nothing to classify")
     return stop_from_detail(detail)
 
 

@@ -8,6 +8,7 @@ transition when it causes one.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -53,9 +54,10 @@ class SlackPoster(Protocol):
 
 
 class StateStore(Protocol):
-    def load_service(self, service: str) -> ServiceState | None: ...
+    def load_service(self, service: str, fresh: bool = False) -> ServiceState | None: ...
+    def is_cached(self, service: str) -> bool: ...
     def save_service(self, state: ServiceState, expires_after: datetime) -> ServiceState: ...
-    def load_account(self, account: str) -> AccountState | None: ...
+    def load_account(self, account: str, fresh: bool = False) -> AccountState | None: ...
     def save_account(self, state: AccountState, now: datetime) -> AccountState: ...
     def archive_incident(self, incident: Any) -> None: ...
 
@@ -220,8 +222,10 @@ class Pipeline:
         """Read the service's state, decide, write conditionally; on a lost race, read and decide again."""
         snapshot: ServiceSnapshot | None = None
         looked_up = False
+        consistent = False  # whether the state was read from the table, not this container's memory
         for attempt in range(MAX_WRITE_ATTEMPTS):
-            stored = self.state.load_service(ref.key)
+            consistent = consistent or not self.state.is_cached(ref.key)
+            stored = self.state.load_service(ref.key, fresh=consistent)
             if stored is None and not create:
                 return Outcome("ignored", "no state for this service and nothing to start it")
             state = stored or ServiceState(service=ref.key)
@@ -229,7 +233,7 @@ class Pipeline:
             if (fresh or need_snapshot(state)) and not looked_up:
                 snapshot, looked_up = self.services.snapshot(ref.cluster, ref.name), True
             if fresh:
-                # Last known good comes from ECS once, never guessed; without an answer it stays unknown.
+                # Last known good comes from ECS once, never guessed; a service ECS does not know has none.
                 state = (
                     engine.bootstrap(state, snapshot, now)
                     if snapshot
@@ -239,13 +243,24 @@ class Pipeline:
             result = decide(timers.state, snapshot)
             transitions = [*timers.transitions, *result.transitions]
             if not (fresh or timers.changed or result.changed):
+                if not consistent:
+                    # This container's copy may predate another's write (an incident it has not
+                    # seen): "nothing to do" is only concluded on a consistent read.
+                    consistent = True
+                    continue
                 pending = self._announce(ref, state, [], now, redelivered) if redelivered else ()
                 return Outcome("ignored", result.note or "nothing changed", channels=pending)
             try:
                 saved = self.state.save_service(result.state, now)
             except StaleWrite:
+                consistent = True
                 self.pause(attempt)
                 continue
+            if len(saved.outbox) >= engine.MAX_OUTBOX:
+                logger.warning(
+                    "announcement outbox full: the oldest undelivered transition was dropped",
+                    extra={"service": ref.key},
+                )
             channels = self._announce(ref, saved, transitions, now, redelivered)
             kind: OutcomeKind = "transition" if transitions else "counted"
             return Outcome(kind, result.note, transitions=tuple(transitions), channels=channels)
@@ -255,31 +270,38 @@ class Pipeline:
     def _announce(
         self, ref: ServiceRef, state: ServiceState, mine: list[Transition], now: datetime, redelivered: bool
     ) -> tuple[str, ...]:
-        """Deliver this invocation's transitions (and, on a redelivery, any a failed attempt left),
-        feed them to the correlated-failure guard, then drop them from the outbox."""
+        """Deliver this invocation's transitions, feed them to the correlated-failure guard, then drop
+        them from the outbox. A redelivered record also delivers what a failed attempt left behind:
+        entries no newer than its own event (newer ones belong to invocations that may be running)."""
         ids = {t.id for t in mine}
-        due = [t for t in state.outbox if t.id in ids or redelivered]
-        if not due:
-            return ()
+        due = [t for t in state.outbox if t.id in ids or (redelivered and t.at <= now)]
         channels: list[str] = []
+        if redelivered:
+            channels += self._announce_account_leftovers(ref, now)
         for transition in due:
             paused, account_transitions = self._correlate(ref, transition, now)
             suppressed = paused and transition.kind is TransitionKind.OPENED
             if not suppressed and transition.kind is not TransitionKind.CLOSED:
-                channels += self._send(ref, transition)
-            for account_transition in account_transitions:
-                channels += self._send(ref, account_transition)
+                channels += self._deliver(
+                    ref, transition, functools.partial(self._record_partial, ref, transition, now=now)
+                )
+            if account_transitions:
+                for account_transition in account_transitions:
+                    channels += self._deliver(ref, account_transition, lambda sent: None)
+                self._acknowledge_account(ref, {t.id for t in account_transitions}, now)
             if transition.kind is TransitionKind.CLOSED:
                 self.state.archive_incident(transition.incident)
-        self._acknowledge(ref, [t.id for t in due], now)
+        if due:
+            self._acknowledge(ref, [t.id for t in due], now)
         return tuple(channels)
 
     def _correlate(self, ref: ServiceRef, transition: Transition, now: datetime) -> tuple[bool, list[Transition]]:
-        if transition.kind is TransitionKind.CONTAINED or transition.incident.category is None:
+        if transition.kind is TransitionKind.CONTAINED:
             return False, []
-        account_key = f"{ref.account}/{ref.region}"
         for attempt in range(MAX_WRITE_ATTEMPTS):
-            account = self.state.load_account(account_key) or AccountState(account=account_key)
+            account = self.state.load_account(ref.account_key, fresh=attempt > 0) or AccountState(
+                account=ref.account_key
+            )
             guarded = correlation.on_service_transition(account, transition, self.policy)
             if guarded.state == account:
                 return correlation.containment_paused(account, transition.incident.category), []
@@ -289,33 +311,82 @@ class Pipeline:
                 self.pause(attempt)
                 continue
             return correlation.containment_paused(guarded.state, transition.incident.category), guarded.transitions
-        raise RuntimeError(f"{account_key}: correlation state kept changing; retry later")
+        raise RuntimeError(f"{ref.account_key}: correlation state kept changing; retry later")
+
+    def _announce_account_leftovers(self, ref: ServiceRef, now: datetime) -> list[str]:
+        account = self.state.load_account(ref.account_key, fresh=True)
+        leftovers = [t for t in account.outbox if t.at <= now] if account else []
+        channels: list[str] = []
+        for transition in leftovers:
+            channels += self._deliver(ref, transition, lambda sent: None)
+        if leftovers:
+            self._acknowledge_account(ref, {t.id for t in leftovers}, now)
+        return channels
 
     def _acknowledge(self, ref: ServiceRef, delivered: list[str], now: datetime) -> None:
+        self._update_outbox(ref, now, lambda state: engine.mark_delivered(state, delivered))
+
+    def _record_partial(self, ref: ServiceRef, transition: Transition, sent: list[str], *, now: datetime) -> None:
+        """Remember the channels that did take an announcement before another failed, so the retry
+        does not send it to them again."""
+
+        def update(state: ServiceState) -> ServiceState:
+            outbox = [
+                t.model_copy(update={"delivered": sorted({*t.delivered, *sent})}) if t.id == transition.id else t
+                for t in state.outbox
+            ]
+            return state.model_copy(update={"outbox": outbox})
+
+        self._update_outbox(ref, now, update)
+
+    def _update_outbox(self, ref: ServiceRef, now: datetime, change: Callable[[ServiceState], ServiceState]) -> None:
         for attempt in range(MAX_WRITE_ATTEMPTS):
-            state = self.state.load_service(ref.key)
-            if state is None or not any(t.id in delivered for t in state.outbox):
+            state = self.state.load_service(ref.key, fresh=attempt > 0)
+            if state is None:
+                return
+            updated = change(state)
+            if updated.outbox == state.outbox:
                 return
             try:
-                self.state.save_service(engine.mark_delivered(state, delivered), now)
+                self.state.save_service(updated, now)
                 return
             except StaleWrite:
                 self.pause(attempt)
-                continue
+        # Not lost: the entry stays in the outbox and a redelivery announces it again.
+        logger.warning("could not update the announcement outbox", extra={"service": ref.key})
 
-    def _send(self, ref: ServiceRef, transition: Transition) -> list[str]:
+    def _acknowledge_account(self, ref: ServiceRef, delivered: set[str], now: datetime) -> None:
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            account = self.state.load_account(ref.account_key, fresh=attempt > 0)
+            if account is None or not any(t.id in delivered for t in account.outbox):
+                return
+            try:
+                self.state.save_account(correlation.acknowledge(account, delivered), now)
+                return
+            except StaleWrite:
+                self.pause(attempt)
+        logger.warning("could not update the account announcement outbox", extra={"account": ref.account_key})
+
+    def _deliver(self, ref: ServiceRef, transition: Transition, on_partial: Callable[[list[str]], None]) -> list[str]:
+        """Send to every configured channel that has not taken this transition yet. When one fails
+        after another succeeded, `on_partial` records the successes before the error propagates."""
         sent: list[str] = []
-        if self.sns is not None:
-            attributes = {
-                "transition": str(transition.kind),
-                "kind": str(transition.incident.kind),
-                "category": transition.incident.category or "none",
-                "service": ref.label,
-            }
-            self.sns.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
-            sent.append("sns")
-        if self.slack is not None:
-            self.slack.post(render_transition_slack(transition, ref, self.runbook_base_url))
-            sent.append("slack")
+        try:
+            if self.sns is not None and "sns" not in transition.delivered:
+                attributes = {
+                    "transition": str(transition.kind),
+                    "kind": str(transition.incident.kind),
+                    "category": transition.incident.category or "none",
+                    "service": ref.label,
+                }
+                self.sns.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
+                sent.append("sns")
+            if self.slack is not None and "slack" not in transition.delivered:
+                self.slack.post(render_transition_slack(transition, ref, self.runbook_base_url))
+                sent.append("slack")
+        except Exception:
+            if sent:
+                on_partial(sent)
+            raise
         logger.info("incident transition announced", extra={"transition": transition.id, "channels": sent})
         return sent

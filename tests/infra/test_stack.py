@@ -163,6 +163,7 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(template: Template):
                             {
                                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
                                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
                             }
                         )
                     ]
@@ -200,6 +201,7 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "secretsmanager:GetSecretValue",
         "ecs:DescribeTaskDefinition",
         "ecs:DescribeServices",
+        "ecs:ListTagsForResource",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
     }

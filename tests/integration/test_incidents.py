@@ -203,8 +203,8 @@ class PausingStateTable(StateTable):
         super().__init__(*args, **kwargs)
         self.barrier, self.paused, self.stale = barrier, False, 0
 
-    def load_service(self, service: str):
-        state = super().load_service(service)
+    def load_service(self, service: str, fresh: bool = False):
+        state = super().load_service(service, fresh)
         if not self.paused:
             self.paused = True
             self.barrier.wait(timeout=10)
@@ -327,3 +327,42 @@ def test_the_failure_that_opens_an_incident_writes_three_times_and_notifies_once
     # service state + outbox, the account's correlation record (read and write), outbox acknowledged
     assert writes == {"dynamodb.PutItem": 3, "dynamodb.GetItem": 1}
     assert calls["sns.Publish"] == 1 and calls["secrets-manager.GetSecretValue"] == 1
+
+
+def test_a_warm_container_with_an_old_copy_still_resolves_the_incident_another_opened(account):
+    container_a = build_pipeline(account.settings, account.session)
+    container_b = build_pipeline(account.settings, account.session)
+    container_a.process(parse_envelope(stopped(1, 1)))  # A now holds a copy without any incident
+    for n in (2, 3):
+        container_b.process(parse_envelope(stopped(n, n)))  # B opens the incident
+    outcome = container_a.process(parse_envelope(service_action("SERVICE_STEADY_STATE", 9)))
+    assert [t.kind for t in outcome.transitions] == ["resolved"]
+    assert subjects(account)[-1] == "[ecs-watchdog] RESOLVED prod/api: Failing deployment (image)"
+
+
+def test_when_slack_fails_after_sns_took_it_the_retry_sends_slack_only():
+    with local_account(slack_status=500) as sandbox:
+        create_service(sandbox)
+        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        invoke(bodies(stopped(1, 1), stopped(2, 2)))
+        assert len(invoke(bodies(stopped(3, 3)))["batchItemFailures"]) == 1
+        sandbox.slack.status = 200
+        assert invoke(bodies(stopped(3, 3)), receive_count=2)["batchItemFailures"] == []
+        assert len(sandbox.sns_messages()) == 1 and len(sandbox.slack.payloads) == 1
+
+
+def test_a_throttled_describe_services_hands_the_event_back_instead_of_forgetting_the_last_known_good():
+    import boto3
+    from botocore.stub import Stubber
+
+    from ecs_watchdog.aws.ecs import Services
+
+    client = boto3.client("ecs", region_name=REGION)  # a real botocore model, answered by Stubber
+    with Stubber(client) as stub:
+        stub.add_client_error("describe_services", "ThrottlingException", "Rate exceeded")
+        with pytest.raises(client.exceptions.ClientError, match="ThrottlingException"):
+            Services(client).snapshot(CLUSTER, SERVICE)
+        stub.add_client_error("describe_services", "ClusterNotFoundException", "Cluster not found.")
+        assert Services(client).snapshot(CLUSTER, SERVICE) is None
+        stub.add_response("describe_services", {"services": [], "failures": [{"arn": "x", "reason": "MISSING"}]})
+        assert Services(client).snapshot(CLUSTER, SERVICE) is None

@@ -59,3 +59,20 @@ def test_the_account_incident_clears_when_services_recover():
     account, produced = run([*opened, service_transition(0, TransitionKind.RESOLVED, 20)])
     assert [t.kind for t in produced] == [TransitionKind.OPENED, TransitionKind.RESOLVED]
     assert not containment_paused(account, "network")
+
+
+def test_a_service_whose_category_shifts_still_leaves_the_account_incident_when_it_resolves():
+    opened = [service_transition(n, TransitionKind.OPENED, n) for n in range(5)]
+    account, _ = run(opened)
+    shifted = service_transition(0, TransitionKind.RESOLVED, 20, category="image")  # dominant category changed
+    result = on_service_transition(account, shifted, POLICY)
+    assert [t.kind for t in result.transitions] == [TransitionKind.RESOLVED]
+    assert not containment_paused(result.state, "network") and "svc0-1" not in result.state.active
+
+
+def test_account_transitions_wait_in_an_outbox_until_acknowledged():
+    from ecs_watchdog.incidents.correlation import acknowledge
+
+    account, produced = run([service_transition(n, TransitionKind.OPENED, n) for n in range(5)])
+    assert [t.id for t in account.outbox] == [t.id for t in produced]
+    assert acknowledge(account, {produced[0].id}).outbox == []

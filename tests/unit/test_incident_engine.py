@@ -221,3 +221,64 @@ def test_the_engine_never_changes_the_state_it_was_given():
     engine.apply_stop(state, failure(3), POLICY)
     engine.check_timers(state, T0 + timedelta(hours=2), POLICY)
     assert state.model_dump_json() == before
+
+
+def test_the_same_deployment_failed_event_twice_opens_one_incident():
+    snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "FAILED"),))
+    first = engine.apply_deployment_event(fresh(), "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, "", snapshot, POLICY)
+    rollback = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/1", GOOD, "PRIMARY", "COMPLETED"),))
+    resolved = engine.apply_deployment_event(
+        first.state, "SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1", T0 + timedelta(minutes=3), "", rollback, POLICY
+    )
+    again = engine.apply_deployment_event(
+        resolved.state, "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, "", snapshot, POLICY
+    )
+    assert [t.kind for t in first.transitions] == [TransitionKind.OPENED]
+    assert again.transitions == [] and again.changed is False
+
+
+def test_a_stop_from_before_the_resolution_arriving_late_does_not_reopen():
+    state, _ = feed(fresh(), [failure(n) for n in (1, 2, 3)])
+    state = engine.apply_service_action(
+        state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=10), "", None, POLICY
+    ).state
+    late = engine.apply_stop(state, failure(4, minute=3.5), POLICY)
+    assert late.transitions == []
+
+
+def test_a_deployment_is_reported_stuck_once_even_if_no_event_ever_ends_it():
+    snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
+    state = engine.apply_deployment_event(
+        fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY
+    ).state
+    kinds = []
+    for minute in (40, 50, 60, 70):
+        timers = engine.check_timers(state, T0 + timedelta(minutes=minute), POLICY)
+        steady = engine.apply_service_action(
+            timers.state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=minute), "", None, POLICY
+        )
+        state, kinds = steady.state, kinds + [t.kind for t in timers.transitions + steady.transitions]
+    assert kinds == [TransitionKind.OPENED, TransitionKind.RESOLVED, TransitionKind.CLOSED]  # opened once
+
+
+def test_describe_services_settles_deployments_whose_own_events_were_lost():
+    snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
+    state = engine.apply_deployment_event(
+        fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY
+    ).state
+    later = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/3", NEW, "PRIMARY", "COMPLETED"),))
+    steady = engine.apply_service_action(state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=5), "", later, POLICY)
+    assert steady.state.deployments["ecs-svc/2"].status == "INACTIVE"
+    assert engine.check_timers(steady.state, T0 + timedelta(hours=2), POLICY).transitions == []
+
+
+def test_announcements_carry_no_timeline_and_the_outbox_is_bounded():
+    state, transitions = feed(fresh(), [failure(n) for n in (1, 2, 3)])
+    assert transitions[0].incident.timeline == [] and state.incidents[transitions[0].incident.id].timeline
+    for n in range(200):  # incidents opening and resolving while nothing is ever delivered
+        minute = 10 + n * 40
+        state, _ = feed(state, [failure(1000 + 3 * n + k, minute=minute + k) for k in range(3)])
+        state = engine.apply_service_action(
+            state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=minute + 5), "", None, POLICY
+        ).state
+    assert len(state.outbox) == engine.MAX_OUTBOX

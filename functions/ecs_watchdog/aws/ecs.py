@@ -51,15 +51,23 @@ class Services:
         self._client = client
 
     def snapshot(self, cluster: str, service: str) -> ServiceSnapshot | None:
-        """The service's deployments and tags, or None when ECS does not know it (or refuses)."""
+        """The service's deployments and tags; None when ECS does not know the service (or its cluster).
+
+        Any other error (throttling, a missing permission) propagates: the event goes back to SQS,
+        because deciding without the last known good would be guessing.
+        """
         try:
-            found = self._client.describe_services(cluster=cluster, services=[service], include=["TAGS"])["services"]
-        except (ClientError, BotoCoreError) as error:
-            logger.warning(
-                "cannot describe service", extra={"cluster": cluster, "service": service, "error": str(error)}
-            )
-            return None
+            response = self._client.describe_services(cluster=cluster, services=[service], include=["TAGS"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ClusterNotFoundException":
+                return None
+            raise
+        found = response["services"]
         if not found:
+            logger.warning(
+                "ECS does not know this service",
+                extra={"cluster": cluster, "service": service, "failures": response.get("failures")},
+            )
             return None
         described = found[0]
         tags = {t["key"]: t["value"] for t in described.get("tags", [])}

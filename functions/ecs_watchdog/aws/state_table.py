@@ -46,15 +46,20 @@ class StateTable:
         self._cache: OrderedDict[str, ServiceState | AccountState] = OrderedDict()
         self._cache_entries = cache_entries
 
-    def load_service(self, service: str) -> ServiceState | None:
-        return self._load(service_key(service), ServiceState)
+    def load_service(self, service: str, fresh: bool = False) -> ServiceState | None:
+        """The service's state; `fresh` skips this container's copy for a consistent read."""
+        return self._load(service_key(service), ServiceState, fresh)
+
+    def is_cached(self, service: str) -> bool:
+        """Whether `load_service` would answer from this container's memory."""
+        return service_key(service)["pk"]["S"] in self._cache
 
     def save_service(self, state: ServiceState, expires_after: datetime) -> ServiceState:
         """Write if nobody else did since `state.revision` was read; returns the stored state."""
         return self._save(service_key(state.service), state, expires_after + SERVICE_TTL)
 
-    def load_account(self, account: str) -> AccountState | None:
-        return self._load(account_key(account), AccountState)
+    def load_account(self, account: str, fresh: bool = False) -> AccountState | None:
+        return self._load(account_key(account), AccountState, fresh)
 
     def save_account(self, state: AccountState, now: datetime) -> AccountState:
         return self._save(account_key(state.account), state, now + SERVICE_TTL)
@@ -73,8 +78,8 @@ class StateTable:
             },
         )
 
-    def _load(self, key: dict[str, Any], model: type[Doc]) -> Doc | None:
-        cached = self._cache.get(key["pk"]["S"])
+    def _load(self, key: dict[str, Any], model: type[Doc], fresh: bool) -> Doc | None:
+        cached = None if fresh else self._cache.get(key["pk"]["S"])
         if isinstance(cached, model):
             self._cache.move_to_end(key["pk"]["S"])
             return cached

@@ -30,8 +30,11 @@ class AccountState(BaseModel):
     account: str
     revision: int = 0
     openings: list[Opening] = Field(default_factory=list)  # service incidents opened within the window
-    active: dict[str, list[str]] = Field(default_factory=dict)  # category → services with an active incident
+    # service incident id → the category it had when it opened: removed by id when it ends, so a
+    # category that shifts while it runs cannot leave it counted forever.
+    active: dict[str, str] = Field(default_factory=dict)
     incidents: dict[str, Incident] = Field(default_factory=dict)  # category → open correlated incident
+    outbox: list[Transition] = Field(default_factory=list)  # account transitions not yet announced
     sequence: int = 0
 
 
@@ -42,25 +45,22 @@ class GuardResult:
 
 
 def on_service_transition(account: AccountState, transition: Transition, policy: LoopPolicy) -> GuardResult:
-    """Track a service incident's opening or end; open or resolve the account incident it implies."""
+    """Track a service incident's opening or end; open or resolve the account incidents it implies."""
     new = account.model_copy(deep=True)
     result = GuardResult(new)
     incident, at = transition.incident, transition.at
-    category = incident.category
-    if category is None or incident.kind is IncidentKind.CORRELATED:
+    if incident.kind is IncidentKind.CORRELATED:
         return result
-    services = new.active.setdefault(category, [])
-    if transition.kind in (TransitionKind.OPENED, TransitionKind.REOPENED):
-        if incident.service not in services:
-            services.append(incident.service)
-        new.openings.append(Opening(service=incident.service, category=category, at=at))
-    elif transition.kind in (TransitionKind.RESOLVED, TransitionKind.CLOSED) and incident.service in services:
-        services.remove(incident.service)
+    if transition.kind in (TransitionKind.OPENED, TransitionKind.REOPENED) and incident.category:
+        new.active[incident.id] = incident.category
+        new.openings.append(Opening(service=incident.service, category=incident.category, at=at))
+    elif transition.kind in (TransitionKind.RESOLVED, TransitionKind.CLOSED):
+        new.active.pop(incident.id, None)
     new.openings = [o for o in new.openings if at - o.at <= policy.correlation_window]
 
+    category = new.active.get(incident.id) or incident.category
     recent = {o.service for o in new.openings if o.category == category}
-    open_incident = new.incidents.get(category)
-    if open_incident is None and len(recent) >= policy.correlated_services:
+    if category and category not in new.incidents and len(recent) >= policy.correlated_services:
         new.sequence += 1
         opened = Incident(
             id=f"account-{category}-{at:%Y%m%dT%H%M%SZ}-{new.sequence}",
@@ -80,19 +80,31 @@ def on_service_transition(account: AccountState, transition: Transition, policy:
         )
         new.incidents[category] = opened
         result.transitions.append(_transition(new, opened, TransitionKind.OPENED, at, opened.reason))
-    elif open_incident is not None and len(services) < policy.correlated_services:
-        open_incident.status, open_incident.resolved_at, open_incident.updated_at = IncidentStatus.RESOLVED, at, at
-        del new.incidents[category]
-        result.transitions.append(
-            _transition(
-                new,
-                open_incident,
-                TransitionKind.RESOLVED,
+    for open_category, open_incident in list(new.incidents.items()):
+        still = sum(1 for c in new.active.values() if c == open_category)
+        if still < policy.correlated_services and transition.kind in (TransitionKind.RESOLVED, TransitionKind.CLOSED):
+            open_incident.status, open_incident.resolved_at, open_incident.updated_at = (
+                IncidentStatus.RESOLVED,
                 at,
-                f"fewer than {policy.correlated_services} services still failing",
+                at,
             )
-        )
+            del new.incidents[open_category]
+            result.transitions.append(
+                _transition(
+                    new,
+                    open_incident,
+                    TransitionKind.RESOLVED,
+                    at,
+                    f"fewer than {policy.correlated_services} services still failing",
+                )
+            )
+    new.outbox += result.transitions
     return result
+
+
+def acknowledge(account: AccountState, delivered: set[str]) -> AccountState:
+    """Drop announced account transitions from the outbox."""
+    return account.model_copy(update={"outbox": [t for t in account.outbox if t.id not in delivered]})
 
 
 def containment_paused(account: AccountState | None, category: str | None) -> bool:

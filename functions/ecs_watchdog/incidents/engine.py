@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ecs_watchdog.incidents.model import (
     DeploymentRecord,
@@ -30,6 +30,7 @@ from ecs_watchdog.incidents.policy import LoopPolicy
 MAX_SEEN_TASKS = 300  # dedupe memory per service: EventBridge and SQS duplicates arrive within minutes
 MIN_RECENT_FAILURES = 10  # recent failures kept: the threshold's worth, and never fewer than this
 MAX_TIMELINE = 60
+MAX_OUTBOX = 50
 ACTIVE = (IncidentStatus.OPEN, IncidentStatus.CONTAINED)
 
 
@@ -135,6 +136,13 @@ def apply_stop(
         result.note = f"counted in incident {active.id}"
         return result
 
+    if any(
+        i.resolved_at is not None and stop.at <= i.resolved_at and i.task_definition in (None, stop.task_definition)
+        for i in new.incidents.values()
+    ):
+        result.note = "a late stop from before its incident was resolved: counted, nothing reopened"
+        return result
+
     resolved = _recently_resolved(new, stop, policy)
     if resolved is not None:
         resolved.status, resolved.resolved_at, resolved.updated_at = IncidentStatus.OPEN, None, stop.at
@@ -223,15 +231,18 @@ def apply_deployment_event(
     }.get(event_name)
     if status is None:
         return Result(state, note=f"deployment event {event_name} not tracked")
-    # Events arrive out of order: a terminal state is never overwritten by an older IN_PROGRESS.
-    if record.updated_at and at < record.updated_at:
-        return Result(state, note="stale deployment event")
+    # Events arrive out of order and twice: an older event, or the same one again, changes nothing;
+    # a terminal state is never overwritten by IN_PROGRESS.
+    if record.updated_at and (at < record.updated_at or (at == record.updated_at and record.status == status)):
+        return Result(state, note="stale or duplicate deployment event")
     if not (record.status in ("COMPLETED", "FAILED") and status == "IN_PROGRESS"):
         record.status = status
     record.updated_at = at
     record.started_at = record.started_at or at
     new.deployments[deployment_id] = record
     new.updated_at = _latest(new.updated_at, at)
+    if snapshot is not None:
+        _reconcile(new, snapshot, at, keep=deployment_id)
     line = f"{event_name} {deployment_id} ({_short(record.task_definition)}): {reason}".strip()
     _note_on_active(new, at, "deployment", line)
 
@@ -271,6 +282,8 @@ def apply_service_action(
     new = result.state
     new.updated_at = _latest(new.updated_at, at)
     if event_name == "SERVICE_STEADY_STATE":
+        if snapshot is not None:
+            _reconcile(new, snapshot, at)
         completed = snapshot.completed() if snapshot else None
         if completed is not None:
             _mark_healthy(new, completed.task_definition, at, "steady_state")
@@ -300,10 +313,7 @@ def apply_service_action(
 
 def check_timers(state: ServiceState, now: datetime, policy: LoopPolicy) -> Result:
     """Open stuck-deployment incidents and close resolved incidents that stayed quiet for a window."""
-    stuck = not _active(state) and any(
-        r.status == "IN_PROGRESS" and r.started_at and now - r.started_at > policy.stuck_deployment_after
-        for r in state.deployments.values()
-    )
+    stuck = not _active(state) and any(_is_stuck(r, now, policy) for r in state.deployments.values())
     quiet = any(
         i.status is IncidentStatus.RESOLVED and i.resolved_at and now - i.resolved_at >= policy.crash_loop_window
         for i in state.incidents.values()
@@ -313,13 +323,9 @@ def check_timers(state: ServiceState, now: datetime, policy: LoopPolicy) -> Resu
     result = Result(_fork(state))
     new = result.state
     for record in new.deployments.values():
-        if (
-            record.status == "IN_PROGRESS"
-            and record.started_at
-            and now - record.started_at > policy.stuck_deployment_after
-            and not _active(new)
-        ):
-            minutes = int((now - record.started_at).total_seconds() // 60)
+        if _is_stuck(record, now, policy) and not _active(new):
+            minutes = int((now - record.started_at).total_seconds() // 60) if record.started_at else 0
+            record.stuck_reported = True
             _open_event_incident(
                 new,
                 result,
@@ -440,6 +446,31 @@ def _open_event_incident(
     result.transitions.append(_transition(state, incident, TransitionKind.OPENED, at, reason, explanation))
 
 
+def _is_stuck(record: DeploymentRecord, now: datetime, policy: LoopPolicy) -> bool:
+    return bool(
+        record.status == "IN_PROGRESS"
+        and not record.stuck_reported
+        and record.started_at
+        and now - record.started_at > policy.stuck_deployment_after
+    )
+
+
+def _reconcile(state: ServiceState, snapshot: ServiceSnapshot, at: datetime, keep: str | None = None) -> None:
+    """Take DescribeServices' word for deployments' states: a deployment it no longer shows, or shows
+    as finished, is not in progress (its own terminal event may have been lost)."""
+    shown = {d.id: d for d in snapshot.deployments}
+    for record in state.deployments.values():
+        if record.id == keep or record.status not in ("IN_PROGRESS", ""):
+            continue
+        current = shown.get(record.id)
+        if current is None:
+            record.status, record.updated_at = "INACTIVE", at
+        elif current.rollout_state in ("COMPLETED", "FAILED"):
+            record.status, record.updated_at = current.rollout_state, at
+        elif current.rollout_state == "IN_PROGRESS":
+            record.status = "IN_PROGRESS"
+
+
 def _check_overlap(state: ServiceState, result: Result, snapshot: ServiceSnapshot, at: datetime) -> None:
     running = snapshot.in_progress()
     if len(running) < 2:
@@ -497,12 +528,16 @@ def _transition(
     transition = Transition(
         id=f"{incident.id}/{state.incident_sequence}-{kind}",
         kind=kind,
-        incident=incident.model_copy(deep=True),
+        # The timeline stays with the incident: messages do not quote it, and the outbox stays small.
+        incident=incident.model_copy(update={"timeline": [], "categories": dict(incident.categories)}),
         at=at,
         summary=summary,
         explanation=explanation,
     )
     state.outbox.append(transition)
+    # Bounded, so a channel that stays down cannot grow the item past DynamoDB's 400 KB: the oldest
+    # undelivered announcement gives way (the pipeline logs it).
+    del state.outbox[:-MAX_OUTBOX]
     return transition
 
 
@@ -541,7 +576,8 @@ def _recently_resolved(state: ServiceState, stop: StopFacts, policy: LoopPolicy)
         if (
             incident.status is IncidentStatus.RESOLVED
             and incident.resolved_at is not None
-            and stop.at - incident.resolved_at < policy.crash_loop_window
+            # a stop from before the resolution that arrives late is not a resumption
+            and timedelta(0) < stop.at - incident.resolved_at < policy.crash_loop_window
             and incident.task_definition in (None, stop.task_definition)
         ):
             return incident

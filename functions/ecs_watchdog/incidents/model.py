@@ -97,6 +97,7 @@ class Transition(_Doc):
     at: datetime
     summary: str
     explanation: Explanation | None = None  # of the stop that caused it, when a stop did
+    delivered: list[str] = Field(default_factory=list)  # channels that already took it
 
 
 class DeploymentRecord(_Doc):
@@ -105,6 +106,7 @@ class DeploymentRecord(_Doc):
     status: str = ""  # IN_PROGRESS | COMPLETED | FAILED as ECS names them; "" while unknown
     started_at: datetime | None = None
     updated_at: datetime | None = None
+    stuck_reported: bool = False  # a stuck-deployment incident was opened for it: never again
 
 
 class RevisionHealth(_Doc):

@@ -20,6 +20,11 @@ class ServiceRef:
         return f"{self.account}/{self.region}/{self.cluster}/{self.name}"
 
     @property
+    def account_key(self) -> str:
+        """The account-level state key: account/region."""
+        return f"{self.account}/{self.region}"
+
+    @property
     def label(self) -> str:
         """How operators name it: cluster/service."""
         return f"{self.cluster}/{self.name}"
