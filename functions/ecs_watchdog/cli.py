@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -53,6 +54,7 @@ def _quiet_lambda_tooling() -> None:
     # The handler's INFO logs would bury what these commands print for people (its metric lines,
     # printed to stdout as in Lambda, are dropped by the replay adapter).
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 
 def _demo(args: argparse.Namespace) -> int:
