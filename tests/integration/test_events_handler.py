@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from ecs_watchdog.handlers import ecs_events
-from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
-from ecs_watchdog.replay.sandbox import LocalAccount, local_account
+from ecs_watchdog.replay.local_lambda import sqs_batch
+from ecs_watchdog.replay.sandbox import local_account
 from ecs_watchdog.wiring import Settings, build_pipeline
 from tests.conftest import load_event
 from tests.integration.incident_events import benign, bodies, stopped
-from tests.integration.test_incidents import create_service
-
-
-@pytest.fixture
-def account() -> Iterator[LocalAccount]:
-    with local_account() as sandbox:
-        create_service(sandbox)
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
-        yield sandbox
-
-
-def invoke(records: list[str]) -> dict:
-    return ecs_events.handler(sqs_batch(records), LocalLambdaContext())
+from tests.integration.service_setup import create_service, invoke
 
 
 def test_batch_with_failures_a_benign_stop_and_a_malformed_record(account):

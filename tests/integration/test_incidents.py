@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from moto.ecs.models import ecs_backends
 
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.events import parse_envelope
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.incidents.model import StaleWrite
-from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
 from ecs_watchdog.wiring import build_pipeline
 from tests.integration.incident_events import (
@@ -30,60 +27,7 @@ from tests.integration.incident_events import (
     stopped,
     td,
 )
-
-
-def create_service(
-    account: LocalAccount,
-    name: str = SERVICE,
-    *,
-    completed: int | None = 5,
-    in_progress: tuple[int, ...] = (6,),
-    tags: dict[str, str] | None = None,
-) -> None:
-    """A service in moto whose deployments say what DescribeServices would: one COMPLETED, some IN_PROGRESS."""
-    ecs = account.session.client("ecs")
-    if not ecs.describe_clusters(clusters=[CLUSTER])["clusters"]:
-        ecs.create_cluster(clusterName=CLUSTER)
-    for _ in range(1, 8):  # revisions 1..7 of family api
-        ecs.register_task_definition(family="api", containerDefinitions=[{"name": "api", "image": "x", "memory": 128}])
-    ecs.create_service(
-        cluster=CLUSTER,
-        serviceName=name,
-        taskDefinition=td(in_progress[0] if in_progress else 5),
-        desiredCount=2,
-        tags=[{"key": k, "value": v} for k, v in (tags or {}).items()],
-    )
-    deployments = [
-        {
-            "id": f"ecs-svc/{2000000000000000000 + r}",
-            "status": "PRIMARY" if i == 0 else "ACTIVE",
-            "taskDefinition": td(r),
-            "rolloutState": "IN_PROGRESS",
-        }
-        for i, r in enumerate(in_progress)
-    ]
-    if completed is not None:
-        deployments.append(
-            {
-                "id": "ecs-svc/1000000000000000001",
-                "status": "PRIMARY" if not in_progress else "ACTIVE",
-                "taskDefinition": td(completed),
-                "rolloutState": "COMPLETED",
-            }
-        )
-    ecs_backends[ACCOUNT][REGION]._get_service(CLUSTER, name).deployments = deployments
-
-
-@pytest.fixture
-def account() -> Iterator[LocalAccount]:
-    with local_account() as sandbox:
-        create_service(sandbox)
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
-        yield sandbox
-
-
-def invoke(events: list[str], receive_count: int = 1) -> dict[str, Any]:
-    return ecs_events.handler(sqs_batch(events, receive_count=receive_count), LocalLambdaContext())
+from tests.integration.service_setup import create_service, invoke
 
 
 def subjects(account: LocalAccount) -> list[str]:
