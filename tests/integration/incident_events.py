@@ -78,14 +78,20 @@ def benign(n: int, minute: float) -> dict[str, Any]:
     return event
 
 
-def deployment(name: str, deployment_id: str, minute: float, service: str = SERVICE) -> dict[str, Any]:
-    event = load_event("deployment_completed")
+def _service_event(sample: str, minute: float, service: str) -> dict[str, Any]:
+    """An AWS sample event about a service, moved to this account, service and minute."""
+    event = load_event(sample)
     event.update(
         account=ACCOUNT,
         region=REGION,
         time=stamp(minute),
         resources=[f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/{service}"],
     )
+    return event
+
+
+def deployment(name: str, deployment_id: str, minute: float, service: str = SERVICE) -> dict[str, Any]:
+    event = _service_event("deployment_completed", minute, service)
     event["detail"].update(
         eventName=name,
         deploymentId=deployment_id,
@@ -96,13 +102,7 @@ def deployment(name: str, deployment_id: str, minute: float, service: str = SERV
 
 
 def service_action(name: str, minute: float, service: str = SERVICE) -> dict[str, Any]:
-    event = load_event("service_action_steady_state")
-    event.update(
-        account=ACCOUNT,
-        region=REGION,
-        time=stamp(minute),
-        resources=[f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/{service}"],
-    )
+    event = _service_event("service_action_steady_state", minute, service)
     event["detail"].update(
         eventName=name, createdAt=stamp(minute), clusterArn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -37,16 +37,20 @@ class ScaleToZeroWatchdog:
         self.errors: list[str] = []
         self.batches = 0
 
-    def deliver(self, envelopes: list[dict[str, Any]]) -> None:
-        self.batches += 1
-        assert len(envelopes) <= 10
+    def third_failures(self, envelopes: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Count failed stops per service; yield each service's 3rd, with its envelope."""
         for envelope in envelopes:
             service = failed_stop(envelope)
             if service is None:
                 continue
             self.failures[service] += 1
-            if self.failures[service] != 3:
-                continue
+            if self.failures[service] == 3:
+                yield service, envelope
+
+    def deliver(self, envelopes: list[dict[str, Any]]) -> None:
+        self.batches += 1
+        assert len(envelopes) <= 10
+        for service, envelope in self.third_failures(envelopes):
             self.sent.append(SentMessage("slack", self.clock(), f"{service}: 3 failed tasks, scaling to 0"))
             if self.dry_run:
                 self.intended.append(
@@ -67,16 +71,11 @@ class DisobedientDryRunWatchdog(ScaleToZeroWatchdog):
     """A buggy dry-run watchdog that calls UpdateService anyway: the hooks must refuse it."""
 
     def deliver(self, envelopes: list[dict[str, Any]]) -> None:
-        for envelope in envelopes:
-            service = failed_stop(envelope)
-            if service is None:
-                continue
-            self.failures[service] += 1
-            if self.failures[service] == 3:
-                try:
-                    self.ecs.update_service(cluster=envelope["detail"]["clusterArn"], service=service, desiredCount=0)
-                except ClientError as exc:
-                    self.errors.append(exc.response["Error"]["Code"])
+        for service, envelope in self.third_failures(envelopes):
+            try:
+                self.ecs.update_service(cluster=envelope["detail"]["clusterArn"], service=service, desiredCount=0)
+            except ClientError as exc:
+                self.errors.append(exc.response["Error"]["Code"])
 
 
 class RollbackWatchdog(ScaleToZeroWatchdog):
@@ -87,13 +86,7 @@ class RollbackWatchdog(ScaleToZeroWatchdog):
         self.seen_services: list[dict[str, Any]] = []
 
     def deliver(self, envelopes: list[dict[str, Any]]) -> None:
-        for envelope in envelopes:
-            service = failed_stop(envelope)
-            if service is None:
-                continue
-            self.failures[service] += 1
-            if self.failures[service] != 3:
-                continue
+        for service, envelope in self.third_failures(envelopes):
             cluster = envelope["detail"]["clusterArn"]
             self.seen_services.append(self.ecs.describe_services(cluster=cluster, services=[service])["services"][0])
             task = self.ecs.describe_tasks(cluster=cluster, tasks=[envelope["detail"]["taskArn"]])["tasks"][0]
