@@ -195,9 +195,7 @@ def parse_stop(raw: Any) -> Stop:
         event = parse_envelope(raw)
         if not isinstance(event, TaskStateChangeEvent):
             raise MalformedEvent(f"detail-type: expected {TASK_STATE_CHANGE!r}, got {event.detail_type!r}")
-        detail = event.detail
-        if detail.lastStatus in NOT_STOPPING and not (detail.stopCode or detail.stoppedReason):
-            raise MalformedEvent(f"lastStatus: the task has not stopped ({detail.lastStatus}); nothing to classify")
+        _require_stopping(event.detail)
         return stop_from_event(event)
     if not isinstance(raw, dict):
         raise MalformedEvent(f"expected a JSON object, got {type(raw).__name__}")
@@ -205,9 +203,14 @@ def parse_stop(raw: Any) -> Stop:
         detail = TaskStateChangeDetail.model_validate(raw)
     except ValidationError as error:
         raise MalformedEvent(_describe(error)) from error
+    _require_stopping(detail)
+    return stop_from_detail(detail)
+
+
+def _require_stopping(detail: TaskStateChangeDetail) -> None:
+    """A task that has not begun to stop has no stop reason to classify."""
     if detail.lastStatus in NOT_STOPPING and not (detail.stopCode or detail.stoppedReason):
         raise MalformedEvent(f"lastStatus: the task has not stopped ({detail.lastStatus}); nothing to classify")
-    return stop_from_detail(detail)
 
 
 def _arn_part(arn: str, index: int) -> str:

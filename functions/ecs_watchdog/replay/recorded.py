@@ -20,8 +20,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from moto import mock_aws
 
-from ecs_watchdog.classify import classify_envelope
-from ecs_watchdog.events import MalformedEvent
+from ecs_watchdog.classify import failure_category
 from ecs_watchdog.replay.mirror import new_session
 from ecs_watchdog.replay.runner import BATCH_SIZE, BATCH_WINDOW_SECONDS
 from ecs_watchdog.replay.scenario import ScenarioError
@@ -56,17 +55,6 @@ def _service_of(envelope: Mapping[str, Any]) -> str | None:
         if ":service/" in arn:
             return str(arn.rsplit("/", 1)[-1])
     return None
-
-
-def _failure_category(envelope: Mapping[str, Any]) -> str | None:
-    """The classifier's category when the envelope is a failed stop of a task; None otherwise."""
-    if envelope["detail-type"] != "ECS Task State Change" or envelope["detail"].get("lastStatus") != "STOPPED":
-        return None
-    try:
-        classification = classify_envelope(dict(envelope))
-    except MalformedEvent:
-        return None  # the watchdog reports it as a failed record; here it is simply not counted
-    return classification.category if classification.failure else None
 
 
 def _build_account(events: list[dict[str, Any]], region: str) -> None:
@@ -152,7 +140,7 @@ def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None =
             now["at"] = at
             batch.append(envelope)
             service = _service_of(envelope)
-            category = _failure_category(envelope) if service else None
+            category = failure_category(envelope) if service else None
             if service and category:
                 failed[service] += 1
                 categories.setdefault(service, Counter())[category] += 1

@@ -18,8 +18,7 @@ from typing import Any
 
 import boto3
 
-from ecs_watchdog.classify import classify_envelope
-from ecs_watchdog.events import MalformedEvent
+from ecs_watchdog.classify import failure_category
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, envelope_bodies, sqs_batch
 from ecs_watchdog.replay.sandbox import SlackCapture, provision
@@ -107,16 +106,10 @@ class ReplayWatchdog:
 
 def _failed_service(envelope: dict[str, Any]) -> str | None:
     """The service of a failed stopped task (by the watchdog's own classifier), else None."""
-    detail = envelope.get("detail", {})
-    group = str(detail.get("group", ""))
-    if envelope.get("detail-type") != "ECS Task State Change" or detail.get("lastStatus") != "STOPPED":
+    group = str(envelope.get("detail", {}).get("group", ""))
+    if not group.startswith("service:") or failure_category(envelope) is None:
         return None
-    if not group.startswith("service:"):
-        return None
-    try:
-        return group.split(":", 1)[1] if classify_envelope(envelope).failure else None
-    except MalformedEvent:
-        return None
+    return group.split(":", 1)[1]
 
 
 def make_watchdog(session: boto3.Session, clock: Callable[[], datetime], dry_run: bool) -> ReplayWatchdog:
