@@ -7,11 +7,11 @@ ECS adds fields over time, so unknown fields are ignored; missing required ones 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ecs_watchdog.models import ContainerStop, Stop
 
@@ -27,6 +27,23 @@ NOT_STOPPING = frozenset({"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"})
 
 class MalformedEvent(ValueError):
     """The input is not an ECS event the watchdog understands; the message says what is wrong."""
+
+
+# ECS stamps every event in UTC. A time without a zone cannot be compared with stored ones, and a time
+# far outside the service's life (year 9999) cannot be stored (TTLs overflow): both are malformed.
+EARLIEST = datetime(2010, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible_time(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("time has no time zone (ECS events are stamped in UTC, e.g. 2025-07-21T08:00:00Z)")
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"time {value.isoformat()} is outside {EARLIEST.year}..{LATEST.year - 1}")
+    return value
+
+
+EventTime = Annotated[datetime, AfterValidator(_plausible_time)]
 
 
 class _Detail(BaseModel):
@@ -54,10 +71,10 @@ class TaskStateChangeDetail(_Detail):
     containers: list[ContainerDetail] = []
     launchType: str | None = None
     capacityProviderName: str | None = None
-    startedAt: datetime | None = None
-    stoppingAt: datetime | None = None
-    stoppedAt: datetime | None = None
-    updatedAt: datetime | None = None
+    startedAt: EventTime | None = None
+    stoppingAt: EventTime | None = None
+    stoppedAt: EventTime | None = None
+    updatedAt: EventTime | None = None
     version: int = 0
 
 
@@ -65,7 +82,7 @@ class DeploymentStateChangeDetail(_Detail):
     eventType: str
     eventName: str
     deploymentId: str
-    updatedAt: datetime | None = None
+    updatedAt: EventTime | None = None
     reason: str = ""
 
 
@@ -73,18 +90,22 @@ class ServiceActionDetail(_Detail):
     eventType: str
     eventName: str
     clusterArn: str = ""
-    createdAt: datetime | None = None
+    createdAt: EventTime | None = None
     reason: str = ""
     desiredCount: int | None = None
     taskArns: list[str] = []
 
 
-class TaskStateChangeEvent(EventBridgeModel):
+class _EcsEnvelope(EventBridgeModel):
+    time: EventTime
+
+
+class TaskStateChangeEvent(_EcsEnvelope):
     detail_type: Literal["ECS Task State Change"] = Field(alias="detail-type")  # type: ignore[assignment]
     detail: TaskStateChangeDetail
 
 
-class DeploymentStateChangeEvent(EventBridgeModel):
+class DeploymentStateChangeEvent(_EcsEnvelope):
     detail_type: Literal["ECS Deployment State Change"] = Field(alias="detail-type")  # type: ignore[assignment]
     detail: DeploymentStateChangeDetail
 
@@ -94,7 +115,7 @@ class DeploymentStateChangeEvent(EventBridgeModel):
         return self.resources[0] if self.resources else ""
 
 
-class ServiceActionEvent(EventBridgeModel):
+class ServiceActionEvent(_EcsEnvelope):
     detail_type: Literal["ECS Service Action"] = Field(alias="detail-type")  # type: ignore[assignment]
     detail: ServiceActionDetail
 
@@ -104,7 +125,7 @@ class ServiceActionEvent(EventBridgeModel):
         return self.resources[0] if self.resources else ""
 
 
-class HookStateChangeEvent(EventBridgeModel):
+class HookStateChangeEvent(_EcsEnvelope):
     """Deployment lifecycle hooks (`HOOK_AWAITING_ACTION`); kept raw until a later issue answers them."""
 
     detail_type: Literal["ECS Hook State Change"] = Field(alias="detail-type")  # type: ignore[assignment]
@@ -138,6 +159,8 @@ def parse_envelope(raw: Any) -> EcsEvent:
             raw = json.loads(raw)
         except json.JSONDecodeError as error:
             raise MalformedEvent(f"not JSON: {error.msg} at position {error.pos}") from error
+        except RecursionError:
+            raise MalformedEvent("not an ECS event: JSON nested too deeply to read") from None
     if not isinstance(raw, dict):
         raise MalformedEvent(f"expected a JSON object, got {type(raw).__name__}")
     if raw.get("source") != "aws.ecs":
@@ -150,6 +173,8 @@ def parse_envelope(raw: Any) -> EcsEvent:
         return model.model_validate(raw)
     except ValidationError as error:
         raise MalformedEvent(_describe(error)) from error
+    except RecursionError:
+        raise MalformedEvent("not an ECS event: nested too deeply to read") from None
 
 
 def stop_from_detail(

@@ -1,24 +1,26 @@
 """The one path an ECS event takes: typed event → Stop → Classification → incident transition → messages.
 
 Handlers, the CLI and the simulator all call `Pipeline.process`; it holds no boto3, only the narrow
-adapters it is given. Cost per event (measured in tests/integration/test_event_costs.py): a benign
-stop touches nothing; a failed stop is one read and one conditional write, plus the writes of a
-transition when it causes one.
+adapters it is given. The walk is one way: decide for the service → decide for the account (the
+correlated-failure guard) → save → deliver → acknowledge (the outbox protocol, `announce/outbox.py`).
+Cost per event (asserted in tests/integration/test_incidents.py): a benign stop touches nothing; a
+failed stop is one conditional write (plus a read when cold), and a transition adds the account's read
+and write and one acknowledgement.
 """
 
 from __future__ import annotations
 
-import functools
-import random
-import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
 
+from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox, OutboxItem
 from ecs_watchdog.classify import classify_stop
+from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict, update_with_retry
 from ecs_watchdog.events import (
     DeploymentStateChangeEvent,
     EcsEvent,
@@ -29,28 +31,14 @@ from ecs_watchdog.events import (
 from ecs_watchdog.incidents import correlation, engine
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
-from ecs_watchdog.incidents.model import Explanation, ServiceState, StaleWrite, Transition, TransitionKind
+from ecs_watchdog.incidents.model import Explanation, Incident, ServiceState, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.models import Finding, Stop
-from ecs_watchdog.notify.render import SnsMessage, render_transition_slack, render_transition_sns
 
 logger = Logger(child=True)
 
-MAX_WRITE_ATTEMPTS = 10  # optimistic-lock retries before the event is handed back to SQS
-
-
-def backoff(attempt: int) -> None:
-    """Wait a little, randomly, before retrying a lost race, so racers do not collide again in step."""
-    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
-
-
-class SnsPublisher(Protocol):
-    def publish(self, message: SnsMessage, attributes: dict[str, str] | None = None) -> str: ...
-
-
-class SlackPoster(Protocol):
-    def post(self, payload: dict[str, Any]) -> None: ...
+MAX_QUOTED = 2000  # characters of a stop's summary or evidence line kept in state (items stay far below 400 KB)
 
 
 class StateStore(Protocol):
@@ -59,7 +47,7 @@ class StateStore(Protocol):
     def save_service(self, state: ServiceState, expires_after: datetime) -> ServiceState: ...
     def load_account(self, account: str, fresh: bool = False) -> AccountState | None: ...
     def save_account(self, state: AccountState, now: datetime) -> AccountState: ...
-    def archive_incident(self, incident: Any) -> None: ...
+    def archive_incident(self, incident: Incident) -> None: ...
 
 
 class ServiceLookup(Protocol):
@@ -82,29 +70,38 @@ class Outcome:
     finding: Finding | None = None
     transitions: tuple[Transition, ...] = ()
     channels: tuple[str, ...] = ()
+    unavailable: tuple[str, ...] = ()  # misconfigured channels that could not take an announcement
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
 class Pipeline:
-    """Processes ECS events with the adapters it is given. `slack` is None when Slack is not configured."""
+    """Processes ECS events with the adapters it is given; `outbox` holds the channels."""
 
     state: StateStore
     services: ServiceLookup
-    sns: SnsPublisher | None
-    slack: SlackPoster | None
+    outbox: Outbox
     policy: LoopPolicy = field(default_factory=LoopPolicy)
     essential_containers: EssentialContainers | None = None
     probe_confirms: ProbeConfirms | None = None
-    runbook_base_url: str | None = None
+    home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
     pause: Callable[[int], None] = backoff  # between optimistic-lock retries
 
     # ----------------------------------------------------------------------------------------------
-    def process(self, event: EcsEvent, redelivered: bool = False) -> Outcome:
-        """Handle one parsed event. `redelivered`: SQS delivered it before, so a previous attempt may
-        have stored transitions it never announced; they are announced now. Delivery and storage
-        errors propagate, so the caller hands the event back to SQS for a retry."""
+    def process(self, event: EcsEvent) -> Outcome:
+        """Handle one parsed event. Storage and passing delivery errors propagate (DeliveryFailed after
+        recording what did go out), so the caller hands the event back to SQS for a retry."""
+        if self.home is not None and (event.account, event.region) != self.home:
+            return Outcome(
+                "ignored",
+                f"event from account {event.account} in {event.region}; this watchdog watches account "
+                f"{self.home[0]} in {self.home[1]} (deploy one per account and region)",
+            )
         if isinstance(event, TaskStateChangeEvent):
-            return self._task_event(event, redelivered)
+            return self._task_event(event)
         if isinstance(event, DeploymentStateChangeEvent):
             ref = ServiceRef.from_arn(event.service_arn)
             if ref is None:
@@ -113,40 +110,13 @@ class Pipeline:
             return self._step(
                 ref,
                 at,
-                redelivered,
                 need_snapshot=lambda state: True,
                 decide=lambda state, snap: engine.apply_deployment_event(
                     state, event.detail.eventName, event.detail.deploymentId, at, event.detail.reason, snap, self.policy
                 ),
             )
         if isinstance(event, ServiceActionEvent):
-            ref = ServiceRef.from_arn(event.service_arn, event.detail.clusterArn)
-            if ref is None:
-                return Outcome("ignored", f"service action names no service: {event.resources}")
-            at = event.detail.createdAt or event.time
-            name = event.detail.eventName
-            if name == "SERVICE_STEADY_STATE":
-                # Periodic and usually uneventful: only worth a DescribeServices when it can change
-                # something (an active incident to resolve, or no last known good yet).
-                def need(state: ServiceState) -> bool:
-                    return state.last_known_good is None or any(
-                        i.status in engine.ACTIVE for i in state.incidents.values()
-                    )
-            else:
-
-                def need(state: ServiceState) -> bool:
-                    return name == "SERVICE_TASK_START_IMPAIRED"
-
-            return self._step(
-                ref,
-                at,
-                redelivered,
-                need_snapshot=need,
-                create=name != "SERVICE_STEADY_STATE",
-                decide=lambda state, snap: engine.apply_service_action(
-                    state, name, at, event.detail.reason, snap, self.policy
-                ),
-            )
+            return self._service_action(event)
         return Outcome("ignored", f"{event.detail_type} is observed, not yet acted on")
 
     def classify(self, stop: Stop) -> Finding:
@@ -164,13 +134,12 @@ class Pipeline:
         return self._step(
             ref,
             at,
-            False,
             need_snapshot=lambda state: False,
             decide=lambda state, snap: engine.apply_containment(state, incident_id, action, took_effect, at),
         )
 
     # ----------------------------------------------------------------------------------------------
-    def _task_event(self, event: TaskStateChangeEvent, redelivered: bool) -> Outcome:
+    def _task_event(self, event: TaskStateChangeEvent) -> Outcome:
         if event.detail.lastStatus != "STOPPED":
             return Outcome("ignored", f"task is {event.detail.lastStatus}, not STOPPED")
         stop = stop_from_event(event)
@@ -187,8 +156,12 @@ class Pipeline:
             deployment_id=stop.started_by if stop.started_by.startswith("ecs-svc/") else None,
             category=c.category,
             at=stop.stopped_at or event.time,
-            summary=c.summary,
-            explanation=Explanation(evidence=list(c.evidence), next_steps=list(c.next_steps), runbook=c.runbook),
+            summary=c.summary[:MAX_QUOTED],
+            explanation=Explanation(
+                evidence=[line[:MAX_QUOTED] for line in c.evidence],
+                next_steps=list(c.next_steps),
+                runbook=c.runbook,
+            ),
         )
         confirmed = bool(
             self.probe_confirms and c.category in self.policy.deterministic_categories and self.probe_confirms(finding)
@@ -197,42 +170,62 @@ class Pipeline:
         outcome = self._step(
             ref,
             facts.at,
-            redelivered,
             need_snapshot=lambda state: False,
             decide=lambda state, snap: engine.apply_stop(state, facts, self.policy, confirmed),
         )
-        return Outcome(
-            outcome.kind if outcome.kind == "transition" else "counted",
-            outcome.reason,
-            finding,
-            outcome.transitions,
-            outcome.channels,
+        return replace(outcome, kind="transition" if outcome.kind == "transition" else "counted", finding=finding)
+
+    def _service_action(self, event: ServiceActionEvent) -> Outcome:
+        ref = ServiceRef.from_arn(event.service_arn, event.detail.clusterArn)
+        if ref is None:
+            return Outcome("ignored", f"service action names no service: {event.resources}")
+        at = event.detail.createdAt or event.time
+        name = event.detail.eventName
+        steady = name == "SERVICE_STEADY_STATE"
+
+        def need(state: ServiceState) -> bool:
+            if steady:
+                # Periodic and usually uneventful: only worth a DescribeServices when it can change
+                # something (an active incident to resolve, or no last known good yet).
+                return state.last_known_good is None or any(i.status in engine.ACTIVE for i in state.incidents.values())
+            return name in ("SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_CONFIGURATION_FAILURE")
+
+        return self._step(
+            ref,
+            at,
+            need_snapshot=need,
+            create=not steady,
+            decide=lambda state, snap: engine.apply_service_action(
+                state, name, at, event.detail.reason, snap, self.policy
+            ),
         )
 
+    # ----------------------------------------------------------------------------------------------
     def _step(
         self,
         ref: ServiceRef,
         now: datetime,
-        redelivered: bool,
         *,
         need_snapshot: Callable[[ServiceState], bool],
         decide: Callable[[ServiceState, ServiceSnapshot | None], Result],
         create: bool = True,
     ) -> Outcome:
-        """Read the service's state, decide, write conditionally; on a lost race, read and decide again."""
-        snapshot: ServiceSnapshot | None = None
-        looked_up = False
-        consistent = False  # whether the state was read from the table, not this container's memory
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            consistent = consistent or not self.state.is_cached(ref.key)
-            stored = self.state.load_service(ref.key, fresh=consistent)
+        """Decide for the service and save conditionally (on a lost race, read and decide again), then
+        announce what this invocation made, with whatever earlier invocations left undelivered."""
+        owner = uuid.uuid4().hex
+        looked_up: list[ServiceSnapshot | None] = []  # DescribeServices at most once per event
+
+        def attempt(n: int) -> tuple[Outcome, list[Transition]]:
+            fresh = n > 0 or not self.state.is_cached(ref.key)
+            stored = self.state.load_service(ref.key, fresh=fresh)
             if stored is None and not create:
-                return Outcome("ignored", "no state for this service and nothing to start it")
+                return Outcome("ignored", "no state for this service and nothing to start it"), []
             state = stored or ServiceState(service=ref.key)
-            fresh = not state.bootstrapped
-            if (fresh or need_snapshot(state)) and not looked_up:
-                snapshot, looked_up = self.services.snapshot(ref.cluster, ref.name), True
-            if fresh:
+            first_sight = not state.bootstrapped
+            if (first_sight or need_snapshot(state)) and not looked_up:
+                looked_up.append(self.services.snapshot(ref.cluster, ref.name))
+            snapshot = looked_up[0] if looked_up else None
+            if first_sight:
                 # Last known good comes from ECS once, never guessed; a service ECS does not know has none.
                 state = (
                     engine.bootstrap(state, snapshot, now)
@@ -242,151 +235,105 @@ class Pipeline:
             timers = engine.check_timers(state, now, self.policy)
             result = decide(timers.state, snapshot)
             transitions = [*timers.transitions, *result.transitions]
-            if not (fresh or timers.changed or result.changed):
-                if not consistent:
-                    # This container's copy may predate another's write (an incident it has not
-                    # seen): "nothing to do" is only concluded on a consistent read.
-                    consistent = True
-                    continue
-                pending = self._announce(ref, state, [], now, redelivered) if redelivered else ()
-                return Outcome("ignored", result.note or "nothing changed", channels=pending)
-            try:
-                saved = self.state.save_service(result.state, now)
-            except StaleWrite:
-                consistent = True
-                self.pause(attempt)
-                continue
+            changed = first_sight or timers.changed or result.changed
+            if not changed and not fresh:
+                # This container's copy may predate another's write (an incident it has not seen):
+                # "nothing to do" is only concluded on a consistent read.
+                raise ReadAgain(ref.key)
+            mine = {t.id for t in transitions}
+            due = {t.id for t in self.outbox.due(result.state.outbox, self.outbox.clock())} - mine
+            if not changed and not due:
+                return Outcome("ignored", result.note or "nothing changed"), []
+            outbox = self.outbox.take(result.state.outbox, mine | due, owner)
+            saved = self.state.save_service(result.state.model_copy(update={"outbox": outbox}), now)
             if len(saved.outbox) >= engine.MAX_OUTBOX:
                 logger.warning(
-                    "announcement outbox full: the oldest undelivered transition was dropped",
-                    extra={"service": ref.key},
+                    "announcement outbox full: the oldest undelivered ones give way", extra={"service": ref.key}
                 )
-            channels = self._announce(ref, saved, transitions, now, redelivered)
-            kind: OutcomeKind = "transition" if transitions else "counted"
-            return Outcome(kind, result.note, transitions=tuple(transitions), channels=channels)
-        raise RuntimeError(f"{ref.key}: state kept changing under {MAX_WRITE_ATTEMPTS} attempts; retry later")
+            kind: OutcomeKind = "transition" if transitions else "counted" if changed else "ignored"
+            note = result.note or ("nothing changed" if not changed else "")
+            return Outcome(kind, note, transitions=tuple(transitions)), [t for t in saved.outbox if t.id in mine | due]
+
+        outcome, entries = retry_on_conflict(attempt, what=ref.key, pause=self.pause)
+        delivery = self._announce(ref, entries, owner, now)
+        outcome = replace(outcome, channels=tuple(delivery.channels), unavailable=tuple(delivery.unavailable))
+        if delivery.failures:
+            raise DeliveryFailed(f"{ref.label}: " + "; ".join(delivery.failures))
+        return outcome
 
     # ----------------------------------------------------------------------------------------------
-    def _announce(
-        self, ref: ServiceRef, state: ServiceState, mine: list[Transition], now: datetime, redelivered: bool
-    ) -> tuple[str, ...]:
-        """Deliver this invocation's transitions, feed them to the correlated-failure guard, then drop
-        them from the outbox. A redelivered record also delivers what a failed attempt left behind:
-        entries no newer than its own event (newer ones belong to invocations that may be running)."""
-        ids = {t.id for t in mine}
-        due = [t for t in state.outbox if t.id in ids or (redelivered and t.at <= now)]
-        channels: list[str] = []
-        if redelivered:
-            channels += self._announce_account_leftovers(ref, now)
-        for transition in due:
-            paused, account_transitions = self._correlate(ref, transition, now)
-            suppressed = paused and transition.kind is TransitionKind.OPENED
-            if not suppressed and transition.kind is not TransitionKind.CLOSED:
-                channels += self._deliver(
-                    ref, transition, functools.partial(self._record_partial, ref, transition, now=now)
-                )
-            if account_transitions:
-                for account_transition in account_transitions:
-                    channels += self._deliver(ref, account_transition, lambda sent: None)
-                self._acknowledge_account(ref, {t.id for t in account_transitions}, now)
+    def _announce(self, ref: ServiceRef, entries: list[Transition], owner: str, now: datetime) -> Delivery:
+        """Decide for the account, deliver the service's and the account's entries, acknowledge both."""
+        delivery = Delivery()
+        if not entries:
+            return delivery
+        account_entries, announce = self._decide_account(ref, entries, owner, now)
+        service_done: set[str] = set()
+        for transition in entries:
             if transition.kind is TransitionKind.CLOSED:
-                self.state.archive_incident(transition.incident)
-        if due:
-            self._acknowledge(ref, [t.id for t in due], now)
-        return tuple(channels)
+                self.state.archive_incident(transition.incident)  # closing is kept, never announced
+                service_done.add(transition.id)
+            elif not announce.get(transition.id, True):
+                service_done.add(transition.id)  # covered by the account incident
+            else:
+                sent = self.outbox.deliver(transition, ref)
+                delivery.add(sent)
+                if self.outbox.complete(transition, sent.taken[transition.id]):
+                    service_done.add(transition.id)
+        account_done: set[str] = set()
+        for transition in account_entries:
+            sent = self.outbox.deliver(transition, ref)
+            delivery.add(sent)
+            if self.outbox.complete(transition, sent.taken[transition.id]):
+                account_done.add(transition.id)
+        if len(account_done) < len(account_entries):
+            # The service's entries stay until the account's are out: whoever takes them next (a
+            # retry, a later event, a redrive) also takes the account's leftovers.
+            service_done = set()
+        service_taken = {t.id: delivery.taken.get(t.id, set()) for t in entries}
+        self.outbox.acknowledge(self._service_item(ref, now), service_taken, service_done, owner)
+        if account_entries:
+            account_taken = {t.id: delivery.taken.get(t.id, set()) for t in account_entries}
+            self.outbox.acknowledge(self._account_item(ref, now), account_taken, account_done, owner)
+        return delivery
 
-    def _correlate(self, ref: ServiceRef, transition: Transition, now: datetime) -> tuple[bool, list[Transition]]:
-        if transition.kind is TransitionKind.CONTAINED:
-            return False, []
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            account = self.state.load_account(ref.account_key, fresh=attempt > 0) or AccountState(
-                account=ref.account_key
-            )
-            guarded = correlation.on_service_transition(account, transition, self.policy)
-            if guarded.state == account:
-                return correlation.containment_paused(account, transition.incident.category), []
-            try:
-                self.state.save_account(guarded.state, now)
-            except StaleWrite:
-                self.pause(attempt)
-                continue
-            return correlation.containment_paused(guarded.state, transition.incident.category), guarded.transitions
-        raise RuntimeError(f"{ref.account_key}: correlation state kept changing; retry later")
+    def _decide_account(
+        self, ref: ServiceRef, entries: list[Transition], owner: str, now: datetime
+    ) -> tuple[list[Transition], dict[str, bool]]:
+        """Run the correlated-failure guard for these service transitions (idempotent per transition) and
+        lease its new transitions, and any it left undelivered before, to this invocation."""
+        decided: dict[str, Any] = {}
 
-    def _announce_account_leftovers(self, ref: ServiceRef, now: datetime) -> list[str]:
-        account = self.state.load_account(ref.account_key, fresh=True)
-        leftovers = [t for t in account.outbox if t.at <= now] if account else []
-        channels: list[str] = []
-        for transition in leftovers:
-            channels += self._deliver(ref, transition, lambda sent: None)
-        if leftovers:
-            self._acknowledge_account(ref, {t.id for t in leftovers}, now)
-        return channels
+        def change(account: AccountState) -> AccountState | None:
+            decision = correlation.decide(account, entries, self.policy)
+            ids = {t.id for t in decision.transitions}
+            ids |= {t.id for t in self.outbox.due(account.outbox, self.outbox.clock())}
+            decided.update(announce=decision.announce, ids=ids)
+            if not (decision.changed or ids):
+                return None
+            return decision.state.model_copy(update={"outbox": self.outbox.take(decision.state.outbox, ids, owner)})
 
-    def _acknowledge(self, ref: ServiceRef, delivered: list[str], now: datetime) -> None:
-        self._update_outbox(ref, now, lambda state: engine.mark_delivered(state, delivered))
+        item = self._account_item(ref, now)
+        saved = update_with_retry(
+            lambda fresh: item.load(fresh) or AccountState(account=ref.account_key),
+            change,
+            item.save,
+            what=item.what,
+            pause=self.pause,
+        )
+        leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
+        return leased, decided["announce"]
 
-    def _record_partial(self, ref: ServiceRef, transition: Transition, sent: list[str], *, now: datetime) -> None:
-        """Remember the channels that did take an announcement before another failed, so the retry
-        does not send it to them again."""
+    def _service_item(self, ref: ServiceRef, now: datetime) -> OutboxItem[ServiceState]:
+        return OutboxItem(
+            load=lambda fresh: self.state.load_service(ref.key, fresh=fresh),
+            save=lambda doc: self.state.save_service(doc, now),
+            what=ref.key,
+        )
 
-        def update(state: ServiceState) -> ServiceState:
-            outbox = [
-                t.model_copy(update={"delivered": sorted({*t.delivered, *sent})}) if t.id == transition.id else t
-                for t in state.outbox
-            ]
-            return state.model_copy(update={"outbox": outbox})
-
-        self._update_outbox(ref, now, update)
-
-    def _update_outbox(self, ref: ServiceRef, now: datetime, change: Callable[[ServiceState], ServiceState]) -> None:
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            state = self.state.load_service(ref.key, fresh=attempt > 0)
-            if state is None:
-                return
-            updated = change(state)
-            if updated.outbox == state.outbox:
-                return
-            try:
-                self.state.save_service(updated, now)
-                return
-            except StaleWrite:
-                self.pause(attempt)
-        # Not lost: the entry stays in the outbox and a redelivery announces it again.
-        logger.warning("could not update the announcement outbox", extra={"service": ref.key})
-
-    def _acknowledge_account(self, ref: ServiceRef, delivered: set[str], now: datetime) -> None:
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            account = self.state.load_account(ref.account_key, fresh=attempt > 0)
-            if account is None or not any(t.id in delivered for t in account.outbox):
-                return
-            try:
-                self.state.save_account(correlation.acknowledge(account, delivered), now)
-                return
-            except StaleWrite:
-                self.pause(attempt)
-        logger.warning("could not update the account announcement outbox", extra={"account": ref.account_key})
-
-    def _deliver(self, ref: ServiceRef, transition: Transition, on_partial: Callable[[list[str]], None]) -> list[str]:
-        """Send to every configured channel that has not taken this transition yet. When one fails
-        after another succeeded, `on_partial` records the successes before the error propagates."""
-        sent: list[str] = []
-        try:
-            if self.sns is not None and "sns" not in transition.delivered:
-                attributes = {
-                    "transition": str(transition.kind),
-                    "kind": str(transition.incident.kind),
-                    "category": transition.incident.category or "none",
-                    "service": ref.label,
-                }
-                self.sns.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
-                sent.append("sns")
-            if self.slack is not None and "slack" not in transition.delivered:
-                self.slack.post(render_transition_slack(transition, ref, self.runbook_base_url))
-                sent.append("slack")
-        except Exception:
-            if sent:
-                on_partial(sent)
-            raise
-        logger.info("incident transition announced", extra={"transition": transition.id, "channels": sent})
-        return sent
+    def _account_item(self, ref: ServiceRef, now: datetime) -> OutboxItem[AccountState]:
+        return OutboxItem(
+            load=lambda fresh: self.state.load_account(ref.account_key, fresh=fresh),
+            save=lambda doc: self.state.save_account(doc, now),
+            what=ref.account_key,
+        )

@@ -9,12 +9,16 @@ from datetime import timedelta
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ecs_watchdog.announce.channels import channels_of
+from ecs_watchdog.announce.outbox import Outbox
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
+from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.slack import SecretValue, SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.incidents.policy import LoopPolicy
-from ecs_watchdog.pipeline import Pipeline
+from ecs_watchdog.intake import Count, Intake
+from ecs_watchdog.pipeline import Pipeline, utc_now
 
 # Environment variable → Settings field (infra/functions.py sets them from CDK context).
 ENVIRONMENT = {
@@ -27,6 +31,8 @@ ENVIRONMENT = {
     "STUCK_DEPLOYMENT_MINUTES": "stuck_deployment_minutes",
     "CORRELATED_SERVICES": "correlated_services",
     "CORRELATION_WINDOW_MINUTES": "correlation_window_minutes",
+    "WATCHDOG_LEASE_SECONDS": "lease_seconds",
+    "PARKED_RECORDS_QUEUE_URL": "parked_records_queue_url",
 }
 
 
@@ -44,6 +50,15 @@ class Settings(BaseModel):
     stuck_deployment_minutes: int = Field(default=30, ge=1, le=10080)
     correlated_services: int = Field(default=5, ge=2, le=1000)
     correlation_window_minutes: int = Field(default=10, ge=1, le=1440)
+    # How long an invocation owns the delivery of what it stored: longer than the function can run.
+    lease_seconds: int = Field(default=90, ge=1, le=43200)
+    parked_records_queue_url: str | None = None  # the events DLQ: records that can never succeed go there
+
+    @property
+    def home(self) -> tuple[str, str] | None:
+        """The account and region this watchdog watches: those of its own alerts topic."""
+        parts = self.topic_arn.split(":")
+        return (parts[4], parts[3]) if len(parts) >= 6 and parts[0] == "arn" else None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,12 +91,21 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
     slack = None
     if settings.slack_secret_name:
         slack = SlackWebhook(SecretValue(session.client("secretsmanager"), settings.slack_secret_name))
+    channels = channels_of(SnsTopic(session.client("sns"), settings.topic_arn), slack, settings.runbook_base_url)
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
-        sns=SnsTopic(session.client("sns"), settings.topic_arn),
-        slack=slack,
+        outbox=Outbox(channels, clock=utc_now, lease=timedelta(seconds=settings.lease_seconds)),
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
-        runbook_base_url=settings.runbook_base_url,
+        home=settings.home,
     )
+
+
+def build_intake(settings: Settings, session: boto3.Session | None = None, count: Count | None = None) -> Intake:
+    """The pipeline plus where never-succeeding records are parked (the events DLQ, when configured)."""
+    session = session or boto3.Session()
+    parking = None
+    if settings.parked_records_queue_url:
+        parking = ParkedRecords(session.client("sqs"), settings.parked_records_queue_url)
+    return Intake(build_pipeline(settings, session), parking, count or (lambda name, value: None))

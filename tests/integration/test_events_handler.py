@@ -91,7 +91,7 @@ def test_missing_configuration_fails_loudly_naming_the_variables():
 
 
 def test_a_misconfigured_function_fails_the_invocation_not_each_record(monkeypatch):
-    monkeypatch.setattr(ecs_events, "_pipeline", None)
+    monkeypatch.setattr(ecs_events, "_intake", None)
     monkeypatch.delenv("ALERTS_TOPIC_ARN", raising=False)
     monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
     with pytest.raises(RuntimeError, match="ALERTS_TOPIC_ARN"):

@@ -16,12 +16,22 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ecs_watchdog.incidents.correlation import AccountState
-from ecs_watchdog.incidents.model import Incident, ServiceState, StaleWrite
+from ecs_watchdog.incidents.model import Incident, ServiceState, StaleWrite, StoreBusy, Unstorable
 
 SERVICE_TTL = timedelta(days=30)  # a service quiet for a month starts afresh (LKG re-read from ECS)
 INCIDENT_TTL = timedelta(days=400)
 
 Doc = TypeVar("Doc", ServiceState, AccountState)
+# Errors that pass: DynamoDB is throttling or briefly unwell (botocore already retried a few times).
+BUSY = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
 
 
 def service_key(service: str) -> dict[str, Any]:
@@ -83,7 +93,12 @@ class StateTable:
         if isinstance(cached, model):
             self._cache.move_to_end(key["pk"]["S"])
             return cached
-        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        try:
+            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        except ClientError as error:
+            if error.response["Error"]["Code"] in BUSY:
+                raise StoreBusy(f"{key['pk']['S']}: {error.response['Error']['Code']}") from error
+            raise
         if item is None:
             return None
         doc = json.loads(item["doc"]["S"])
@@ -99,6 +114,12 @@ class StateTable:
 
     def _save(self, key: dict[str, Any], state: Doc, expires_at: datetime) -> Doc:
         stored = state.model_copy(update={"revision": state.revision + 1})
+        try:
+            document = _dump(stored)
+            expires = str(int(expires_at.timestamp()))
+            document.encode("utf-8")
+        except (ValueError, OverflowError) as error:  # UnicodeEncodeError (lone surrogates) is a ValueError
+            raise Unstorable(f"{key['pk']['S']}: cannot be stored: {type(error).__name__}: {error}"[:300]) from error
         condition = "attribute_not_exists(pk)" if state.revision == 0 else "rev = :read"
         values = {":read": {"N": str(state.revision)}} if state.revision else {}
         try:
@@ -107,16 +128,21 @@ class StateTable:
                 Item={
                     **key,
                     "rev": {"N": str(stored.revision)},
-                    "doc": {"S": _dump(stored)},
-                    "expires_at": {"N": str(int(expires_at.timestamp()))},
+                    "doc": {"S": document},
+                    "expires_at": {"N": expires},
                 },
                 ConditionExpression=condition,
                 **({"ExpressionAttributeValues": values} if values else {}),
             )
         except ClientError as error:
             self._remember(key["pk"]["S"], None)  # whatever we held may be stale: read afresh next time
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            code = error.response["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
                 raise StaleWrite(key["pk"]["S"]) from error
+            if code in BUSY:
+                raise StoreBusy(f"{key['pk']['S']}: {code}") from error
+            if code == "ValidationException":  # e.g. the item would exceed DynamoDB's 400 KB
+                raise Unstorable(f"{key['pk']['S']}: {error.response['Error'].get('Message', code)}") from error
             raise
         self._remember(key["pk"]["S"], stored)
         return stored

@@ -26,6 +26,7 @@ from ecs_watchdog.incidents.model import (
     TransitionKind,
 )
 from ecs_watchdog.incidents.policy import LoopPolicy
+from ecs_watchdog.incidents.service_actions import rule_for
 
 MAX_SEEN_TASKS = 300  # dedupe memory per service: EventBridge and SQS duplicates arrive within minutes
 MIN_RECENT_FAILURES = 10  # recent failures kept: the threshold's worth, and never fewer than this
@@ -115,6 +116,15 @@ def apply_stop(
             id=stop.deployment_id, task_definition=stop.task_definition
         )
     health = new.revisions.setdefault(stop.task_definition, RevisionHealth())
+    if health.healthy_at is not None and stop.at <= health.healthy_at:
+        # EventBridge does not promise order: a failure from before the revision was seen healthy says
+        # nothing about it now. Remembered as seen, never counted.
+        result.note = "a late stop from before its revision was seen healthy: not counted"
+        return result
+    settled = new.settled.get(stop.task_definition) or new.settled.get("*")
+    if settled is not None and stop.at <= settled:
+        result.note = "a late stop from before its (closed) incident was resolved: not counted"
+        return result
     health.failures_since_healthy += 1
     health.last_failure_at = stop.at
     new.recent_failures.append(RecentFailure(at=stop.at, category=stop.category, task_definition=stop.task_definition))
@@ -194,7 +204,7 @@ def _loop_rule(
                 f"healthy (threshold {threshold}); last: {stop.summary}"
             )
         return None, f"failure {health.failures_since_healthy} of {threshold} for a revision never seen healthy"
-    same = sum(1 for f in state.recent_failures if f.category == stop.category)
+    same = sum(1 for f in state.recent_failures if f.category == stop.category and _after_healthy(state, f))
     if same >= threshold:
         minutes = int(policy.crash_loop_window.total_seconds() // 60)
         return IncidentKind.CRASH_LOOP, (
@@ -202,6 +212,12 @@ def _loop_rule(
             f"healthy before (threshold {threshold}); last: {stop.summary}"
         )
     return None, f"{same} of {threshold} {stop.category} failures within the window"
+
+
+def _after_healthy(state: ServiceState, failure: RecentFailure) -> bool:
+    """Whether a failure happened after its revision was last seen healthy (so it counts in a loop)."""
+    health = state.revisions.get(failure.task_definition)
+    return health is None or health.healthy_at is None or failure.at > health.healthy_at
 
 
 # --------------------------------------------------------------------------------------------------
@@ -231,6 +247,10 @@ def apply_deployment_event(
     }.get(event_name)
     if status is None:
         return Result(state, note=f"deployment event {event_name} not tracked")
+    if status == "IN_PROGRESS" and deployment_id not in known:
+        # A late IN_PROGRESS of a deployment ECS no longer lists (or of a service ECS does not know)
+        # would become a phantom that later looks stuck.
+        return Result(state, note=f"IN_PROGRESS of deployment {deployment_id}, which ECS no longer lists: ignored")
     # Events arrive out of order and twice: an older event, or the same one again, changes nothing;
     # a terminal state is never overwritten by IN_PROGRESS.
     if record.updated_at and (at < record.updated_at or (at == record.updated_at and record.status == status)):
@@ -281,7 +301,7 @@ def apply_service_action(
     result = Result(_fork(state), changed=True)
     new = result.state
     new.updated_at = _latest(new.updated_at, at)
-    if event_name == "SERVICE_STEADY_STATE":
+    if rule_for(event_name).effect == "resolve":
         if snapshot is not None:
             _reconcile(new, snapshot, at)
         completed = snapshot.completed() if snapshot else None
@@ -290,25 +310,26 @@ def apply_service_action(
         if not _resolve_all(new, result, at, "service reached a steady state") and completed is None:
             return Result(state, note="steady state, nothing to resolve")
         return result
-    if event_name == "SERVICE_TASK_START_IMPAIRED":
+    rule = rule_for(event_name)
+    line = f"{event_name}: {reason}".strip(": ")
+    if rule.effect == "open":
         if _active(new):
-            _note_on_active(new, at, "service_action", f"{event_name}: {reason}".strip(": "))
+            _note_on_active(new, at, "service_action", line)
             return result
         primary = next((d for d in snapshot.deployments if d.status == "PRIMARY"), None) if snapshot else None
         record = DeploymentRecord(id=primary.id, task_definition=primary.task_definition) if primary else None
-        _open_event_incident(
-            new,
-            result,
-            IncidentKind.START_IMPAIRED,
-            at,
-            "ECS reports the service is unable to consistently start tasks successfully",
-            record,
+        kind = (
+            IncidentKind.START_IMPAIRED
+            if event_name == "SERVICE_TASK_START_IMPAIRED"
+            else IncidentKind.CONFIGURATION_FAILURE
         )
+        meaning = rule.meaning if not reason or kind is IncidentKind.START_IMPAIRED else f"{rule.meaning}: {reason}"
+        _open_event_incident(new, result, kind, at, meaning, record)
         return result
     if _active(new):
-        _note_on_active(new, at, "service_action", f"{event_name}: {reason}".strip(": "))
+        _note_on_active(new, at, "service_action", line)
         return result
-    return Result(state, note=f"service action {event_name} with no active incident")
+    return Result(state, note=f"{event_name} with no active incident: not acted on ({rule.meaning})")
 
 
 def check_timers(state: ServiceState, now: datetime, policy: LoopPolicy) -> Result:
@@ -342,6 +363,9 @@ def check_timers(state: ServiceState, now: datetime, policy: LoopPolicy) -> Resu
             and now - incident.resolved_at >= policy.crash_loop_window
         ):
             incident.status, incident.closed_at, incident.updated_at = IncidentStatus.CLOSED, now, now
+            key = incident.task_definition or "*"
+            new.settled[key] = max(new.settled.get(key, incident.resolved_at), incident.resolved_at)
+            _trim_settled(new.settled)
             result.transitions.append(
                 _transition(new, incident, TransitionKind.CLOSED, now, "no failures since it was resolved")
             )
@@ -509,6 +533,8 @@ def _mark_healthy(state: ServiceState, task_definition: str, at: datetime, sourc
 def _resolve_all(state: ServiceState, result: Result, at: datetime, why: str) -> bool:
     resolved = False
     for incident in _active_all(state):
+        if incident.updated_at > at:
+            continue  # a late event from before the incident's latest failure resolves nothing
         incident.status, incident.resolved_at, incident.updated_at = IncidentStatus.RESOLVED, at, at
         result.transitions.append(_transition(state, incident, TransitionKind.RESOLVED, at, why))
         resolved = True
@@ -594,6 +620,11 @@ def _trim_dict(values: dict[str, int], limit: int) -> None:
         del values[key]
 
 
+def _trim_settled(settled: dict[str, datetime], keep: int = 20) -> None:
+    for key in sorted(settled, key=lambda k: settled[k])[: max(0, len(settled) - keep)]:
+        del settled[key]
+
+
 def _trim_deployments(state: ServiceState, keep: int = 20) -> None:
     for key in list(state.deployments)[: max(0, len(state.deployments) - keep)]:
         del state.deployments[key]
@@ -624,5 +655,6 @@ def _fork(state: ServiceState) -> ServiceState:
                 for k, v in state.incidents.items()
             },
             "outbox": list(state.outbox),
+            "settled": dict(state.settled),
         }
     )

@@ -18,6 +18,14 @@ class StaleWrite(Exception):
     """Another writer changed the stored state since it was read: read again and decide again."""
 
 
+class StoreBusy(Exception):
+    """The state store is throttling or briefly unavailable: wait a little and try again."""
+
+
+class Unstorable(ValueError):
+    """The state cannot be stored however often it is retried (too large, not encodable)."""
+
+
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -29,6 +37,7 @@ class IncidentKind(StrEnum):
     START_IMPAIRED = "start_impaired"  # ECS said SERVICE_TASK_START_IMPAIRED
     STUCK_DEPLOYMENT = "stuck_deployment"  # a deployment IN_PROGRESS for longer than allowed
     OVERLAPPING_DEPLOYMENTS = "overlapping_deployments"  # two or more deployments IN_PROGRESS
+    CONFIGURATION_FAILURE = "configuration_failure"  # ECS cannot configure the service's tasks at all
     CORRELATED = "correlated"  # account level: many services failing for one cause at once
 
 
@@ -98,6 +107,10 @@ class Transition(_Doc):
     summary: str
     explanation: Explanation | None = None  # of the stop that caused it, when a stop did
     delivered: list[str] = Field(default_factory=list)  # channels that already took it
+    # Wall-clock time until which the invocation that stored (or claimed) it owns its delivery; others
+    # leave it alone until then. None: nobody is delivering it, the next invocation may.
+    lease_until: datetime | None = None
+    lease_owner: str | None = None  # the invocation holding the lease
 
 
 class DeploymentRecord(_Doc):
@@ -150,6 +163,9 @@ class ServiceState(_Doc):
     last_failure: LastFailure | None = None
     seen_tasks: dict[str, int] = Field(default_factory=dict)  # task id → highest detail.version seen
     incidents: dict[str, Incident] = Field(default_factory=dict)  # open, contained or resolved (not closed)
+    # task definition ("*" for incidents that named none) → when its last closed incident was resolved:
+    # a stop from before then that arrives late is history, not a relapse.
+    settled: dict[str, datetime] = Field(default_factory=dict)
     incident_sequence: int = 0
     outbox: list[Transition] = Field(default_factory=list)  # transitions not yet delivered to people
     updated_at: datetime | None = None

@@ -1,0 +1,129 @@
+"""From a raw record to an outcome: parse, run the pipeline, and say what a failure means.
+
+- processed: the outcome is logged (and counted by the caller's metrics);
+- can never succeed (malformed, or state that cannot be stored): logged with its reason, counted and
+  parked on the events DLQ at once, and the record reported done — retrying it would only fail again;
+- anything else (a throttled table, Slack down): logged with its reason and raised, so SQS retries it
+  and, after maxReceiveCount, moves it to the DLQ. Nothing is dropped silently.
+
+The console path (a raw EventBridge event as a Lambda test event) runs the same steps for one event
+and answers with the outcome as JSON, or `{"error": ...}`, never an exception (docs/console.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger
+
+from ecs_watchdog.events import MalformedEvent, parse_envelope
+from ecs_watchdog.incidents.model import Unstorable
+from ecs_watchdog.pipeline import Outcome, Pipeline
+
+logger = Logger(child=True)
+
+Count = Callable[[str, float], None]  # metric name, value
+
+
+class Parking(Protocol):
+    def park(self, body: str, reason: str, message_id: str) -> None: ...
+
+
+@dataclass
+class Intake:
+    """Runs records through the pipeline and decides between done, parked and retried."""
+
+    pipeline: Pipeline
+    parking: Parking | None = None  # None: never-succeeding records are retried into the DLQ instead
+    count: Count = lambda name, value: None
+
+    def record(self, body: str, message_id: str) -> Outcome | None:
+        """Process one SQS record body. Returns its outcome (None when parked); raises to have it retried."""
+        try:
+            event = parse_envelope(body)
+        except MalformedEvent as error:
+            self.count("MalformedEvents", 1)
+            self._park(body, f"malformed: {error}", message_id)
+            return None
+        logger.set_correlation_id(event.id)
+        try:
+            outcome = self.pipeline.process(event)
+        except Unstorable as error:
+            self.count("UnstorableEvents", 1)
+            self._park(body, f"unstorable: {error}", message_id)
+            return None
+        except Exception as error:
+            self.count("FailedRecords", 1)
+            logger.error(
+                "record failed; SQS will retry it, then dead-letter it",
+                extra={"message_id": message_id, "problem": f"{type(error).__name__}: {error}"[:1000]},
+            )
+            raise
+        self._observe(outcome)
+        return outcome
+
+    def console(self, payload: Any) -> dict[str, Any]:
+        """A raw EventBridge event from the Lambda console: its outcome as JSON, or {"error": ...}."""
+        try:
+            event = parse_envelope(payload)
+        except MalformedEvent as error:
+            logger.warning("console payload is not an ECS event", extra={"problem": str(error)})
+            return {"error": f"not an ECS event the watchdog understands: {error}"}
+        try:
+            outcome = self.pipeline.process(event)
+        except Exception as error:
+            logger.error("console event failed", extra={"problem": f"{type(error).__name__}: {error}"[:1000]})
+            return {"error": f"{type(error).__name__}: {error}"[:1000]}
+        self._observe(outcome)
+        return outcome_json(outcome)
+
+    def _park(self, body: str, reason: str, message_id: str) -> None:
+        if self.parking is None:
+            logger.error("record can never succeed; retried until SQS dead-letters it", extra={"reason": reason})
+            raise MalformedEvent(reason)
+        self.parking.park(body, reason, message_id)
+        self.count("ParkedRecords", 1)
+        logger.error("record can never succeed: parked on the DLQ", extra={"message_id": message_id, "reason": reason})
+
+    def _observe(self, outcome: Outcome) -> None:
+        if outcome.finding:
+            c = outcome.finding.classification
+            self.count(f"Stops_{c.category}", 1)
+            self.count("FailureStops" if c.failure else "BenignStops", 1)
+        for transition in outcome.transitions:
+            self.count(f"Incidents_{transition.kind}", 1)
+        for _ in outcome.unavailable:
+            self.count("ChannelUnavailable", 1)
+        logger.info(
+            "event processed",
+            extra={
+                "outcome": outcome.kind,
+                "reason": outcome.reason,
+                "channels": list(outcome.channels),
+                "transitions": [t.id for t in outcome.transitions],
+            },
+        )
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """The console contract: what the watchdog did with one event (docs/console.md)."""
+    finding = outcome.finding
+    return {
+        "outcome": outcome.kind,
+        "reason": outcome.reason,
+        "category": finding.classification.category if finding else None,
+        "failure": finding.classification.failure if finding else None,
+        "transitions": [
+            {
+                "id": t.id,
+                "kind": str(t.kind),
+                "incident": t.incident.id,
+                "incident_kind": str(t.incident.kind),
+                "summary": t.summary,
+            }
+            for t in outcome.transitions
+        ],
+        "channels": list(outcome.channels),
+    }
