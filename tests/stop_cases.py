@@ -17,6 +17,9 @@ class StopCase:
     expected: str
     source: str
     stop: Stop
+    # Names of the essential containers when the case says (`"essential": true` on a container);
+    # None when it does not, as for an event whose task definition was not looked up.
+    essential: frozenset[str] | None = None
 
 
 def _text_of(case: dict) -> str | None:
@@ -51,5 +54,7 @@ def load_cases() -> tuple[list[StopCase], list[str]]:
             stopped_reason=text,
             containers=containers,
         )
-        cases.append(StopCase(raw["id"], raw.get("expected_category", raw["category"]), raw["source"], stop))
+        flagged = [c for c in raw.get("containers") or [] if "essential" in c]
+        essential = frozenset(c["name"] for c in flagged if c["essential"]) if flagged else None
+        cases.append(StopCase(raw["id"], raw.get("expected_category", raw["category"]), raw["source"], stop, essential))
     return cases, textless

@@ -77,6 +77,28 @@ def test_with_essential_containers_known_a_crashing_sidecar_does_not_hide_the_ap
     assert "general application error" in result.summary
 
 
+def test_a_sidecar_that_never_started_explains_a_silent_essential_container():
+    containers = [
+        ContainerStop(name="web"),
+        ContainerStop(
+            name="log-router", reason="CannotPullContainerError: failed to resolve ref fluent/fluent-bit:9: not found"
+        ),
+    ]
+    result = classify_stop(stop("TaskFailedToStart", "Task failed to start", containers), essential={"web"})
+    assert (result.category, result.container, result.image) == ("image", "log-router", "fluent/fluent-bit:9")
+
+
+def test_a_sidecar_start_failure_does_not_hide_the_essential_containers_own_exit():
+    containers = [
+        ContainerStop(name="web", exit_code=1),
+        ContainerStop(name="xray", reason="CannotStartContainerError: failed to get container status: unknown"),
+    ]
+    result = classify_stop(
+        stop("EssentialContainerExited", "Essential container in task exited", containers), essential={"web"}
+    )
+    assert (result.container, result.category) == ("web", "container_exit")
+
+
 def test_without_essential_information_the_most_telling_container_decides():
     containers = [ContainerStop(name="xray", exit_code=143), ContainerStop(name="web", exit_code=1)]
     result = classify_stop(stop("EssentialContainerExited", "Essential container in task exited", containers))

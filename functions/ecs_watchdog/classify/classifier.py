@@ -57,6 +57,13 @@ def _deciding_container(
         ),
     )
     deciding = containers[order[0]]
+    if not deciding.reason and deciding.exit_code is None:
+        # A sidecar that could not be pulled, created or started fails the whole task before the
+        # essential container runs, which then says nothing: the sidecar's own reason is the cause.
+        never_started = next(
+            (containers[i] for i in order if containers[i].reason and containers[i].exit_code is None), None
+        )
+        deciding = never_started or deciding
     sidecars = tuple(c.name for c in containers if c is not deciding and (c.reason or c.exit_code not in (None, 0)))
     return deciding, sidecars
 
