@@ -120,7 +120,9 @@ def scaled_to_zero_record(scaling: ScalingView | None = None) -> tuple[ActionRec
 
 
 def test_undo_scale_to_zero_restores_count_scaling_and_removes_the_tag() -> None:
-    scaling = ScalingView(resource_id="service/prod/api", min_capacity=1, max_capacity=6, scheduled_scaling_suspended=True)
+    scaling = ScalingView(
+        resource_id="service/prod/api", min_capacity=1, max_capacity=6, scheduled_scaling_suspended=True
+    )
     record, now_view = scaled_to_zero_record(scaling)
     undo = plan_undo(now_view, record, service=SERVICE_KEY, mode=Mode.ENFORCE)
     assert undo.kind is ActionKind.RESTORE_DESIRED_COUNT

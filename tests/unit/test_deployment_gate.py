@@ -103,7 +103,9 @@ def test_lambda_hook_fails_open_on_the_watchdogs_own_trouble() -> None:
 
 @pytest.mark.parametrize("stage", ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"])
 def test_traffic_shift_hooks_during_a_rollback_never_block(stage: str) -> None:
-    assert answer(target_has_open_incident=True, rolling_back=True, lifecycle_stage=stage) == {"hookStatus": "SUCCEEDED"}
+    assert answer(target_has_open_incident=True, rolling_back=True, lifecycle_stage=stage) == {
+        "hookStatus": "SUCCEEDED"
+    }
 
 
 def test_a_rollback_does_not_unblock_other_stages() -> None:
