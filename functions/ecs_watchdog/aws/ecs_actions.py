@@ -64,7 +64,7 @@ class EcsActions:
     def stop_service_deployment(self, service_deployment_arn: str) -> ApiCall:
         """Stop a deployment and roll it back (ROLLBACK is the only stop type ECS accepts)."""
         return self._write(
-            "ecs", "StopServiceDeployment", serviceDeploymentArn=service_deployment_arn, stopType="ROLLBACK"
+            "ecs", "StopServiceDeployment", {"serviceDeploymentArn": service_deployment_arn, "stopType": "ROLLBACK"}
         )
 
     def continue_service_deployment(self, service_deployment_arn: str, hook_id: str, action: str) -> ApiCall:
@@ -74,9 +74,7 @@ class EcsActions:
         return self._write(
             "ecs",
             "ContinueServiceDeployment",
-            serviceDeploymentArn=service_deployment_arn,
-            hookId=hook_id,
-            action=action,
+            {"serviceDeploymentArn": service_deployment_arn, "hookId": hook_id, "action": action},
         )
 
     def update_service(
@@ -90,12 +88,14 @@ class EcsActions:
             params["desiredCount"] = desired_count
         if len(params) == 2:
             raise ValueError("update_service needs a task definition or a desired count")
-        return self._write("ecs", "UpdateService", **params)
+        return self._write("ecs", "UpdateService", params)
 
     def tag_service(self, service_arn: str, tags: dict[str, str]) -> ApiCall:
         """Add or overwrite tags on the service."""
         return self._write(
-            "ecs", "TagResource", resourceArn=service_arn, tags=[{"key": k, "value": v} for k, v in tags.items()]
+            "ecs",
+            "TagResource",
+            {"resourceArn": service_arn, "tags": [{"key": k, "value": v} for k, v in tags.items()]},
         )
 
     def suspend_scaling(self, resource_id: str) -> ApiCall:
@@ -103,10 +103,12 @@ class EcsActions:
         return self._write(
             "application-autoscaling",
             "RegisterScalableTarget",
-            ServiceNamespace="ecs",
-            ResourceId=resource_id,
-            ScalableDimension=SERVICE_DIMENSION,
-            SuspendedState=dict(ALL_SUSPENDED),
+            {
+                "ServiceNamespace": "ecs",
+                "ResourceId": resource_id,
+                "ScalableDimension": SERVICE_DIMENSION,
+                "SuspendedState": dict(ALL_SUSPENDED),
+            },
         )
 
     def restore_scaling(self, scaling: ScalingView) -> ApiCall:
@@ -114,14 +116,16 @@ class EcsActions:
         return self._write(
             "application-autoscaling",
             "RegisterScalableTarget",
-            ServiceNamespace="ecs",
-            ResourceId=scaling.resource_id,
-            ScalableDimension=SERVICE_DIMENSION,
-            SuspendedState=scaling.suspended_state(),
+            {
+                "ServiceNamespace": "ecs",
+                "ResourceId": scaling.resource_id,
+                "ScalableDimension": SERVICE_DIMENSION,
+                "SuspendedState": scaling.suspended_state(),
+            },
         )
 
-    def _write(self, service: str, operation: str, **params: Any) -> ApiCall:
-        call = ApiCall(service=service, operation=operation, params=params)
+    def _write(self, aws_service: str, operation: str, params: dict[str, Any]) -> ApiCall:
+        call = ApiCall(service=aws_service, operation=operation, params=params)
         self.make(call)
         return call
 
