@@ -1,0 +1,1 @@
+"""Containment: the pure decision, its guards, undo and the deployment gate."""
