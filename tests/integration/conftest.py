@@ -8,7 +8,6 @@ import pytest
 
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
-from ecs_watchdog.wiring import build_pipeline
 from tests.integration.service_setup import create_service
 
 
@@ -16,5 +15,5 @@ from tests.integration.service_setup import create_service
 def account() -> Iterator[LocalAccount]:
     with local_account() as sandbox:
         create_service(sandbox)
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        ecs_events.install(sandbox.settings, sandbox.session)
         yield sandbox

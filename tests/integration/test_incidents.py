@@ -71,7 +71,7 @@ def test_deployment_completed_sets_last_known_good_and_resolves_the_incident(acc
 def test_a_brand_new_service_has_no_last_known_good_to_guess():
     with local_account() as sandbox:
         create_service(sandbox, completed=None)
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        ecs_events.install(sandbox.settings, sandbox.session)
         invoke(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
         (message,) = sandbox.sns_messages()
     assert "Last known good: unknown" in message["Message"]
@@ -80,7 +80,7 @@ def test_a_brand_new_service_has_no_last_known_good_to_guess():
 def test_a_service_tag_raises_the_threshold_for_that_service():
     with local_account() as sandbox:
         create_service(sandbox, tags={"ecs-watchdog:threshold": "5"})
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        ecs_events.install(sandbox.settings, sandbox.session)
         invoke(bodies(*(stopped(n, n) for n in range(1, 5))))
         assert sandbox.sns_messages() == []
         invoke(bodies(stopped(5, 5)))
@@ -95,7 +95,7 @@ def test_start_impaired_opens_an_incident_from_the_event_alone(account):
 def test_two_deployments_in_progress_open_an_overlapping_deployments_incident():
     with local_account() as sandbox:
         create_service(sandbox, in_progress=(6, 7))
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        ecs_events.install(sandbox.settings, sandbox.session)
         invoke(bodies(deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2000000000000000007", 1)))
         assert subjects(sandbox) == ["[ecs-watchdog] OPENED prod/api: Overlapping deployments"]
 
@@ -119,7 +119,7 @@ def test_five_services_failing_for_one_cause_make_one_account_incident():
         names = [f"svc{n}" for n in range(6)]
         for name in names:
             create_service(sandbox, name)
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        ecs_events.install(sandbox.settings, sandbox.session)
         for index, name in enumerate(names):
             invoke(bodies(*(stopped(index * 10 + k, index + k / 10, service=name) for k in range(3))))
         found = Counter(s.split(":")[0] for s in subjects(sandbox))
@@ -218,7 +218,7 @@ def test_fifty_threads_delivering_one_services_failures_open_exactly_one_inciden
 def test_a_transition_stored_but_not_announced_is_announced_on_redelivery():
     with local_account(slack_status=500) as sandbox:
         create_service(sandbox)
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        ecs_events.install(sandbox.settings, sandbox.session)
         invoke(bodies(stopped(1, 1), stopped(2, 2)))
         failed = invoke(bodies(stopped(3, 3)))["batchItemFailures"]
         assert len(failed) == 1  # Slack down: the record goes back to SQS
@@ -243,7 +243,7 @@ def count_calls(account: LocalAccount) -> Counter[str]:
         calls[f"{service}.{operation}"] += 1
 
     account.session.events.register("before-call.*.*", record)
-    ecs_events.install_pipeline(build_pipeline(account.settings, account.session))
+    ecs_events.install(account.settings, account.session)
     return calls
 
 
@@ -287,7 +287,7 @@ def test_a_warm_container_with_an_old_copy_still_resolves_the_incident_another_o
 def test_when_slack_fails_after_sns_took_it_the_retry_sends_slack_only():
     with local_account(slack_status=500) as sandbox:
         create_service(sandbox)
-        ecs_events.install_pipeline(build_pipeline(sandbox.settings, sandbox.session))
+        ecs_events.install(sandbox.settings, sandbox.session)
         invoke(bodies(stopped(1, 1), stopped(2, 2)))
         assert len(invoke(bodies(stopped(3, 3)))["batchItemFailures"]) == 1
         sandbox.slack.status = 200
@@ -310,3 +310,60 @@ def test_a_throttled_describe_services_hands_the_event_back_instead_of_forgettin
         assert Services(client).snapshot(CLUSTER, SERVICE) is None
         stub.add_response("describe_services", {"services": [], "failures": [{"arn": "x", "reason": "MISSING"}]})
         assert Services(client).snapshot(CLUSTER, SERVICE) is None
+
+
+# -------------------------------------------------------------------------------------------------
+# Late, odd and foreign events (EventBridge promises neither order nor a single delivery)
+
+
+def test_failures_from_before_a_revision_was_seen_healthy_never_open_a_crash_loop(account):
+    invoke(bodies(deployment("SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/2000000000000000006", 10)))
+    # Three failures of revision 6 that happened before its deployment completed arrive after it.
+    invoke(bodies(stopped(1, 7), stopped(2, 8), stopped(3, 9)))
+    assert subjects(account) == []
+    invoke(bodies(stopped(4, 11), stopped(5, 12)))
+    assert subjects(account) == []  # two real ones since it was healthy: below the threshold
+    invoke(bodies(stopped(6, 13)))
+    assert subjects(account) == ["[ecs-watchdog] OPENED prod/api: Crash loop (image)"]
+
+
+def test_a_stop_older_than_a_closed_incident_reopens_nothing(account):
+    invoke(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    invoke(bodies(service_action("SERVICE_STEADY_STATE", 5)))  # resolved at minute 5
+    invoke(bodies(benign(9, 30)))  # a later event: nothing to say
+    invoke(bodies(service_action("SERVICE_TASK_PLACEMENT_FAILURE", 30)))  # timers run: closed at minute 30
+    assert subjects(account) == [
+        "[ecs-watchdog] OPENED prod/api: Failing deployment (image)",
+        "[ecs-watchdog] RESOLVED prod/api: Failing deployment (image)",
+    ]
+    invoke(bodies(stopped(4, 4)))  # a stop from minute 4 arrives late
+    invoke(bodies(stopped(5, 4.5), stopped(6, 4.8)))
+    assert subjects(account) == []  # nothing reopened, nothing new
+
+
+def test_a_late_in_progress_of_a_deployment_ecs_no_longer_lists_never_becomes_stuck(account):
+    invoke(bodies(deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2000000000000000099", 0)))
+    invoke(bodies(service_action("SERVICE_TASK_PLACEMENT_FAILURE", 45)))
+    assert subjects(account) == []
+    state = StateTable(account.session.client("dynamodb"), account.settings.state_table_name).load_service(
+        f"{ACCOUNT}/{REGION}/{CLUSTER}/{SERVICE}"
+    )
+    assert state is None or "ecs-svc/2000000000000000099" not in state.deployments
+
+
+def test_events_from_another_account_or_region_are_ignored_not_looked_up_here(account):
+    calls = count_calls(account)
+    foreign = [stopped(n, n) for n in (1, 2, 3)]
+    for event in foreign:
+        event["account"] = "999999999999"
+    elsewhere = [stopped(n, n) for n in (4, 5, 6)]
+    for event in elsewhere:
+        event["region"] = "eu-west-1"
+    assert invoke(bodies(*foreign, *elsewhere))["batchItemFailures"] == []
+    assert subjects(account) == [] and calls == Counter()
+
+
+def test_a_steady_state_older_than_the_latest_failure_resolves_nothing(account):
+    invoke(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    invoke(bodies(service_action("SERVICE_STEADY_STATE", 2.5)))  # emitted before the third failure
+    assert subjects(account) == ["[ecs-watchdog] OPENED prod/api: Failing deployment (image)"]

@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ecs_watchdog.intake import Intake
-from ecs_watchdog.pipeline import Pipeline
 from ecs_watchdog.wiring import Settings, build_intake
 
 logger = Logger(service="ecs-watchdog")
@@ -39,10 +38,10 @@ def intake() -> Intake:
     return _intake
 
 
-def install_pipeline(replacement: Pipeline, parking: Any = None) -> None:
-    """Use this pipeline instead of one built from the environment (the simulator's moto session)."""
+def install(settings: Settings, session: Any) -> None:
+    """Build the intake over this boto3 session instead of the environment's (the simulator's moto account)."""
     global _intake
-    _intake = Intake(replacement, parking, count)
+    _intake = build_intake(settings, session, count)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -73,6 +73,22 @@ class LocalAccount:
     slack: SlackCapture
     sns_capture_queue_url: str
 
+    def parked(self) -> list[dict[str, Any]]:
+        """Records the watchdog parked on the events DLQ: body and message attributes, oldest first."""
+        sqs = self.session.client("sqs")
+        url = self.settings.parked_records_queue_url
+        found: list[dict[str, Any]] = []
+        while url and (
+            batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+                "Messages"
+            )
+        ):
+            for message in batch:
+                attributes = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
+                found.append({"body": message["Body"], "attributes": attributes})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
     def sns_messages(self) -> list[dict[str, Any]]:
         """Every SNS notification delivered so far (Subject, Message, MessageAttributes), oldest first."""
         sqs = self.session.client("sqs")
@@ -116,7 +132,13 @@ def provision(session: boto3.Session, slack_url: str) -> tuple[Settings, str]:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    settings = Settings(topic_arn=topic_arn, slack_secret_name=SLACK_SECRET_NAME, state_table_name=STATE_TABLE_NAME)
+    dead_letter_url = sqs.create_queue(QueueName="ecs-watchdog-events-dlq")["QueueUrl"]
+    settings = Settings(
+        topic_arn=topic_arn,
+        slack_secret_name=SLACK_SECRET_NAME,
+        state_table_name=STATE_TABLE_NAME,
+        parked_records_queue_url=dead_letter_url,
+    )
     return settings, capture_url
 
 

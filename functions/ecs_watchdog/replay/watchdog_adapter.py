@@ -23,7 +23,6 @@ from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, envelope_bodies, sqs_batch
 from ecs_watchdog.replay.sandbox import SlackCapture, provision
 from ecs_watchdog.replay.seam import SentMessage
-from ecs_watchdog.wiring import build_pipeline
 
 MAX_RECEIVE_COUNT = 5  # the stack's default watchdog:queue_max_receive_count
 
@@ -38,7 +37,7 @@ class ReplayWatchdog:
         self._slack = SlackCapture()
         self._slack.start()
         settings, self._capture_url = provision(session, self._slack.url)
-        ecs_events.install_pipeline(build_pipeline(settings, session))
+        ecs_events.install(settings, session)
         self._sqs = session.client("sqs")
         self._messages: list[SentMessage] = []
         self._categories: dict[str, str] = {}
