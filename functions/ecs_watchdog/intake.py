@@ -38,6 +38,7 @@ class Intake:
     pipeline: Pipeline
     parking: Parking | None = None  # None: never-succeeding records are retried into the DLQ instead
     count: Count = lambda name, value: None
+    correlate: Callable[[str], None] = lambda event_id: None  # the handler's logger.set_correlation_id
 
     def record(self, body: str, message_id: str) -> Outcome | None:
         """Process one SQS record body. Returns its outcome (None when parked); raises to have it retried."""
@@ -47,7 +48,7 @@ class Intake:
             self.count("MalformedEvents", 1)
             self._park(body, f"malformed: {error}", message_id)
             return None
-        logger.set_correlation_id(event.id)
+        self.correlate(event.id)
         try:
             outcome = self.pipeline.process(event)
         except Unstorable as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 import boto3
@@ -102,10 +102,20 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
     )
 
 
-def build_intake(settings: Settings, session: boto3.Session | None = None, count: Count | None = None) -> Intake:
+def build_intake(
+    settings: Settings,
+    session: boto3.Session | None = None,
+    count: Count | None = None,
+    correlate: Callable[[str], None] | None = None,
+) -> Intake:
     """The pipeline plus where never-succeeding records are parked (the events DLQ, when configured)."""
     session = session or boto3.Session()
     parking = None
     if settings.parked_records_queue_url:
         parking = ParkedRecords(session.client("sqs"), settings.parked_records_queue_url)
-    return Intake(build_pipeline(settings, session), parking, count or (lambda name, value: None))
+    return Intake(
+        build_pipeline(settings, session),
+        parking,
+        count or (lambda name, value: None),
+        correlate or (lambda event_id: None),
+    )

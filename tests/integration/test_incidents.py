@@ -368,3 +368,19 @@ def test_a_steady_state_older_than_the_latest_failure_resolves_nothing(account):
     invoke(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
     invoke(bodies(service_action("SERVICE_STEADY_STATE", 2.5)))  # emitted before the third failure
     assert subjects(account) == ["[ecs-watchdog] OPENED prod/api: Failing deployment (image)"]
+
+
+def test_services_that_fail_recover_and_relapse_together_make_three_account_messages_per_channel():
+    from tests.integration.guard_storm import run_episode
+
+    fail, recover, relapse = run_episode(12)
+    assert [p.failed_records for p in (fail, recover, relapse)] == [0, 0, 0]
+    assert fail.sns == fail.slack == 5  # four services announced before the guard tripped, then the account
+    assert fail.subjects[-1].startswith("[ecs-watchdog] OPENED us-east-1 account 123456789012")
+    assert recover.subjects == [
+        "[ecs-watchdog] RESOLVED us-east-1 account 123456789012: Many services failing at once (image)"
+    ]
+    assert relapse.subjects == [
+        "[ecs-watchdog] REOPENED us-east-1 account 123456789012: Many services failing at once (image)"
+    ]
+    assert recover.slack == relapse.slack == 1

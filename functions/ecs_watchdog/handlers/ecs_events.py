@@ -34,14 +34,14 @@ def intake() -> Intake:
     """The intake, built from the environment on first use and reused while warm."""
     global _intake
     if _intake is None:
-        _intake = build_intake(Settings.from_environment(), count=count)
+        _intake = build_intake(Settings.from_environment(), count=count, correlate=logger.set_correlation_id)
     return _intake
 
 
 def install(settings: Settings, session: Any) -> None:
     """Build the intake over this boto3 session instead of the environment's (the simulator's moto account)."""
     global _intake
-    _intake = build_intake(settings, session, count)
+    _intake = build_intake(settings, session, count, logger.set_correlation_id)
 
 
 def record_handler(record: SQSRecord) -> None:
