@@ -64,15 +64,21 @@ def template(synthesized: tuple[Template, Path]) -> Template:
 
 
 @pytest.fixture(scope="session")
-def configured_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+def configured_template(configured_synthesized: tuple[Template, Path]) -> Template:
+    return configured_synthesized[0]
+
+
+@pytest.fixture(scope="session")
+def configured_synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
     """Every optional key set: reserved concurrency, a Slack secret under its own key, extra tags, tracing.
 
     Bound to eu-west-1, the region of SLACK_KEY_ARN (a key in another region is refused)."""
     os.environ["CDK_DEFAULT_REGION"], previous = "eu-west-1", os.environ.get("CDK_DEFAULT_REGION")
     os.environ["CDK_DEFAULT_ACCOUNT"], previous_account = "123456789012", os.environ.get("CDK_DEFAULT_ACCOUNT")
+    out = tmp_path_factory.mktemp("cdk.out.configured")
     try:
-        return synth_template(
-            tmp_path_factory.mktemp("cdk.out.configured"),
+        template = synth_template(
+            out,
             {
                 "watchdog:alert_emails": [],
                 "watchdog:slack_secret_name": "team/slack",
@@ -86,6 +92,7 @@ def configured_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     finally:
         _restore("CDK_DEFAULT_REGION", previous)
         _restore("CDK_DEFAULT_ACCOUNT", previous_account)
+    return template, out
 
 
 def _restore(name: str, value: str | None) -> None:

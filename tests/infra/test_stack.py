@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.ingest import SERVICE_ACTION_PATTERN, STOPPED_SERVICE_TASKS_PATTERN
@@ -312,8 +313,9 @@ def test_dashboard_shows_queue_dlq_errors_duration_and_throttles(template: Templ
         assert metric in body
 
 
-def test_template_passes_cfn_lint(synthesized):
-    _, out = synthesized
+@pytest.mark.parametrize("synthesized_stack", ["synthesized", "configured_synthesized"])
+def test_template_passes_cfn_lint(synthesized_stack, request):
+    _, out = request.getfixturevalue(synthesized_stack)
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     done = subprocess.run(
         [
@@ -432,8 +434,6 @@ def test_extra_tags_from_context_join_the_app_tag(configured_template: Template)
 
 
 def test_a_slack_key_in_another_region_than_the_stack_is_refused(tmp_path, monkeypatch):
-    import pytest
-
     from infra.config import ConfigError
     from tests.infra.conftest import synth
 
