@@ -17,6 +17,8 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+from infra.bundle_imports import unresolved_imports
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 REQUIREMENTS = FUNCTIONS_DIR / "requirements.txt"
@@ -45,6 +47,10 @@ BOTOCORE_SERVICES = frozenset(
         "application-autoscaling",
     }
 )
+
+
+class IncompleteBundleError(RuntimeError):
+    """The built package lacks a module our code imports: it would deploy, then fail in Lambda."""
 
 
 def dependencies_dir() -> Path:
@@ -94,8 +100,11 @@ def _trim_botocore(site: Path) -> None:
             shutil.rmtree(service)
 
 
-def assemble(output_dir: Path) -> None:
-    """Write the whole Lambda package (dependencies + our code) into output_dir."""
+def assemble(output_dir: Path, *, check_imports: bool = True) -> None:
+    """Write the whole Lambda package (dependencies + our code) into output_dir, and check it is complete.
+
+    Raises IncompleteBundleError when a module our code imports is missing (unless check_imports is off,
+    for tests that inspect such a package themselves)."""
     shutil.copytree(dependencies_dir(), output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
     shutil.copytree(
         FUNCTIONS_DIR / PACKAGE,
@@ -103,6 +112,13 @@ def assemble(output_dir: Path) -> None:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *EXCLUDED_FROM_PACKAGE),
     )
+    # The dev venv is not the bundle: a dependency missing here passes every test and fails only in Lambda.
+    missing = unresolved_imports(output_dir, PACKAGE) if check_imports else []
+    if missing:
+        raise IncompleteBundleError(
+            f"the Lambda package lacks modules our code imports ({'; '.join(map(str, missing))}); "
+            f"add them to {REQUIREMENTS.relative_to(ROOT)}"
+        )
 
 
 @jsii.implements(ILocalBundling)

@@ -41,6 +41,16 @@ LOG_RETENTION_DAYS = (
 )
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@\-]{1,512}$")
+# A KMS key ARN (not an alias: IAM matches kms:Decrypt against the key's ARN); single- or multi-Region key id.
+_KMS_KEY_ARN = re.compile(
+    r"^arn:aws[a-z\-]*:kms:(?P<region>[a-z0-9\-]+):\d{12}:key/"
+    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+)
+# AWS tag rules: keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @.
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+# The tag the stack puts on every resource; `watchdog:tags` adds to it and may not replace it.
+APP_TAG = ("app", "ecs-watchdog")
 
 
 class ConfigError(ValueError):
@@ -53,10 +63,12 @@ class WatchdogConfig:
 
     mode: str = "dry-run"
     alert_emails: tuple[str, ...] = ()
-    slack_secret_name: str = "ecs-watchdog/slack-webhook"
+    slack_secret_name: str = ""
+    slack_secret_kms_key_arn: str = ""
     runbook_base_url: str = ""
     log_retention_days: int = 30
-    reserved_concurrency: int = 5
+    max_concurrency: int = 5
+    reserved_concurrency: int | None = None
     queue_max_receive_count: int = 5
     tracing: bool = False
     failure_threshold: int = 3
@@ -64,6 +76,7 @@ class WatchdogConfig:
     stuck_deployment_minutes: int = 30
     correlated_services: int = 5
     correlation_window_minutes: int = 10
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,58 @@ def _secret_name(key: str, value: Any) -> str:
     if value and not _SECRET_NAME.match(value):
         raise ConfigError(f"{key}: {value!r} is not a valid Secrets Manager name (letters, digits, /_+=.@-)")
     return value
+
+
+def _kms_key_arn(key: str, value: Any) -> str:
+    value = str(value)
+    if value and not _KMS_KEY_ARN.match(value):
+        raise ConfigError(
+            f"{key}: {value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)"
+        )
+    return value
+
+
+def kms_key_region(key_arn: str) -> str:
+    """The region of a KMS key ARN that `watchdog:slack_secret_kms_key_arn` accepted."""
+    match = _KMS_KEY_ARN.match(key_arn)
+    if match is None:
+        raise ConfigError(f"{key_arn!r} is not a KMS key ARN")
+    return match["region"]
+
+
+def _optional(parse: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    """Empty or null means unset (so `-c key=` on the command line undoes a value in cdk.json)."""
+
+    def parse_or_none(key: str, value: Any) -> Any:
+        return None if value is None or str(value).strip() == "" else parse(key, value)
+
+    return parse_or_none
+
+
+def _tags(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"{key}: not valid JSON ({error.msg})") from None
+        else:
+            pairs = [p for p in text.split(",") if p.strip()]
+            if any("=" not in p for p in pairs):
+                raise ConfigError(f"{key}: {value!r} must be a JSON object or k=v pairs separated by commas")
+            value = dict(p.split("=", 1) for p in pairs)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a JSON object or k=v,k2=v2, got {type(value).__name__}")
+    tags = tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
+    for tag_key, tag_value in tags:
+        if not _TAG_KEY.match(tag_key) or tag_key.lower().startswith("aws:"):
+            raise ConfigError(f"{key}: {tag_key!r} is not a valid tag key (1-128 of letters, digits, _.:/=+-@)")
+        if not _TAG_VALUE.match(tag_value):
+            raise ConfigError(f"{key}: {tag_value!r} (tag {tag_key!r}) is not a valid tag value")
+        if tag_key == APP_TAG[0]:
+            raise ConfigError(f"{key}: the tag {tag_key!r} is set by the stack ({APP_TAG[0]}={APP_TAG[1]})")
+    return tags
 
 
 def _url(key: str, value: Any) -> str:
@@ -143,9 +208,19 @@ KEYS: tuple[_Key, ...] = (
         _secret_name,
         "Secrets Manager secret holding the Slack webhook URL; empty: no Slack",
     ),
+    _Key(
+        "slack_secret_kms_key_arn",
+        _kms_key_arn,
+        "customer-managed KMS key the Slack secret is encrypted with; empty: the AWS-managed key",
+    ),
     _Key("runbook_base_url", _url, "https URL that docs/runbooks/<category>.md is appended to in messages"),
     _Key("log_retention_days", _retention, "retention of the watchdog's own Lambda logs"),
-    _Key("reserved_concurrency", _int_in(2, 100), "reserved concurrency of the events function (= SQS max)"),
+    _Key("max_concurrency", _int_in(2, 1000), "most concurrent invocations the SQS event source starts"),
+    _Key(
+        "reserved_concurrency",
+        _optional(_int_in(2, 1000)),
+        "reserved concurrency of the events function; unset: none (>= max_concurrency when set)",
+    ),
     _Key("queue_max_receive_count", _int_in(1, 100), "deliveries of a record before it moves to the DLQ"),
     _Key("tracing", _bool, "X-Ray tracing of the functions (costs ~350 ms of cold start)"),
     _Key("failure_threshold", _int_in(1, 1000), "failures that open an incident (service tag ecs-watchdog:threshold)"),
@@ -155,6 +230,7 @@ KEYS: tuple[_Key, ...] = (
         "correlated_services", _int_in(2, 1000), "services failing for one cause at once that make an account incident"
     ),
     _Key("correlation_window_minutes", _int_in(1, 1440), "window in which those services must open incidents"),
+    _Key("tags", _tags, "extra tags on every resource (JSON object, or k=v,k2=v2); app=ecs-watchdog is always set"),
 )
 
 
@@ -165,4 +241,27 @@ def load_config(context: Mapping[str, Any]) -> WatchdogConfig:
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown context key; known keys: {', '.join(sorted(known))}")
     values = {k.name: k.parse(PREFIX + k.name, context[PREFIX + k.name]) for k in KEYS if PREFIX + k.name in context}
-    return WatchdogConfig(**values)
+    config = WatchdogConfig(**values)
+    _check_combination(config)
+    return config
+
+
+def _check_combination(config: WatchdogConfig) -> None:
+    """Rules between keys, each error naming every key involved."""
+    if not config.alert_emails and not config.slack_secret_name:
+        raise ConfigError(
+            f"{PREFIX}alert_emails and {PREFIX}slack_secret_name are both empty: the watchdog would tell nobody. "
+            f"Set at least one, e.g. `cdk deploy -c {PREFIX}alert_emails=oncall@example.com` and/or "
+            f"`-c {PREFIX}slack_secret_name=ecs-watchdog/slack-webhook` (a secret you created), or put them in cdk.json"
+        )
+    if config.reserved_concurrency is not None and config.max_concurrency > config.reserved_concurrency:
+        raise ConfigError(
+            f"{PREFIX}max_concurrency ({config.max_concurrency}) must be at most {PREFIX}reserved_concurrency "
+            f"({config.reserved_concurrency}): above it, throttled receives count against "
+            f"{PREFIX}queue_max_receive_count and healthy events land in the DLQ"
+        )
+    if config.slack_secret_kms_key_arn and not config.slack_secret_name:
+        raise ConfigError(
+            f"{PREFIX}slack_secret_kms_key_arn is set but {PREFIX}slack_secret_name is empty: "
+            "the key only matters for the Slack secret"
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import CfnMapping, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
@@ -13,6 +13,12 @@ from constructs import Construct
 NAMESPACE = "EcsWatchdog"
 SERVICE_DIMENSION = {"service": "ecs-watchdog"}
 FIVE_MINUTES = Duration.minutes(5)
+# The console's host in each partition the stack may deploy to (cdk.json's target partitions and GovCloud).
+CONSOLE_HOSTS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
 
 
 class HealthDashboard(Construct):
@@ -120,4 +126,11 @@ class HealthDashboard(Construct):
                 right=[function.metric("ConcurrentExecutions", period=FIVE_MINUTES, statistic="Maximum")],
                 width=8,
             ),
+        )
+        hosts = CfnMapping(self, "ConsoleHosts", mapping={p: {"host": h} for p, h in CONSOLE_HOSTS.items()}, lazy=True)
+        stack = Stack.of(self)
+        host = hosts.find_in_map(stack.partition, "host")
+        # The region in the link: the console otherwise opens the user's last region and finds no dashboard.
+        self.console_url = (
+            f"https://{host}/cloudwatch/home?region={stack.region}#dashboards/dashboard/{self.dashboard.dashboard_name}"
         )

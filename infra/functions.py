@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -11,7 +11,7 @@ from constructs import Construct
 
 from infra.alerts import Alerts
 from infra.bundling import function_code
-from infra.config import LOG_RETENTION_DAYS, WatchdogConfig
+from infra.config import LOG_RETENTION_DAYS, ConfigError, WatchdogConfig, kms_key_region
 from infra.ingest import Ingest
 from infra.state import StateTable
 
@@ -55,6 +55,9 @@ class Functions(Construct):
             "CORRELATED_SERVICES": str(config.correlated_services),
             "CORRELATION_WINDOW_MINUTES": str(config.correlation_window_minutes),
             "SLACK_SECRET_NAME": config.slack_secret_name,
+            # Records that can never succeed are parked here by the function itself, not retried to the DLQ.
+            "PARKED_RECORDS_QUEUE_URL": ingest.dead_letter_queue.queue_url,
+            "WATCHDOG_LEASE_SECONDS": str(int(ingest.visibility_timeout.to_seconds())),
             "RUNBOOK_BASE_URL": config.runbook_base_url,
             "WATCHDOG_MODE": config.mode,
             "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
@@ -73,8 +76,9 @@ class Functions(Construct):
             code=code or function_code(),
             memory_size=512,  # pydantic + boto3 import faster with the CPU share of 512 MB
             timeout=TIMEOUT,
-            # Reserved concurrency bounds the pressure a storm puts on Slack, SNS and the table, and
-            # keeps the watchdog running when other functions exhaust the account's concurrency.
+            # Opt-in: it keeps the watchdog running when other functions exhaust the account's concurrency,
+            # but accounts with a concurrency quota of 10 refuse any reservation. The event source's
+            # max_concurrency is what bounds the pressure a storm puts on Slack, SNS and the table.
             reserved_concurrent_executions=config.reserved_concurrency,
             role=role,
             log_group=self.log_group,
@@ -88,14 +92,16 @@ class Functions(Construct):
                 batch_size=10,
                 max_batching_window=Duration.seconds(5),
                 report_batch_item_failures=True,
-                # At or below reserved concurrency: otherwise throttled receives count against
-                # maxReceiveCount and healthy events land in the DLQ.
-                max_concurrency=config.reserved_concurrency,
+                # At or below any reserved concurrency (config checks it): otherwise throttled receives
+                # count against maxReceiveCount and healthy events land in the DLQ.
+                max_concurrency=config.max_concurrency,
             )
         )
-        self._grant_least_privilege(role, alerts, state)
+        self._grant_least_privilege(role, config, ingest, alerts, state)
 
-    def _grant_least_privilege(self, role: iam.Role, alerts: Alerts, state: StateTable) -> None:
+    def _grant_least_privilege(
+        self, role: iam.Role, config: WatchdogConfig, ingest: Ingest, alerts: Alerts, state: StateTable
+    ) -> None:
         # Metrics go out as embedded metric format log lines: no cloudwatch:PutMetricData needed.
         role.add_to_policy(
             iam.PolicyStatement(
@@ -124,6 +130,16 @@ class Functions(Construct):
                     resources=[f"{alerts.slack_secret.secret_arn}-??????"],
                 )
             )
+        if config.slack_secret_kms_key_arn:
+            role.add_to_policy(self._decrypt_slack_secret(config.slack_secret_kms_key_arn))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ParkUnprocessableRecords",
+                # SendMessage only: the DLQ is SSE-SQS (no key grant), and its URL comes from the environment.
+                actions=["sqs:SendMessage"],
+                resources=[ingest.dead_letter_queue.queue_arn],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ReadWriteOwnState",
@@ -147,6 +163,24 @@ class Functions(Construct):
                 # DescribeTaskDefinition supports no resource-level permissions: "*" is the only option.
                 resources=["*"],
             )
+        )
+
+    def _decrypt_slack_secret(self, key_arn: str) -> iam.PolicyStatement:
+        """kms:Decrypt on the Slack secret's customer-managed key, and only through Secrets Manager."""
+        stack = Stack.of(self)
+        region = stack.region
+        # A secret and its key live in one region; a key elsewhere would deploy and fail on the first message.
+        if not Token.is_unresolved(region) and kms_key_region(key_arn) != region:
+            raise ConfigError(
+                f"watchdog:slack_secret_kms_key_arn: the key is in {kms_key_region(key_arn)}, "
+                f"the stack deploys to {region}; the Slack secret's key must be in the stack's region"
+            )
+        return iam.PolicyStatement(
+            sid="DecryptSlackWebhook",
+            actions=["kms:Decrypt"],
+            resources=[key_arn],
+            # url_suffix: amazonaws.com, or amazonaws.com.cn in the China partition.
+            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{stack.url_suffix}"}},
         )
 
 

@@ -23,12 +23,15 @@ STOPPED_SERVICE_TASKS_PATTERN = {
 # Deployment state changes (IN_PROGRESS, COMPLETED, FAILED): last known good and stuck deployments.
 DEPLOYMENT_STATE_PATTERN = {"source": ["aws.ecs"], "detail_type": ["ECS Deployment State Change"], "detail": None}
 
-# The service actions the incident engine acts on; the rest (desired count updates, ...) are noise.
-SERVICE_ACTIONS = ["SERVICE_STEADY_STATE", "SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_PLACEMENT_FAILURE"]
+# Service actions: every WARN and ERROR (start impaired, placement and configuration failures, throttling,
+# unhealthy service discovery instances, ...) plus the one INFO event the engine needs, steady state.
+# The other INFO events (desired count updates, task set and capacity provider steady states) are noise.
+SERVICE_ACTION_EVENT_TYPES = ["WARN", "ERROR"]
+SERVICE_ACTION_INFO_EVENTS = ["SERVICE_STEADY_STATE"]
 SERVICE_ACTION_PATTERN = {
     "source": ["aws.ecs"],
     "detail_type": ["ECS Service Action"],
-    "detail": {"eventName": SERVICE_ACTIONS},
+    "detail": {"$or": [{"eventType": SERVICE_ACTION_EVENT_TYPES}, {"eventName": SERVICE_ACTION_INFO_EVENTS}]},
 }
 
 
@@ -47,13 +50,15 @@ class Ingest(Construct):
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # AWS guidance: at least six times the consumer's timeout, so retries do not overlap. The function
+        # also reads it as the lease it holds on a record (WATCHDOG_LEASE_SECONDS).
+        self.visibility_timeout = Duration.seconds(consumer_timeout.to_seconds() * 6)
         self.queue = sqs.Queue(
             self,
             "EventsQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,  # EventBridge can deliver to SSE-SQS without a key grant
             enforce_ssl=True,
-            # AWS guidance: at least six times the consumer's timeout, so retries do not overlap.
-            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * 6),
+            visibility_timeout=self.visibility_timeout,
             retention_period=Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=max_receive_count),
             removal_policy=RemovalPolicy.DESTROY,

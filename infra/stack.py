@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.alerts import Alerts
-from infra.config import WatchdogConfig
+from infra.config import APP_TAG, WatchdogConfig
 from infra.dashboard import HealthDashboard
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
@@ -33,7 +33,7 @@ class EcsWatchdogStack(Stack):
         functions = Functions(
             self, "Functions", config=config, ingest=ingest, alerts=alerts, state=state, code=function_code
         )
-        HealthDashboard(
+        health = HealthDashboard(
             self,
             "Health",
             queue=ingest.queue,
@@ -43,3 +43,27 @@ class EcsWatchdogStack(Stack):
             topic=alerts.topic,
         )
         self.alerts, self.state, self.ingest, self.functions = alerts, state, ingest, functions
+        self.health = health
+        for key, value in (APP_TAG, *config.tags):
+            Tags.of(self).add(key, value)
+        self._outputs()
+
+    def _outputs(self) -> None:
+        """What an operator needs after a deploy: where alerts go, the queues to inspect, the dashboard."""
+        outputs = {
+            "AlertsTopicArn": (self.alerts.topic.topic_arn, "SNS topic the watchdog and its alarms publish to"),
+            "EventsQueueUrl": (self.ingest.queue.queue_url, "SQS queue of ECS events the function drains"),
+            "EventsDlqUrl": (
+                self.ingest.dead_letter_queue.queue_url,
+                "events that failed processing or were parked; inspect, then redrive",
+            ),
+            "DeliveryDlqUrl": (
+                self.ingest.delivery_dead_letter_queue.queue_url,
+                "events EventBridge could not deliver to the events queue",
+            ),
+            "EventsFunctionName": (self.functions.events_function.function_name, "the events Lambda function"),
+            "StateTableName": (self.state.table.table_name, "DynamoDB table of service and incident state"),
+            "DashboardUrl": (self.health.console_url, "CloudWatch dashboard of the watchdog's own health"),
+        }
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)

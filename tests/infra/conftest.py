@@ -16,6 +16,9 @@ from app import build_app
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "node_modules" / "node" / "bin"
+# cdk.json ships without a channel (synth refuses a watchdog that tells nobody); tests give it one.
+CHANNEL = {"watchdog:alert_emails": ["oncall@example.com"]}
+SLACK_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,7 +31,7 @@ def node_22_on_path() -> None:
 
 
 def synth(tmp_dir: Path, extra_context: dict[str, Any] | None = None) -> tuple[cdk.App, cdk.Stack]:
-    context = {**_cdk_json_context(), "aws:cdk:bundling-stacks": [], **(extra_context or {})}
+    context = {**_cdk_json_context(), **CHANNEL, "aws:cdk:bundling-stacks": [], **(extra_context or {})}
     app = cdk.App(context=context, outdir=str(tmp_dir))
     stack = build_app(app)
     return app, stack
@@ -40,15 +43,60 @@ def _cdk_json_context() -> dict[str, Any]:
     return json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
+def synth_template(out: Path, extra_context: dict[str, Any] | None = None) -> Template:
+    """Synthesize (cdk-nag included: an unacknowledged finding raises) and return the stack's template."""
+    app, stack = synth(out, extra_context)
+    assembly = app.synth()
+    return Template.from_json(assembly.get_stack_by_name(stack.stack_name).template)
+
+
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    """cdk.json as shipped, plus both channels: email and Slack."""
     out = tmp_path_factory.mktemp("cdk.out")
-    app, stack = synth(out, {"watchdog:alert_emails": ["oncall@example.com"]})
-    assembly = app.synth()  # runs cdk-nag: an unacknowledged finding raises here
-    template = Template.from_json(assembly.get_stack_by_name(stack.stack_name).template)
+    template = synth_template(out, {"watchdog:slack_secret_name": "ecs-watchdog/slack-webhook"})
     return template, out
 
 
 @pytest.fixture(scope="session")
 def template(synthesized: tuple[Template, Path]) -> Template:
     return synthesized[0]
+
+
+@pytest.fixture(scope="session")
+def configured_template(configured_synthesized: tuple[Template, Path]) -> Template:
+    return configured_synthesized[0]
+
+
+@pytest.fixture(scope="session")
+def configured_synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    """Every optional key set: reserved concurrency, a Slack secret under its own key, extra tags, tracing.
+
+    Bound to eu-west-1, the region of SLACK_KEY_ARN (a key in another region is refused)."""
+    os.environ["CDK_DEFAULT_REGION"], previous = "eu-west-1", os.environ.get("CDK_DEFAULT_REGION")
+    os.environ["CDK_DEFAULT_ACCOUNT"], previous_account = "123456789012", os.environ.get("CDK_DEFAULT_ACCOUNT")
+    out = tmp_path_factory.mktemp("cdk.out.configured")
+    try:
+        template = synth_template(
+            out,
+            {
+                "watchdog:alert_emails": [],
+                "watchdog:slack_secret_name": "team/slack",
+                "watchdog:slack_secret_kms_key_arn": SLACK_KEY_ARN,
+                "watchdog:reserved_concurrency": "8",
+                "watchdog:max_concurrency": "4",
+                "watchdog:tags": "team=platform,cost-center=42",
+                "watchdog:tracing": "true",
+            },
+        )
+    finally:
+        _restore("CDK_DEFAULT_REGION", previous)
+        _restore("CDK_DEFAULT_ACCOUNT", previous_account)
+    return template, out
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

@@ -6,16 +6,81 @@ import json
 
 import pytest
 
-from infra.config import ConfigError, WatchdogConfig, load_config
-from tests.infra.conftest import ROOT
+from infra.config import KEYS, PREFIX, ConfigError, WatchdogConfig, load_config
+from tests.infra.conftest import CHANNEL, ROOT
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-def test_cdk_json_defaults_are_valid_and_documented():
+def test_cdk_json_defaults_are_valid_and_documented_once_a_channel_is_given():
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    assert load_config(context) == WatchdogConfig()
+    channel = {"watchdog:alert_emails": "oncall@example.com"}
+    assert load_config({**context, **channel}) == WatchdogConfig(alert_emails=("oncall@example.com",))
     docs = (ROOT / "docs" / "configuration.md").read_text()
-    for key in (k for k in context if k.startswith("watchdog:")):
+    for key in (PREFIX + k.name for k in KEYS):
         assert f"`{key}`" in docs, f"{key} is not documented in docs/configuration.md"
+
+
+def test_cdk_json_as_shipped_refuses_a_watchdog_that_tells_nobody_and_says_how_to_fix_it():
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    with pytest.raises(ConfigError) as refused:
+        load_config(context)
+    message = str(refused.value)
+    assert "watchdog:alert_emails and watchdog:slack_secret_name are both empty" in message
+    assert "-c watchdog:alert_emails=oncall@example.com" in message
+    assert "-c watchdog:slack_secret_name=" in message
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [{"watchdog:alert_emails": ["a@example.com"]}, {"watchdog:slack_secret_name": "team/slack"}],
+)
+def test_one_channel_is_enough(channel):
+    load_config(channel)
+
+
+def test_concurrency_defaults_to_an_event_source_cap_without_reservation():
+    config = load_config(CHANNEL)
+    assert (config.max_concurrency, config.reserved_concurrency) == (5, None)
+
+
+def test_reserved_concurrency_may_equal_max_concurrency_and_empty_means_unset():
+    assert load_config({**CHANNEL, "watchdog:reserved_concurrency": 5}).reserved_concurrency == 5
+    assert load_config({**CHANNEL, "watchdog:reserved_concurrency": ""}).reserved_concurrency is None
+
+
+def test_max_concurrency_above_reserved_concurrency_names_both_keys():
+    with pytest.raises(ConfigError) as refused:
+        load_config({**CHANNEL, "watchdog:reserved_concurrency": "4", "watchdog:max_concurrency": "10"})
+    assert "watchdog:max_concurrency (10) must be at most watchdog:reserved_concurrency (4)" in str(refused.value)
+
+
+def test_a_slack_key_without_a_slack_secret_is_refused():
+    with pytest.raises(ConfigError, match="slack_secret_kms_key_arn is set but watchdog:slack_secret_name is empty"):
+        load_config({**CHANNEL, "watchdog:slack_secret_kms_key_arn": KEY_ARN})
+
+
+@pytest.mark.parametrize(
+    "key_arn",
+    [KEY_ARN, "arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"],
+)
+def test_kms_key_arns_are_accepted(key_arn):
+    config = load_config({"watchdog:slack_secret_name": "team/slack", "watchdog:slack_secret_kms_key_arn": key_arn})
+    assert config.slack_secret_kms_key_arn == key_arn
+
+
+@pytest.mark.parametrize(
+    ("value", "tags"),
+    [
+        ({"team": "platform", "cost-center": "42"}, (("team", "platform"), ("cost-center", "42"))),
+        ('{"team": "platform"}', (("team", "platform"),)),
+        ("team=platform, cost-center=42", (("team", "platform"), ("cost-center", "42"))),
+        ("owner=a=b", (("owner", "a=b"),)),
+        ("", ()),
+    ],
+)
+def test_tags_are_a_json_object_or_key_value_pairs(value, tags):
+    assert load_config({**CHANNEL, "watchdog:tags": value}).tags == tags
 
 
 def test_command_line_strings_are_accepted():
@@ -23,12 +88,14 @@ def test_command_line_strings_are_accepted():
         {
             "watchdog:alert_emails": "a@example.com, b@example.org",
             "watchdog:reserved_concurrency": "8",
+            "watchdog:max_concurrency": "8",
             "watchdog:tracing": "true",
             "watchdog:mode": "enforce",
         }
     )
-    assert (config.alert_emails, config.reserved_concurrency, config.tracing, config.mode) == (
+    assert (config.alert_emails, config.reserved_concurrency, config.max_concurrency, config.tracing, config.mode) == (
         ("a@example.com", "b@example.org"),
+        8,
         8,
         True,
         "enforce",
@@ -64,7 +131,25 @@ def test_command_line_strings_are_accepted():
             31,
             "watchdog:log_retention_days: 31 is not a CloudWatch Logs retention",
         ),
-        ("watchdog:reserved_concurrency", 1, r"watchdog:reserved_concurrency: 1 is out of range 2\.\.100"),
+        ("watchdog:reserved_concurrency", 1, r"watchdog:reserved_concurrency: 1 is out of range 2\.\.1000"),
+        ("watchdog:max_concurrency", 1001, r"watchdog:max_concurrency: 1001 is out of range 2\.\.1000"),
+        ("watchdog:max_concurrency", 1, r"watchdog:max_concurrency: 1 is out of range 2\.\.1000"),
+        (
+            "watchdog:slack_secret_kms_key_arn",
+            "arn:aws:kms:eu-west-1:123456789012:alias/slack",
+            "watchdog:slack_secret_kms_key_arn: 'arn:aws:kms:eu-west-1:123456789012:alias/slack' is not a KMS key ARN",
+        ),
+        (
+            "watchdog:slack_secret_kms_key_arn",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "watchdog:slack_secret_kms_key_arn: '1234abcd-12ab-34cd-56ef-1234567890ab' is not a KMS key ARN",
+        ),
+        ("watchdog:tags", "team", "watchdog:tags: 'team' must be a JSON object or k=v pairs"),
+        ("watchdog:tags", ["a=b"], "watchdog:tags: expected a JSON object or k=v,k2=v2, got list"),
+        ("watchdog:tags", '{"team": ', "watchdog:tags: not valid JSON"),
+        ("watchdog:tags", "aws:owner=me", "watchdog:tags: 'aws:owner' is not a valid tag key"),
+        ("watchdog:tags", "team=a*b", r"watchdog:tags: 'a\*b' \(tag 'team'\) is not a valid tag value"),
+        ("watchdog:tags", "app=other", "watchdog:tags: the tag 'app' is set by the stack"),
         (
             "watchdog:reserved_concurrency",
             "five",
@@ -76,7 +161,7 @@ def test_command_line_strings_are_accepted():
 )
 def test_bad_values_name_the_key(key, value, message):
     with pytest.raises(ConfigError, match=message):
-        load_config({key: value})
+        load_config({**CHANNEL, key: value})
 
 
 def test_a_webhook_url_given_as_the_secret_name_is_refused_with_a_hint():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import bundling
+from infra import bundle_imports, bundling
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("lambda-package")
-    bundling.assemble(out)
+    bundling.assemble(out, check_imports=False)  # checked by its own test below, to name what is missing
     return out
 
 
@@ -59,3 +59,68 @@ def test_zipped_package_is_small(package: Path, tmp_path: Path):
         for path in package.rglob("*"):
             zipped.write(path, path.relative_to(package))
     assert archive.stat().st_size < 15 * 1024 * 1024  # Lambda allows 50 MB zipped; keep cold starts lean
+
+
+def test_every_module_our_code_imports_is_in_the_package_or_the_standard_library(package: Path):
+    assert bundle_imports.unresolved_imports(package) == []
+    # Tracer imports the X-Ray SDK only when `watchdog:tracing=true`: it must be bundled all the same.
+    assert bundle_imports.holds_module(package, "aws_xray_sdk")
+
+
+def _fake_bundle(root: Path, handler_source: str, *, installed: tuple[str, ...]) -> Path:
+    (root / "ecs_watchdog" / "handlers").mkdir(parents=True)
+    (root / "ecs_watchdog" / "__init__.py").write_text("")
+    (root / "ecs_watchdog" / "handlers" / "ecs_events.py").write_text(handler_source)
+    for name in installed:
+        (root / name).mkdir()
+    return root
+
+
+LAZY_TRACER_HANDLER = """
+from __future__ import annotations
+import json, os
+from typing import TYPE_CHECKING
+from aws_lambda_powertools import Logger
+from . import sibling
+from ecs_watchdog.models import Stop
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+if os.environ.get("WATCHDOG_TRACING") == "true":
+    from aws_lambda_powertools import Tracer
+"""
+
+
+def test_a_lazily_imported_tracer_without_the_xray_sdk_is_reported(tmp_path: Path):
+    bundle = _fake_bundle(tmp_path, LAZY_TRACER_HANDLER, installed=("aws_lambda_powertools",))
+    assert [str(u) for u in bundle_imports.unresolved_imports(bundle)] == [
+        "ecs_watchdog/handlers/ecs_events.py needs 'aws_xray_sdk'"
+    ]
+
+
+def test_a_bundle_with_the_xray_sdk_satisfies_the_same_code(tmp_path: Path):
+    bundle = _fake_bundle(tmp_path, LAZY_TRACER_HANDLER, installed=("aws_lambda_powertools", "aws_xray_sdk"))
+    assert bundle_imports.unresolved_imports(bundle) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "missing"),
+    [
+        ("import pydantic_core\n", "pydantic_core"),
+        ("def f():\n    import slack_sdk\n", "slack_sdk"),
+        ("from aws_lambda_powertools.utilities.parser import parse\n", "pydantic"),
+        ("import imghdr\n", "imghdr"),  # stdlib on the 3.11 build host, gone in the 3.14 runtime
+    ],
+)
+def test_missing_modules_are_reported(tmp_path: Path, source: str, missing: str):
+    bundle = _fake_bundle(tmp_path, source, installed=("aws_lambda_powertools",))
+    assert [u.module for u in bundle_imports.unresolved_imports(bundle)] == [missing]
+
+
+def test_assembling_an_incomplete_package_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    functions = tmp_path / "functions"
+    _fake_bundle(functions, "import slack_sdk\n", installed=())
+    dependencies = _fake_bundle(tmp_path / "deps", "", installed=("boto3",))
+    monkeypatch.setattr(bundling, "FUNCTIONS_DIR", functions)
+    monkeypatch.setattr(bundling, "dependencies_dir", lambda: dependencies)
+    with pytest.raises(bundling.IncompleteBundleError, match=r"ecs_watchdog/handlers/ecs_events\.py needs 'slack_sdk'"):
+        bundling.assemble(tmp_path / "out")

@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.ingest import STOPPED_SERVICE_TASKS_PATTERN
-from tests.infra.conftest import ROOT
+from infra.ingest import SERVICE_ACTION_PATTERN, STOPPED_SERVICE_TASKS_PATTERN
+from tests.infra.conftest import ROOT, SLACK_KEY_ARN
 
 
 def test_rule_matches_only_stopped_service_tasks(template: Template):
@@ -39,16 +40,13 @@ def test_deployment_and_service_action_rules_feed_the_incident_engine(template: 
             "EventPattern": {
                 "source": ["aws.ecs"],
                 "detail-type": ["ECS Service Action"],
-                "detail": {
-                    "eventName": [
-                        "SERVICE_STEADY_STATE",
-                        "SERVICE_TASK_START_IMPAIRED",
-                        "SERVICE_TASK_PLACEMENT_FAILURE",
-                    ]
-                },
+                "detail": {"$or": [{"eventType": ["WARN", "ERROR"]}, {"eventName": ["SERVICE_STEADY_STATE"]}]},
             }
         },
     )
+    assert SERVICE_ACTION_PATTERN["detail"] == {
+        "$or": [{"eventType": ["WARN", "ERROR"]}, {"eventName": ["SERVICE_STEADY_STATE"]}]
+    }
     assert len(template.find_resources("AWS::Events::Rule")) == 3
 
 
@@ -88,17 +86,28 @@ def test_function_consumes_the_queue_with_partial_batch_responses(template: Temp
     )
 
 
-def test_function_runs_python_3_14_on_arm64_with_reserved_concurrency(template: Template):
+def test_function_runs_python_3_14_on_arm64_without_reserved_concurrency(template: Template):
+    # Accounts with a concurrency quota of 10 refuse any reservation: the event source bounds concurrency.
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
             "Handler": "ecs_watchdog.handlers.ecs_events.handler",
-            "ReservedConcurrentExecutions": 5,
+            "ReservedConcurrentExecutions": Match.absent(),
             "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
             "TracingConfig": Match.absent(),  # tracing is a context switch, off by default
         },
+    )
+
+
+def test_reserved_concurrency_when_set_bounds_the_function_above_the_event_source(configured_template: Template):
+    configured_template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"ReservedConcurrentExecutions": 8, "TracingConfig": {"Mode": "Active"}},
+    )
+    configured_template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"ScalingConfig": {"MaximumConcurrency": 4}}
     )
 
 
@@ -117,12 +126,24 @@ def test_function_environment_holds_no_secret_value(template: Template):
         "CORRELATED_SERVICES",
         "CORRELATION_WINDOW_MINUTES",
         "SLACK_SECRET_NAME",
+        "PARKED_RECORDS_QUEUE_URL",
+        "WATCHDOG_LEASE_SECONDS",
         "RUNBOOK_BASE_URL",
         "WATCHDOG_MODE",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
     }
+
+
+def test_function_is_told_where_to_park_records_and_how_long_it_holds_one(template: Template):
+    variables = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]["Environment"][
+        "Variables"
+    ]
+    assert variables["PARKED_RECORDS_QUEUE_URL"] == {"Ref": _logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq")}
+    queue = template.find_resources("AWS::SQS::Queue")[_logical_id(template, "AWS::SQS::Queue", "IngestEventsQueue")]
+    queue = queue["Properties"]
+    assert variables["WATCHDOG_LEASE_SECONDS"] == str(queue["VisibilityTimeout"]) == "360"
 
 
 def test_function_logs_are_kept_for_the_configured_retention(template: Template):
@@ -204,8 +225,12 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "ecs:ListTagsForResource",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "sqs:SendMessage",
     }
     assert "IngestEventsQueue" in by_action["sqs:ReceiveMessage"]
+    assert by_action["sqs:SendMessage"] == json.dumps(
+        {"Fn::GetAtt": [_logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq"), "Arn"]}
+    )
     assert "FunctionsEventsLogs" in by_action["logs:PutLogEvents"]
     assert "AlertsTopic" in by_action["sns:Publish"]
     assert "AlertsTopicKey" in by_action["kms:GenerateDataKey"]
@@ -215,6 +240,42 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
     assert "StateTable" in by_action["dynamodb:PutItem"]
     role = next(r for k, r in template.find_resources("AWS::IAM::Role").items() if "FunctionsEventsRole" in k)
     assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def _logical_id(template: Template, resource_type: str, prefix: str) -> str:
+    (logical_id,) = [k for k in template.find_resources(resource_type) if k.startswith(prefix)]
+    return logical_id
+
+
+def _events_role_statements(template: Template) -> list[dict]:
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if "FunctionsEventsRole" in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_slack_secret_key_may_decrypt_only_through_secrets_manager(configured_template: Template):
+    decrypts = [s for s in _events_role_statements(configured_template) if SLACK_KEY_ARN in json.dumps(s)]
+    assert decrypts == [
+        {
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": {"Fn::Join": ["", ["secretsmanager.eu-west-1.", {"Ref": "AWS::URLSuffix"}]]}
+                }
+            },
+            "Effect": "Allow",
+            "Resource": SLACK_KEY_ARN,
+            "Sid": "DecryptSlackWebhook",
+        }
+    ]
+
+
+def test_without_a_slack_key_the_role_decrypts_only_the_alerts_key(template: Template):
+    decrypts = [s for s in _events_role_statements(template) if "kms:Decrypt" in json.dumps(s["Action"])]
+    assert len(decrypts) == 1 and "AlertsTopicKey" in json.dumps(decrypts[0]["Resource"])
 
 
 def test_health_alarms_page_the_alerts_topic(template: Template):
@@ -252,8 +313,9 @@ def test_dashboard_shows_queue_dlq_errors_duration_and_throttles(template: Templ
         assert metric in body
 
 
-def test_template_passes_cfn_lint(synthesized):
-    _, out = synthesized
+@pytest.mark.parametrize("synthesized_stack", ["synthesized", "configured_synthesized"])
+def test_template_passes_cfn_lint(synthesized_stack, request):
+    _, out = request.getfixturevalue(synthesized_stack)
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     done = subprocess.run(
         [
@@ -294,3 +356,91 @@ def test_a_stack_bound_to_an_account_and_region_also_passes_cdk_nag(tmp_path, mo
     app, stack = synth(tmp_path)
     app.synth()  # raises on an unacknowledged finding
     assert stack.region == "eu-west-1"
+
+
+def test_outputs_name_what_an_operator_looks_for_after_a_deploy(template: Template):
+    outputs = template.to_json()["Outputs"]
+    assert set(outputs) == {
+        "AlertsTopicArn",
+        "EventsQueueUrl",
+        "EventsDlqUrl",
+        "DeliveryDlqUrl",
+        "EventsFunctionName",
+        "StateTableName",
+        "DashboardUrl",
+    }
+    assert outputs["AlertsTopicArn"]["Value"] == {"Ref": _logical_id(template, "AWS::SNS::Topic", "AlertsTopic")}
+    assert outputs["EventsQueueUrl"]["Value"] == {"Ref": _logical_id(template, "AWS::SQS::Queue", "IngestEventsQueue")}
+    assert outputs["EventsDlqUrl"]["Value"] == {"Ref": _logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq")}
+    assert outputs["DeliveryDlqUrl"]["Value"] == {"Ref": _logical_id(template, "AWS::SQS::Queue", "IngestDeliveryDlq")}
+    assert outputs["EventsFunctionName"]["Value"] == {
+        "Ref": _logical_id(template, "AWS::Lambda::Function", "FunctionsEventsFunction")
+    }
+    assert outputs["StateTableName"]["Value"] == {"Ref": _logical_id(template, "AWS::DynamoDB::Table", "StateTable")}
+    assert all(output["Description"] for output in outputs.values())
+
+
+def test_dashboard_url_opens_the_dashboard_in_the_stacks_region(template: Template):
+    (_, parts) = template.to_json()["Outputs"]["DashboardUrl"]["Value"]["Fn::Join"]
+    mapping_id = parts[1]["Fn::FindInMap"][0]
+    assert template.to_json()["Mappings"][mapping_id]["aws"] == {"host": "console.aws.amazon.com"}
+    assert parts == [
+        "https://",
+        {"Fn::FindInMap": [mapping_id, {"Ref": "AWS::Partition"}, "host"]},
+        "/cloudwatch/home?region=",
+        {"Ref": "AWS::Region"},
+        "#dashboards/dashboard/",
+        {"Ref": _logical_id(template, "AWS::CloudWatch::Dashboard", "HealthDashboard")},
+    ]
+
+
+def test_dashboard_url_of_a_stack_bound_to_a_region_names_that_region(configured_template: Template):
+    value = configured_template.to_json()["Outputs"]["DashboardUrl"]["Value"]
+    assert "/cloudwatch/home?region=eu-west-1#dashboards/dashboard/" in json.dumps(value)
+
+
+def _tags_of(resource: dict) -> dict[str, str]:
+    tags = resource.get("Properties", {}).get("Tags", {})
+    # Most resources take a list of Key/Value pairs; a few (SSM, ...) take a plain map.
+    return {t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else dict(tags)
+
+
+# Every resource type in the template that CloudFormation lets us tag.
+TAGGABLE = {
+    "AWS::Lambda::Function",
+    "AWS::SQS::Queue",
+    "AWS::DynamoDB::Table",
+    "AWS::SNS::Topic",
+    "AWS::KMS::Key",
+    "AWS::IAM::Role",
+    "AWS::Logs::LogGroup",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Lambda::EventSourceMapping",
+}
+
+
+def test_every_taggable_resource_carries_the_app_tag(template: Template):
+    resources = template.to_json()["Resources"].values()
+    assert {r["Type"] for r in resources} >= TAGGABLE
+    for resource in resources:
+        if resource["Type"] in TAGGABLE:
+            assert _tags_of(resource) == {"app": "ecs-watchdog"}, resource["Type"]
+
+
+def test_extra_tags_from_context_join_the_app_tag(configured_template: Template):
+    for resource in configured_template.to_json()["Resources"].values():
+        if resource["Type"] in TAGGABLE:
+            assert _tags_of(resource) == {"app": "ecs-watchdog", "team": "platform", "cost-center": "42"}
+
+
+def test_a_slack_key_in_another_region_than_the_stack_is_refused(tmp_path, monkeypatch):
+    from infra.config import ConfigError
+    from tests.infra.conftest import synth
+
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(ConfigError, match="the key is in eu-west-1, the stack deploys to us-east-1"):
+        synth(
+            tmp_path,
+            {"watchdog:slack_secret_name": "team/slack", "watchdog:slack_secret_kms_key_arn": SLACK_KEY_ARN},
+        )
