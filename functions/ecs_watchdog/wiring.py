@@ -10,7 +10,7 @@ import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
-from ecs_watchdog.aws.slack import SecretValue, SlackWebhook
+from ecs_watchdog.aws.slack import SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.incidents.policy import LoopPolicy
@@ -75,7 +75,7 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
     ecs = session.client("ecs")
     slack = None
     if settings.slack_secret_name:
-        slack = SlackWebhook(SecretValue(session.client("secretsmanager"), settings.slack_secret_name))
+        slack = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
