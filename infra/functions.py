@@ -17,6 +17,7 @@ from infra.state import StateTable
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14  # newest this aws-cdk-lib knows; bundling.PYTHON_VERSION matches
 TIMEOUT = Duration.seconds(60)
+LEASE_MARGIN = Duration.seconds(30)
 
 
 class Functions(Construct):
@@ -57,7 +58,9 @@ class Functions(Construct):
             "SLACK_SECRET_NAME": config.slack_secret_name,
             # Records that can never succeed are parked here by the function itself, not retried to the DLQ.
             "PARKED_RECORDS_QUEUE_URL": ingest.dead_letter_queue.queue_url,
-            "WATCHDOG_LEASE_SECONDS": str(int(ingest.visibility_timeout.to_seconds())),
+            # How long an invocation owns the delivery of what it stored: longer than it can run, and
+            # shorter than the queue's visibility timeout, so a retried record finds the lease expired.
+            "WATCHDOG_LEASE_SECONDS": str(int(TIMEOUT.to_seconds() + LEASE_MARGIN.to_seconds())),
             "RUNBOOK_BASE_URL": config.runbook_base_url,
             "WATCHDOG_MODE": config.mode,
             "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",

@@ -50,8 +50,7 @@ class Ingest(Construct):
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        # AWS guidance: at least six times the consumer's timeout, so retries do not overlap. The function
-        # also reads it as the lease it holds on a record (WATCHDOG_LEASE_SECONDS).
+        # AWS guidance: at least six times the consumer's timeout, so retries do not overlap.
         self.visibility_timeout = Duration.seconds(consumer_timeout.to_seconds() * 6)
         self.queue = sqs.Queue(
             self,

@@ -13,7 +13,7 @@ from ecs_watchdog.announce.channels import channels_of
 from ecs_watchdog.announce.outbox import Outbox
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.parking import ParkedRecords
-from ecs_watchdog.aws.slack import SecretValue, SlackWebhook
+from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.incidents.policy import LoopPolicy
@@ -90,8 +90,13 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
     ecs = session.client("ecs")
     slack = None
     if settings.slack_secret_name:
-        slack = SlackWebhook(SecretValue(session.client("secretsmanager"), settings.slack_secret_name))
-    channels = channels_of(SnsTopic(session.client("sns"), settings.topic_arn), slack, settings.runbook_base_url)
+        slack = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
+    channels = channels_of(
+        SnsTopic(session.client("sns"), settings.topic_arn),
+        slack,
+        settings.runbook_base_url,
+        slack_unavailable=(SlackUnavailable,),
+    )
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),

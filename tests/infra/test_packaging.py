@@ -35,6 +35,15 @@ def test_package_holds_arm64_wheels_for_the_runtime(package: Path):
     assert (package / "aws_lambda_powertools").is_dir()
 
 
+def test_package_holds_slack_sdk_and_it_imports_from_the_package(package: Path):
+    # slack_sdk is pure Python, so the arm64 package's copy imports on this machine.
+    code = "import slack_sdk.webhook, slack_sdk.http_retry; print(slack_sdk.__file__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={"PYTHONPATH": str(package)}, capture_output=True, text=True, check=True
+    )
+    assert Path(done.stdout.strip()).is_relative_to(package)
+
+
 def test_trimmed_botocore_still_knows_every_service_the_functions_call(package: Path):
     used = sorted(bundling.BOTOCORE_SERVICES)
     code = (

@@ -1,85 +1,256 @@
-"""Post to a Slack incoming webhook whose URL lives in Secrets Manager.
+"""Post to a Slack incoming webhook whose URL lives in Secrets Manager, with slack_sdk's WebhookClient.
 
-The URL is a credential: it is read at run time, cached in memory for a few minutes (so a rotated
-URL is picked up without a deploy) and never logged, never put in an exception message.
+The URL is a credential: it is read at run time through Powertools parameters, cached in memory for
+five minutes (so a rotated URL is picked up without a deploy), and never logged, never put in an
+exception message. slack_sdk logs the full URL at INFO when a retry fires unless its logger is at
+WARNING or above, so it gets a logger of its own at WARNING that also blanks any URL in what it logs.
+
+What `SlackWebhook.post` does when things go wrong:
+- 500, 502, 503, 504: retried up to twice, 0.5 s then 1 s apart (the stock handler knows 500/503 only);
+- 429: retried once, after Retry-After capped at 10 s;
+- any other non-2xx, or the last retry failing: `SlackDeliveryError` naming the status;
+- a read timeout: `SlackDeliveryError`, not retried here. Slack may have taken the message, but the
+  event goes back to SQS and is delivered again: we risk a duplicate rather than a loss;
+- a connection error: `SlackDeliveryError`, not retried here (SQS retries the event);
+- the secret missing, unreadable (access denied, KMS) or not holding a URL: `SlackUnavailable`, a
+  configuration fault no retry will fix; throttling or a Secrets Manager fault: `SlackDeliveryError`.
+
+Worst case, with the default 5 s timeout: 3 attempts x 5 s + 10 s + 1 s of waits = 26 s, well
+inside the function's 60 s.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
+from http.client import HTTPException
 from typing import Any
+from urllib.error import URLError
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
+from slack_sdk.webhook import WebhookClient
+
+SERVER_ERROR_STATUSES = frozenset({500, 502, 503, 504})
+SERVER_ERROR_RETRIES = 2
+SERVER_ERROR_FIRST_WAIT_SECONDS = 0.5
+RATE_LIMIT_RETRIES = 1
+RETRY_AFTER_CAP_SECONDS = 10.0
+SECRET_MAX_AGE_SECONDS = 300
+
+# Secrets Manager answers that mean the secret is missing, forbidden, undecryptable or deleted.
+CONFIGURATION_ERROR_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "DecryptionFailure",
+        "InvalidRequestException",
+        "InvalidParameterException",
+    }
+)
+
+Sleep = Callable[[float], None]
 
 
 class SlackDeliveryError(RuntimeError):
     """Slack did not accept the message; the caller retries the event."""
 
 
+class SlackUnavailable(SlackDeliveryError):
+    """Slack cannot be reached until someone fixes the configuration (the webhook secret)."""
+
+
+class _BlankUrls(logging.Filter):
+    """Replace any URL in a record with a placeholder: the webhook URL is a credential."""
+
+    _URL = re.compile(r"https?://[^\s'\"<>]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._URL.search(message):
+            record.msg, record.args = self._URL.sub("<url>", message), None
+        return True
+
+
+# The one logger every WebhookClient gets: WARNING keeps slack_sdk's URL-bearing INFO lines unwritten.
+_SDK_LOGGER = logging.getLogger(f"{__name__}.sdk")
+_SDK_LOGGER.setLevel(logging.WARNING)
+_SDK_LOGGER.addFilter(_BlankUrls())
+
+
 def webhook_url_from_secret(secret_string: str) -> str:
-    """The webhook URL from the secret's value: the URL itself, or JSON with `webhook_url` / `url`."""
+    """The webhook URL from the secret's value: the URL itself, or JSON with `webhook_url` / `url`.
+
+    Raises SlackUnavailable (without the value) when the secret holds no URL.
+    """
     value = secret_string.strip()
     if value.startswith("{"):
         try:
             data = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise SlackDeliveryError("the Slack secret is neither a URL nor valid JSON") from error
-        value = str(data.get("webhook_url") or data.get("url") or "")
+        except json.JSONDecodeError:
+            raise SlackUnavailable("the Slack secret is neither a URL nor valid JSON") from None
+        value = str(data.get("webhook_url") or data.get("url") or "") if isinstance(data, dict) else ""
     if not value.startswith(("https://", "http://")):
-        raise SlackDeliveryError("the Slack secret does not hold a webhook URL (expected https://...)")
+        raise SlackUnavailable("the Slack secret does not hold a webhook URL (expected https://...)")
     return value
 
 
-class SecretValue:
-    """A Secrets Manager secret read lazily and cached for `max_age_seconds`."""
+class WebhookSecret:
+    """The webhook URL held by a Secrets Manager secret, read through Powertools and cached."""
+
+    def __init__(self, secretsmanager_client: Any, secret_name: str, max_age_seconds: int = SECRET_MAX_AGE_SECONDS):
+        # A provider of our own: the module-level one would use the default session, not the caller's.
+        self._provider = SecretsProvider(boto3_client=secretsmanager_client)
+        self._name = secret_name
+        self._max_age = max_age_seconds
+
+    def url(self) -> str:
+        """The current URL; SlackUnavailable for a configuration fault, SlackDeliveryError for a transient one."""
+        try:
+            value = self._provider.get(self._name, max_age=self._max_age)
+        except GetParameterError as error:
+            raise self._read_failure(error.__context__) from None
+        if not isinstance(value, str):
+            raise SlackUnavailable(f"Slack secret {self._name!r} holds binary data, not a webhook URL")
+        try:
+            return webhook_url_from_secret(value)
+        except SlackUnavailable as error:
+            raise SlackUnavailable(f"Slack secret {self._name!r}: {error}") from None
+
+    def _read_failure(self, cause: BaseException | None) -> SlackDeliveryError:
+        # Powertools wraps every error in GetParameterError; the botocore error is its context.
+        code = cause.response.get("Error", {}).get("Code", "") if isinstance(cause, ClientError) else ""
+        if code in CONFIGURATION_ERROR_CODES:
+            return SlackUnavailable(
+                f"Slack secret {self._name!r} cannot be read ({code}): check that it exists and that the "
+                "function's role may read it and decrypt it with its KMS key"
+            )
+        return SlackDeliveryError(
+            f"Slack secret {self._name!r} could not be read just now ({code or type(cause).__name__})"
+        )
+
+
+class ServerErrorRetry(RetryHandler):
+    """Retries 500, 502, 503 and 504 with exponential backoff; slack_sdk's own handler knows 500/503 only."""
+
+    def __init__(self, sleep: Sleep, max_retry_count: int = SERVER_ERROR_RETRIES) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._sleep = sleep
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in SERVER_ERROR_STATUSES
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self._sleep(SERVER_ERROR_FIRST_WAIT_SECONDS * 2**state.current_attempt)
+        state.increment_current_attempt()
+
+
+class RateLimitRetry(RetryHandler):
+    """Retries a 429 after Retry-After, capped so one delivery cannot outlast the function."""
 
     def __init__(
-        self,
-        client: Any,
-        secret_id: str,
-        max_age_seconds: float = 300,
-        monotonic: Callable[[], float] = time.monotonic,
+        self, sleep: Sleep, max_retry_count: int = RATE_LIMIT_RETRIES, cap_seconds: float = RETRY_AFTER_CAP_SECONDS
     ) -> None:
-        self._client = client
-        self._secret_id = secret_id
-        self._max_age = max_age_seconds
-        self._monotonic = monotonic
-        self._value: str | None = None
-        self._read_at = 0.0
+        super().__init__(max_retry_count=max_retry_count)
+        self._sleep = sleep
+        self._cap = cap_seconds
 
-    def get(self) -> str:
-        now = self._monotonic()
-        if self._value is None or now - self._read_at > self._max_age:
-            self._value = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
-            self._read_at = now
-        return self._value
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code == 429
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self._sleep(min(retry_after_seconds(response), self._cap))
+        state.increment_current_attempt()
+
+
+def retry_after_seconds(response: HttpResponse | None) -> float:
+    """Seconds the Retry-After header asks for; 1 s when it is absent or not a number of seconds."""
+    headers = {name.lower(): values for name, values in (response.headers if response else {}).items()}
+    values = headers.get("retry-after") or ["1"]
+    value = values[0] if isinstance(values, list) else values
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 1.0
 
 
 class SlackWebhook:
-    """Delivers Block Kit payloads to the webhook named by a secret."""
+    """Delivers Block Kit payloads to a Slack incoming webhook."""
 
-    def __init__(self, secret: SecretValue, timeout_seconds: float = 5.0) -> None:
-        self._secret = secret
+    def __init__(self, webhook_url: Callable[[], str], *, timeout_seconds: float = 5.0, sleep: Sleep = time.sleep):
+        """`webhook_url` is called on every post, so a rotated secret is followed; `sleep` waits between retries."""
+        self._webhook_url = webhook_url
         self._timeout = timeout_seconds
+        self._sleep = sleep
+
+    @classmethod
+    def from_secret(
+        cls,
+        secretsmanager_client: Any,
+        secret_name: str,
+        *,
+        timeout_seconds: float = 5.0,
+        sleep: Sleep = time.sleep,
+    ) -> SlackWebhook:
+        """A webhook whose URL is the value of `secret_name` (the URL, or JSON with `webhook_url` / `url`)."""
+        secret = WebhookSecret(secretsmanager_client, secret_name)
+        return cls(secret.url, timeout_seconds=timeout_seconds, sleep=sleep)
 
     def post(self, payload: dict[str, Any]) -> None:
-        """POST the payload; raise SlackDeliveryError (without the URL) unless Slack answers 2xx."""
-        url = webhook_url_from_secret(self._secret.get())
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
+        """POST the payload; return once Slack answers 2xx, else raise SlackDeliveryError (without the URL).
+
+        SlackUnavailable (a SlackDeliveryError) means the secret is missing or wrong: retrying will not help.
+        """
+        client = WebhookClient(
+            self._webhook_url(),
+            timeout=self._timeout,  # type: ignore[arg-type]  # typed int, passed on to urlopen, which takes a float
+            logger=_SDK_LOGGER,
+            retry_handlers=[ServerErrorRetry(self._sleep), RateLimitRetry(self._sleep)],
         )
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                status = response.status
-        except urllib.error.HTTPError as error:
-            raise SlackDeliveryError(f"Slack answered HTTP {error.code}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise SlackDeliveryError(f"Slack unreachable: {type(reason).__name__}") from None
-        if not 200 <= status < 300:
-            raise SlackDeliveryError(f"Slack answered HTTP {status}")
+            response = client.send_dict(payload)
+        except TimeoutError:
+            raise SlackDeliveryError(
+                f"Slack did not answer within {self._timeout:g} s; the event is retried, which may post it twice"
+            ) from None
+        except (OSError, HTTPException) as error:
+            reason = error.reason if isinstance(error, URLError) else error
+            kind = type(reason if isinstance(reason, BaseException) else error).__name__
+            raise SlackDeliveryError(f"Slack unreachable: {kind}") from None
+        if not 200 <= response.status_code < 300:
+            raise SlackDeliveryError(f"Slack answered HTTP {response.status_code}")
