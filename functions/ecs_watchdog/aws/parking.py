@@ -3,7 +3,7 @@
 Retrying a malformed or unstorable record only spends the queue's receives (and raises the errors
 alarm five times); parking it at once keeps it where operators look, with the reason as a message
 attribute. A redrive of a parked message needs an explicit destination (the events queue): SQS
-"redrive to source" only knows messages it moved itself (docs/runbooks/parked-records.md).
+"redrive to source" only knows messages it moved itself (docs/parked-records.md).
 """
 
 from __future__ import annotations

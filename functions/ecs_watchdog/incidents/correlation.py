@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 
-MAX_APPLIED = 500  # service transitions remembered for idempotency: far more than a storm's in-flight ones
+MAX_APPLIED = 300  # service transitions remembered for idempotency: far more than are ever in flight at once
 MAX_COVERED = 1000  # covered service incidents remembered (each ~60 bytes: well under DynamoDB's 400 KB)
 
 
@@ -104,8 +104,14 @@ def _apply(new: AccountState, decision: AccountDecision, transition: Transition,
     if transition.kind in (TransitionKind.OPENED, TransitionKind.REOPENED) and incident.category:
         category = covering or incident.category
         new.active[incident.id] = category
+        # One opening per service and category (the latest): the guard counts services, and the item
+        # stays small however long a storm lasts.
+        new.openings = [
+            o
+            for o in new.openings
+            if at - o.at <= policy.correlation_window and (o.service, o.category) != (incident.service, category)
+        ]
         new.openings.append(Opening(service=incident.service, category=category, at=at))
-        new.openings = [o for o in new.openings if at - o.at <= policy.correlation_window]
         recent = sorted({o.service for o in new.openings if o.category == category})
         existing = new.incidents.get(category)
         if existing is not None and existing.status is IncidentStatus.OPEN:
