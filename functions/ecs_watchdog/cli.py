@@ -4,6 +4,7 @@ Subcommands:
   demo                  replay the seed incidents under every policy; show what people would be told
   classify [FILE|-]     classify stopped-task events given as JSON lines (contract: docs/cli.md)
   replay [SCENARIO...]  replay scenarios offline, or captured events with --events (docs/replay.md)
+  restore               undo the watchdog's last action on a service (docs/containment.md)
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="replay incident scenarios offline, or captured events (--events)")
     add_replay_arguments(replay)
     replay.set_defaults(run=_replay)
+
+    from ecs_watchdog.restore_command import add_restore_arguments, run_restore
+
+    restore = commands.add_parser("restore", help="undo the watchdog's last action on a service (docs/containment.md)")
+    add_restore_arguments(restore)
+    restore.set_defaults(run=run_restore)
     return parser
 
 

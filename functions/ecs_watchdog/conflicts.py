@@ -17,7 +17,7 @@ from ecs_watchdog.incidents.model import StaleWrite, StoreBusy
 T = TypeVar("T")
 D = TypeVar("D")
 
-MAX_ATTEMPTS = 10  # a handful of racers settle in two or three; ten means something is wrong
+MAX_ATTEMPTS = 20  # a handful of racers settle in two or three; a burst of fifty needs more
 
 
 class ReadAgain(StaleWrite):

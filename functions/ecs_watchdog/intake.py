@@ -66,7 +66,10 @@ class Intake:
         return outcome
 
     def console(self, payload: Any) -> dict[str, Any]:
-        """A raw EventBridge event from the Lambda console: its outcome as JSON, or {"error": ...}."""
+        """A raw EventBridge event from the Lambda console: its outcome as JSON, or {"error": ...}.
+        `{"restore": {"cluster": C, "service": S, "reapply_revision": false}}` undoes the last action."""
+        if isinstance(payload, dict) and isinstance(payload.get("restore"), dict):
+            return self._restore(payload["restore"])
         try:
             event = parse_envelope(payload)
         except MalformedEvent as error:
@@ -79,6 +82,18 @@ class Intake:
             return {"error": f"{type(error).__name__}: {error}"[:1000]}
         self._observe(outcome)
         return outcome_json(outcome)
+
+    def _restore(self, request: dict[str, Any]) -> dict[str, Any]:
+        cluster, service = request.get("cluster"), request.get("service")
+        if not (isinstance(cluster, str) and cluster and isinstance(service, str) and service):
+            return {"error": 'restore needs {"cluster": "...", "service": "..."}'}
+        try:
+            done = self.pipeline.restore(cluster, service, reapply_revision=bool(request.get("reapply_revision")))
+        except Exception as error:
+            logger.error("restore failed", extra={"problem": f"{type(error).__name__}: {error}"[:1000]})
+            return {"error": f"{type(error).__name__}: {error}"[:1000]}
+        logger.info("restore", extra={"cluster": cluster, "service": service, "outcome": done["outcome"]})
+        return {"restore": done}
 
     def _park(self, body: str, reason: str, message_id: str) -> None:
         if self.parking is None:

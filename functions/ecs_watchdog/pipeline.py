@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox, OutboxItem
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict, update_with_retry
+from ecs_watchdog.containment import Containment, UpdateAccount, UpdateService, action_summary
 from ecs_watchdog.events import (
     DeploymentStateChangeEvent,
     EcsEvent,
@@ -28,7 +29,7 @@ from ecs_watchdog.events import (
     TaskStateChangeEvent,
     stop_from_event,
 )
-from ecs_watchdog.incidents import correlation, engine
+from ecs_watchdog.incidents import actions, correlation, engine
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
 from ecs_watchdog.incidents.model import Explanation, Incident, ServiceState, Transition, TransitionKind
@@ -88,6 +89,7 @@ class Pipeline:
     essential_containers: EssentialContainers | None = None
     probe_confirms: ProbeConfirms | None = None
     home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
+    containment: Containment | None = None  # None: the watchdog only tells people
     pause: Callable[[int], None] = backoff  # between optimistic-lock retries
 
     # ----------------------------------------------------------------------------------------------
@@ -137,6 +139,16 @@ class Pipeline:
             need_snapshot=lambda state: False,
             decide=lambda state, snap: engine.apply_containment(state, incident_id, action, took_effect, at),
         )
+
+    def restore(self, cluster: str, service: str, *, reapply_revision: bool = False) -> dict[str, Any]:
+        """Undo the watchdog's last action on a service (the console's and the CLI's `restore`)."""
+        if self.containment is None or self.home is None:
+            raise LookupError("containment is off (watchdog:mode is notify): the watchdog never acted")
+        ref = ServiceRef(account=self.home[0], region=self.home[1], cluster=cluster, name=service)
+        record = self.containment.restore(
+            ref, self.state.load_service(ref.key, fresh=True), utc_now(), reapply_revision=reapply_revision
+        )
+        return action_summary(record)
 
     # ----------------------------------------------------------------------------------------------
     def _task_event(self, event: TaskStateChangeEvent) -> Outcome:
@@ -215,11 +227,11 @@ class Pipeline:
         owner = uuid.uuid4().hex
         looked_up: list[ServiceSnapshot | None] = []  # DescribeServices at most once per event
 
-        def attempt(n: int) -> tuple[Outcome, list[Transition]]:
+        def attempt(n: int) -> tuple[Outcome, list[Transition], ServiceState | None]:
             fresh = n > 0 or not self.state.is_cached(ref.key)
             stored = self.state.load_service(ref.key, fresh=fresh)
             if stored is None and not create:
-                return Outcome("ignored", "no state for this service and nothing to start it"), []
+                return Outcome("ignored", "no state for this service and nothing to start it"), [], None
             state = stored or ServiceState(service=ref.key)
             first_sight = not state.bootstrapped
             if (first_sight or need_snapshot(state)) and not looked_up:
@@ -243,38 +255,74 @@ class Pipeline:
             mine = {t.id for t in transitions}
             due = {t.id for t in self.outbox.due(result.state.outbox, self.outbox.clock())} - mine
             if not changed and not due:
-                return Outcome("ignored", result.note or "nothing changed"), []
+                return Outcome("ignored", result.note or "nothing changed"), [], result.state
             outbox = self.outbox.take(result.state.outbox, mine | due, owner)
             saved = self.state.save_service(result.state.model_copy(update={"outbox": outbox}), now)
             if len(saved.outbox) >= engine.MAX_OUTBOX:
                 logger.warning(
-                    "announcement outbox full: the oldest undelivered ones give way", extra={"service": ref.key}
+                    "announcement outbox full: the oldest undelivered ones give way", extra={"service_key": ref.key}
                 )
             kind: OutcomeKind = "transition" if transitions else "counted" if changed else "ignored"
             note = result.note or ("nothing changed" if not changed else "")
-            return Outcome(kind, note, transitions=tuple(transitions)), [t for t in saved.outbox if t.id in mine | due]
+            entries = [t for t in saved.outbox if t.id in mine | due]
+            return Outcome(kind, note, transitions=tuple(transitions)), entries, saved
 
-        outcome, entries = retry_on_conflict(attempt, what=ref.key, pause=self.pause)
-        delivery = self._announce(ref, entries, owner, now)
+        outcome, entries, state = retry_on_conflict(attempt, what=ref.key, pause=self.pause)
+        delivery = self._announce(ref, entries, owner, now, state)
         outcome = replace(outcome, channels=tuple(delivery.channels), unavailable=tuple(delivery.unavailable))
         if delivery.failures:
             raise DeliveryFailed(f"{ref.label}: " + "; ".join(delivery.failures))
         return outcome
 
     # ----------------------------------------------------------------------------------------------
-    def _announce(self, ref: ServiceRef, entries: list[Transition], owner: str, now: datetime) -> Delivery:
-        """Decide for the account, deliver the service's and the account's entries, acknowledge both."""
+    def _announce(
+        self, ref: ServiceRef, entries: list[Transition], owner: str, now: datetime, state: ServiceState | None
+    ) -> Delivery:
+        """Decide for the account, contain, deliver the service's and the account's entries, acknowledge."""
         delivery = Delivery()
-        if not entries:
+        contain = bool(
+            self.containment and state and any(actions.needs_containment(i, now) for i in state.incidents.values())
+        )
+        if not entries and not contain:
             return delivery
-        account_entries, announce = self._decide_account(ref, entries, owner, now)
+        account_entries, announce, account = (
+            self._decide_account(ref, entries, owner, now) if entries else ([], {}, None)
+        )
+        if contain and self.containment and state:
+            try:
+                decided = self.containment.run(
+                    ref,
+                    state,
+                    account or self.state.load_account(ref.account_key),
+                    owner,
+                    now,
+                    self._service_updater(ref, now, owner),
+                    self._account_updater(ref, now),
+                )
+            except Exception as error:
+                # Telling people never waits on acting: the incident stays undecided and the service's
+                # next event tries again.
+                logger.error(
+                    "containment failed; announcing without it",
+                    extra={"service_key": ref.key, "problem": f"{type(error).__name__}: {error}"[:500]},
+                )
+                delivery.failures_contained.append(f"{type(error).__name__}: {error}"[:500])
+                decided = []
+            if decided:
+                stored = self.state.load_service(ref.key) or state  # this container's copy of its own write
+                ids = {t.id for t in entries} | {t.id for d in decided for t in d.transitions}
+                entries = [t for t in stored.outbox if t.id in ids]
+                delivery.actions.extend(d.record for d in decided)
+                if any(not d.record.action.notify_people for d in decided):
+                    state = stored.model_copy(update={"action_tag": "ignore"})
+        silenced = state is not None and state.action_tag == "ignore"
         service_done: set[str] = set()
         for transition in entries:
             if transition.kind is TransitionKind.CLOSED:
                 self.state.archive_incident(transition.incident)  # closing is kept, never announced
                 service_done.add(transition.id)
-            elif not announce.get(transition.id, True):
-                service_done.add(transition.id)  # covered by the account incident
+            elif not announce.get(transition.id, True) or silenced:
+                service_done.add(transition.id)  # covered by the account incident, or the service opted out
             else:
                 sent = self.outbox.deliver(transition, ref)
                 delivery.add(sent)
@@ -290,8 +338,9 @@ class Pipeline:
             # The service's entries stay until the account's are out: whoever takes them next (a
             # retry, a later event, a redrive) also takes the account's leftovers.
             service_done = set()
-        service_taken = {t.id: delivery.taken.get(t.id, set()) for t in entries}
-        self.outbox.acknowledge(self._service_item(ref, now), service_taken, service_done, owner)
+        if entries:
+            service_taken = {t.id: delivery.taken.get(t.id, set()) for t in entries}
+            self.outbox.acknowledge(self._service_item(ref, now), service_taken, service_done, owner)
         if account_entries:
             account_taken = {t.id: delivery.taken.get(t.id, set()) for t in account_entries}
             self.outbox.acknowledge(self._account_item(ref, now), account_taken, account_done, owner)
@@ -299,7 +348,7 @@ class Pipeline:
 
     def _decide_account(
         self, ref: ServiceRef, entries: list[Transition], owner: str, now: datetime
-    ) -> tuple[list[Transition], dict[str, bool]]:
+    ) -> tuple[list[Transition], dict[str, bool], AccountState | None]:
         """Run the correlated-failure guard for these service transitions (idempotent per transition) and
         lease its new transitions, and any it left undelivered before, to this invocation."""
         decided: dict[str, Any] = {}
@@ -308,7 +357,7 @@ class Pipeline:
             decision = correlation.decide(account, entries, self.policy)
             ids = {t.id for t in decision.transitions}
             ids |= {t.id for t in self.outbox.due(account.outbox, self.outbox.clock())}
-            decided.update(announce=decision.announce, ids=ids)
+            decided.update(announce=decision.announce, ids=ids, state=decision.state)
             if not (decision.changed or ids):
                 return None
             return decision.state.model_copy(update={"outbox": self.outbox.take(decision.state.outbox, ids, owner)})
@@ -322,7 +371,43 @@ class Pipeline:
             pause=self.pause,
         )
         leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
-        return leased, decided["announce"]
+        return leased, decided["announce"], saved
+
+    def _service_updater(self, ref: ServiceRef, now: datetime, owner: str) -> UpdateService:
+        """Apply an engine change to the stored service state (retried on conflict); its new transitions
+        are leased to this invocation."""
+
+        def update(change: Callable[[ServiceState], Result]) -> tuple[ServiceState, list[Transition]]:
+            made: set[str] = set()
+
+            def apply(doc: ServiceState) -> ServiceState | None:
+                made.clear()
+                result = change(doc)
+                if not result.changed:
+                    return None
+                made.update(t.id for t in result.transitions)
+                return result.state.model_copy(update={"outbox": self.outbox.take(result.state.outbox, made, owner)})
+
+            item = self._service_item(ref, now)
+            saved = update_with_retry(item.load, apply, item.save, what=item.what, pause=self.pause)
+            if saved is None:
+                raise RuntimeError(f"{ref.key}: service state vanished while containing")
+            return saved, [t for t in saved.outbox if t.id in made]
+
+        return update
+
+    def _account_updater(self, ref: ServiceRef, now: datetime) -> UpdateAccount:
+        def update(change: Callable[[AccountState], AccountState | None]) -> AccountState | None:
+            item = self._account_item(ref, now)
+            return update_with_retry(
+                lambda fresh: item.load(fresh) or AccountState(account=ref.account_key),
+                change,
+                item.save,
+                what=item.what,
+                pause=self.pause,
+            )
+
+        return update
 
     def _service_item(self, ref: ServiceRef, now: datetime) -> OutboxItem[ServiceState]:
         return OutboxItem(

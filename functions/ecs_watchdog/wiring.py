@@ -11,11 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecs_watchdog.announce.channels import channels_of
 from ecs_watchdog.announce.outbox import Outbox
+from ecs_watchdog.aws.audit import AuditEvents
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
+from ecs_watchdog.aws.ecs_actions import EcsActions
+from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.contain.models import ContainmentPolicy, Mode
+from ecs_watchdog.containment import Containment
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
 from ecs_watchdog.pipeline import Pipeline, utc_now
@@ -32,6 +37,11 @@ ENVIRONMENT = {
     "CORRELATED_SERVICES": "correlated_services",
     "CORRELATION_WINDOW_MINUTES": "correlation_window_minutes",
     "WATCHDOG_LEASE_SECONDS": "lease_seconds",
+    "WATCHDOG_MODE": "mode",
+    "CONTAINMENT_COOLDOWN_MINUTES": "cooldown_minutes",
+    "CONTAINMENT_MAX_ACTIONS_PER_HOUR": "max_actions_per_hour",
+    "KILL_SWITCH_PARAMETER": "kill_switch_parameter",
+    "AUDIT_EVENT_BUS": "audit_event_bus",
     "PARKED_RECORDS_QUEUE_URL": "parked_records_queue_url",
 }
 
@@ -53,6 +63,18 @@ class Settings(BaseModel):
     # How long an invocation owns the delivery of what it stored: longer than the function can run.
     lease_seconds: int = Field(default=90, ge=1, le=43200)
     parked_records_queue_url: str | None = None  # the events DLQ: records that can never succeed go there
+    mode: Mode = Mode.DRY_RUN  # notify | dry-run | enforce (the account's ceiling; tags only lower it)
+    cooldown_minutes: int = Field(default=30, ge=1, le=1440)
+    max_actions_per_hour: int = Field(default=10, ge=1, le=1000)
+    kill_switch_parameter: str | None = None  # SSM parameter: "on" stops every action without a redeploy
+    audit_event_bus: str = "default"
+
+    def containment_policy(self) -> ContainmentPolicy:
+        return ContainmentPolicy(
+            mode=self.mode,
+            cooldown=timedelta(minutes=self.cooldown_minutes),
+            hourly_cap=self.max_actions_per_hour,
+        )
 
     @property
     def home(self) -> tuple[str, str] | None:
@@ -104,6 +126,25 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=settings.home,
+        containment=build_containment(settings, session),
+    )
+
+
+def build_containment(settings: Settings, session: boto3.Session) -> Containment | None:
+    """Containment's adapters; None in notify mode (the watchdog then only tells people)."""
+    if settings.mode is Mode.NOTIFY:
+        return None
+    return Containment(
+        actions=EcsActions(
+            session.client("ecs"),
+            session.client("application-autoscaling"),
+            dry_run=settings.mode is not Mode.ENFORCE,
+        ),
+        policy=settings.containment_policy(),
+        kill_switch=KillSwitch(session.client("ssm"), settings.kill_switch_parameter)
+        if settings.kill_switch_parameter
+        else None,
+        audit=AuditEvents(session.client("events"), settings.audit_event_bus),
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -51,6 +51,8 @@ class Delivery:
     taken: dict[str, set[str]] = field(default_factory=dict)  # transition id → channels that took it now
     failures: list[str] = field(default_factory=list)  # passing errors: the event must be retried
     unavailable: list[str] = field(default_factory=list)  # misconfigured channels, reported loudly
+    actions: list[Any] = field(default_factory=list)  # containment records made on the way (ActionRecord)
+    failures_contained: list[str] = field(default_factory=list)  # containment errors (logged, not retried)
 
     def add(self, other: Delivery) -> None:
         self.channels += other.channels

@@ -53,6 +53,7 @@ class AccountState(BaseModel):
     applied: dict[str, bool] = Field(default_factory=dict)  # service transition id → announce it on its own?
     outbox: list[Transition] = Field(default_factory=list)  # account transitions not yet announced
     sequence: int = 0
+    action_times: list[datetime] = Field(default_factory=list)  # containment actions in the last hour
 
 
 @dataclass

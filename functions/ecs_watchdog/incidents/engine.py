@@ -393,6 +393,7 @@ def bootstrap(state: ServiceState, snapshot: ServiceSnapshot, at: datetime) -> S
     new = _fork(state)
     new.bootstrapped = True
     new.threshold_override = snapshot.threshold_override
+    new.action_tag = snapshot.tags.get("ecs-watchdog:action")
     completed = snapshot.completed()
     if completed is not None and new.last_known_good is None:
         new.last_known_good = completed.task_definition

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,6 +88,11 @@ class Incident(_Doc):
     containment_eligible: bool = True
     reason: str = ""
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # The containment decision for this incident (an ActionRecord as JSON, see contain/models.py), once
+    # made; `{"outcome": "claimed", ...}` while an enforce action is under way. Held decisions (a guard
+    # held it back) are re-checked after `containment_checked_at` + the recheck interval.
+    containment: dict[str, Any] | None = None
+    containment_checked_at: datetime | None = None
 
 
 class Explanation(_Doc):
@@ -111,6 +117,9 @@ class Transition(_Doc):
     # leave it alone until then. None: nobody is delivering it, the next invocation may.
     lease_until: datetime | None = None
     lease_owner: str | None = None  # the invocation holding the lease
+    # What containment did or would do about the incident, for the message: kind, mode, dry_run, calls
+    # [{service, operation, params}], call (the first), reason, outcome, would_have, before, after.
+    action: dict[str, Any] | None = None
 
 
 class DeploymentRecord(_Doc):
@@ -157,6 +166,8 @@ class ServiceState(_Doc):
     last_known_good_at: datetime | None = None
     bootstrapped: bool = False  # DescribeServices consulted once for LKG and tags
     threshold_override: int | None = None  # from the service tag ecs-watchdog:threshold
+    action_tag: str | None = None  # the service tag ecs-watchdog:action, as last read from ECS
+    last_action_at: datetime | None = None  # the last containment action that changed the service
     deployments: dict[str, DeploymentRecord] = Field(default_factory=dict)
     revisions: dict[str, RevisionHealth] = Field(default_factory=dict)
     recent_failures: list[RecentFailure] = Field(default_factory=list)

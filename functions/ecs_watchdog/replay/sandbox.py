@@ -19,6 +19,7 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 
+from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
 from ecs_watchdog.wiring import Settings
 
 REGION = "us-east-1"
@@ -72,6 +73,7 @@ class LocalAccount:
     settings: Settings
     slack: SlackCapture
     sns_capture_queue_url: str
+    service_deployments: ServiceDeploymentCalls | None = None
 
     def parked(self) -> list[dict[str, Any]]:
         """Records the watchdog parked on the events DLQ: body and message attributes, oldest first."""
@@ -154,6 +156,14 @@ def local_account(slack_status: int = 200) -> Iterator[LocalAccount]:
         with mock.patch.dict(os.environ, FAKE_CREDENTIALS), mock_aws():
             session = boto3.Session(region_name=REGION)
             settings, capture_url = provision(session, slack.url)
-            yield LocalAccount(session=session, settings=settings, slack=slack, sns_capture_queue_url=capture_url)
+            deployments = ServiceDeploymentCalls(ACCOUNT, REGION)
+            deployments.install(session)
+            yield LocalAccount(
+                session=session,
+                settings=settings,
+                slack=slack,
+                sns_capture_queue_url=capture_url,
+                service_deployments=deployments,
+            )
     finally:
         slack.stop()

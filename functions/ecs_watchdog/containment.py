@@ -1,0 +1,280 @@
+"""The pipeline's containment step: for an open incident, decide (pure, contain/decision.py) on a fresh
+DescribeServices and act, once, under the account's policy.
+
+Runs after the account's decision (so the correlated-failure guard is known) and before delivery (so
+the incident's first message already says what was done, or in dry-run the exact call that would be).
+Exactly one action per incident: an enforced action is claimed on the incident with a conditional write
+before any call is made, and the service is described again right before acting (a person who got
+there first makes it stand down). No boto3 here: the ECS, kill-switch and audit adapters are injected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger
+
+from ecs_watchdog.contain.decision import decide_containment
+from ecs_watchdog.contain.execute import carry_out
+from ecs_watchdog.contain.guards import GuardFacts
+from ecs_watchdog.contain.models import (
+    Action,
+    ActionKind,
+    ActionRecord,
+    ApiCall,
+    ContainmentPolicy,
+    Mode,
+    Outcome,
+    ServiceTagAction,
+    ServiceView,
+)
+from ecs_watchdog.contain.undo import plan_undo
+from ecs_watchdog.incidents import actions
+from ecs_watchdog.incidents.correlation import AccountState, containment_paused
+from ecs_watchdog.incidents.engine import Result
+from ecs_watchdog.incidents.model import IncidentStatus, ServiceState, Transition
+from ecs_watchdog.incidents.service_ref import ServiceRef
+
+logger = Logger(child=True)
+
+HOUR = timedelta(hours=1)
+
+
+class ServiceActions(Protocol):
+    def describe_service_view(self, cluster: str, service: str) -> ServiceView | None: ...
+    def make(self, call: ApiCall) -> None: ...
+
+
+class KillSwitchReader(Protocol):
+    def engaged(self) -> bool: ...
+
+
+class AuditTrail(Protocol):
+    def emit(self, record: ActionRecord) -> str: ...
+
+
+UpdateService = Callable[[Callable[[ServiceState], Result]], tuple[ServiceState, list[Transition]]]
+UpdateAccount = Callable[[Callable[[AccountState], AccountState | None]], AccountState | None]
+
+
+@dataclass
+class Decided:
+    """What the step did for one incident, for the pipeline to announce and count."""
+
+    incident_id: str
+    record: ActionRecord
+    transitions: list[Transition] = field(default_factory=list)  # CONTAINED, when the action took effect
+
+
+@dataclass
+class Containment:
+    """Decides and acts for open incidents. `actions` is the ECS adapter (aws/ecs_actions.py)."""
+
+    actions: ServiceActions
+    policy: ContainmentPolicy = field(default_factory=ContainmentPolicy)
+    kill_switch: KillSwitchReader | None = None
+    audit: AuditTrail | None = None
+
+    def run(
+        self,
+        ref: ServiceRef,
+        state: ServiceState,
+        account: AccountState | None,
+        owner: str,
+        now: datetime,
+        update_service: UpdateService,
+        update_account: UpdateAccount,
+    ) -> list[Decided]:
+        """Decide, and act where allowed, for each open incident of the service that awaits a decision."""
+        if self.policy.mode is Mode.NOTIFY:
+            return []  # notify mode says nothing about containment and costs no look-up
+        due = [i for i in state.incidents.values() if actions.needs_containment(i, now)]
+        decided: list[Decided] = []
+        for incident in due:
+            view = self.actions.describe_service_view(ref.cluster, ref.name)
+            if view is None:
+                logger.warning("cannot contain: ECS does not know the service", extra={"service_key": ref.key})
+                return decided
+            tag, problem = ServiceTagAction.from_tags(view.tags)
+            if problem:
+                logger.warning("ignoring an invalid service tag", extra={"service_key": ref.key, "problem": problem})
+            open_revisions = frozenset(
+                i.task_definition
+                for i in state.incidents.values()
+                if i.status is IncidentStatus.OPEN and i.task_definition and i.id != incident.id
+            )
+            facts = GuardFacts(
+                now=now,
+                account_action_times=tuple(account.action_times) if account else (),
+                service_last_action_at=state.last_action_at,
+                incident_acted=False,  # a decided incident is never due (actions.needs_containment)
+                correlated_pause=containment_paused(account, incident.category),
+                kill_switch=self._kill_switch_engaged(),
+                revisions_with_open_incidents=open_revisions,
+            )
+            action = decide_containment(
+                incident,
+                view,
+                last_known_good=state.last_known_good,
+                lkg_has_open_incident=state.last_known_good in open_revisions,
+                policy=self.policy,
+                service_tag_action=tag,
+                guards=facts,
+            )
+            record = self._carry_out(ref, incident.id, action, owner, now, update_service, update_account)
+            if record is None:
+                continue  # another invocation claimed it first
+            saved, transitions = update_service(_recorder(record, now))
+            state = saved
+            self._audit(record)
+            decided.append(Decided(incident.id, record, transitions))
+        return decided
+
+    def restore(
+        self,
+        ref: ServiceRef,
+        state: ServiceState | None,
+        now: datetime,
+        *,
+        reapply_revision: bool = False,
+        dry_run: bool = False,
+    ) -> ActionRecord:
+        """Undo the watchdog's last action on the service: restore the desired count it scaled to zero
+        (from its record, or the service's tag when the record is gone), or — only when asked — re-apply
+        the revision a rollback replaced. The service is described fresh; someone's later change stands."""
+        view = self.actions.describe_service_view(ref.cluster, ref.name)
+        if view is None:
+            raise LookupError(f"ECS does not know service {ref.label}")
+        record = last_action(state)
+        action = plan_undo(view, record, service=ref.key, mode=Mode.DRY_RUN if dry_run else Mode.ENFORCE)
+        if action.kind is ActionKind.REAPPLY_REVISION and not reapply_revision:
+            action = action.model_copy(
+                update={
+                    "kind": ActionKind.STAND_DOWN,
+                    "would_have": ActionKind.REAPPLY_REVISION,
+                    "calls": (),
+                    "reason": f'{action.reason}: only on request (--reapply-revision, or "reapply_revision": true)',
+                }
+            )
+        result = carry_out(action, view, self.actions, now)
+        self._audit(result)
+        return result
+
+    def _carry_out(
+        self,
+        ref: ServiceRef,
+        incident_id: str,
+        action: Action,
+        owner: str,
+        now: datetime,
+        update_service: UpdateService,
+        update_account: UpdateAccount,
+    ) -> ActionRecord | None:
+        if not action.acts:
+            outcome = (
+                Outcome.DRY_RUN if action.mode is Mode.DRY_RUN and action.kind.changes_service else Outcome.NOT_ACTED
+            )
+            return ActionRecord(action=action, outcome=outcome, at=now)
+        saved, _ = update_service(lambda current: actions.claim(current, incident_id, owner, now))
+        claimed = saved.incidents.get(incident_id)
+        if claimed is None or (claimed.containment or {}).get("owner") != owner:
+            logger.info("containment already claimed by another invocation", extra={"incident": incident_id})
+            return None
+
+        def count_action(account: AccountState) -> AccountState:
+            recent = [t for t in account.action_times if timedelta(0) <= now - t < HOUR]
+            return account.model_copy(update={"action_times": [*recent, now]})
+
+        update_account(count_action)
+        reread = self.actions.describe_service_view(ref.cluster, ref.name)
+        if reread is None:
+            return ActionRecord(action=action, outcome=Outcome.FAILED, at=now, error="the service disappeared")
+        record = carry_out(action, reread, self.actions, now)
+        log = logger.info if record.took_effect else logger.warning
+        log("containment carried out", extra={"incident": incident_id, "outcome": str(record.outcome)})
+        return record
+
+    def _kill_switch_engaged(self) -> bool:
+        if self.kill_switch is None:
+            return False
+        try:
+            return self.kill_switch.engaged()
+        except Exception as error:  # an unreadable switch is an engaged one: never act on doubt
+            logger.error("kill switch unreadable: treated as engaged", extra={"problem": str(error)})
+            return True
+
+    def _audit(self, record: ActionRecord) -> None:
+        if self.audit is None or (record.action.kind is ActionKind.STAND_DOWN and not record.action.notify_people):
+            return
+        try:
+            self.audit.emit(record)
+        except Exception as error:  # the audit event must not undo or repeat the action
+            logger.error("could not emit the audit event", extra={"problem": str(error)})
+
+
+def last_action(state: ServiceState | None) -> ActionRecord | None:
+    """The latest containment record of the service's incidents that changed the service."""
+    records = []
+    for incident in state.incidents.values() if state else ():
+        stored = incident.containment
+        if stored and stored.get("outcome") in (str(Outcome.DONE), str(Outcome.FALLBACK_DONE)):
+            records.append(ActionRecord.model_validate(stored))
+    return max(records, key=lambda r: r.at, default=None)
+
+
+def _recorder(record: ActionRecord, now: datetime) -> Callable[[ServiceState], Result]:
+    def change(current: ServiceState) -> Result:
+        return actions.record(
+            current,
+            record.action.incident_id,
+            action_json(record),
+            action_summary(record),
+            action_line(record),
+            record.took_effect,
+            now,
+        )
+
+    return change
+
+
+def action_json(record: ActionRecord) -> dict[str, Any]:
+    """The record as stored on the incident (and read by undo)."""
+    return record.model_dump(mode="json")
+
+
+def action_summary(record: ActionRecord) -> dict[str, Any]:
+    """What messages show: the action, whether it was only reported, the exact calls, the outcome."""
+    action = record.action
+    calls = [c.model_dump(mode="json") for c in (record.calls_made or action.calls)]
+    return {
+        "kind": str(action.kind),
+        "mode": str(action.mode),
+        "dry_run": record.outcome is Outcome.DRY_RUN,
+        "calls": calls,
+        "call": calls[0] if calls else None,
+        "reason": action.reason,
+        "outcome": str(record.outcome),
+        "would_have": str(action.would_have) if action.would_have else None,
+        "before": action.before.model_dump(mode="json"),
+        "after": action.after.model_dump(mode="json"),
+        "error": record.error,
+        "notify_people": action.notify_people,
+    }
+
+
+def action_line(record: ActionRecord) -> str:
+    """One line for the incident's timeline and the CONTAINED message."""
+    action = record.action
+    calls = ", ".join(c.operation for c in (record.calls_made or action.calls)) or "no call"
+    if record.outcome is Outcome.DRY_RUN:
+        return f"dry-run: would {action.kind} ({calls}): {action.reason}"
+    if record.took_effect:
+        return f"{action.kind} ({calls}): {action.reason}"
+    if action.would_have:
+        return f"held back from {action.would_have}: {action.reason}"
+    if record.outcome in (Outcome.REFUSED, Outcome.FAILED):
+        return f"{action.kind} {record.outcome}: {record.error or action.reason}"
+    return f"{action.kind}: {action.reason}"
