@@ -25,10 +25,12 @@ from ecs_watchdog.containment import Containment, UpdateAccount, UpdateService, 
 from ecs_watchdog.events import (
     DeploymentStateChangeEvent,
     EcsEvent,
+    HookStateChangeEvent,
     ServiceActionEvent,
     TaskStateChangeEvent,
     stop_from_event,
 )
+from ecs_watchdog.gate import DeploymentGate, awaiting
 from ecs_watchdog.incidents import actions, correlation, engine
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
@@ -90,6 +92,7 @@ class Pipeline:
     probe_confirms: ProbeConfirms | None = None
     home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
     containment: Containment | None = None  # None: the watchdog only tells people
+    gate: DeploymentGate | None = None  # answers PAUSE lifecycle hooks of services that opt in
     pause: Callable[[int], None] = backoff  # between optimistic-lock retries
 
     # ----------------------------------------------------------------------------------------------
@@ -119,7 +122,7 @@ class Pipeline:
             )
         if isinstance(event, ServiceActionEvent):
             return self._service_action(event)
-        return Outcome("ignored", f"{event.detail_type} is observed, not yet acted on")
+        return self._hook(event)
 
     def classify(self, stop: Stop) -> Finding:
         """Classify a stop, asking ECS which containers are essential only when it matters."""
@@ -151,6 +154,20 @@ class Pipeline:
         return action_summary(record)
 
     # ----------------------------------------------------------------------------------------------
+    def _hook(self, event: HookStateChangeEvent) -> Outcome:
+        """A PAUSE lifecycle hook waiting for an answer: the deployment gate (gate.py) gives it."""
+        if not awaiting(event.detail):
+            return Outcome("ignored", "a lifecycle hook state that needs no answer")
+        if self.gate is None:
+            return Outcome("ignored", "the deployment gate is off (watchdog:mode is notify)")
+        ref = ServiceRef.from_arn(str(event.detail.get("serviceArn", "")), str(event.detail.get("clusterArn", "")))
+        state = self.state.load_service(ref.key, fresh=True) if ref else None
+        body = event.model_dump_json(by_alias=True)
+        answer = self.gate.answer(dict(event.detail), body, state, self.outbox.clock())
+        return Outcome(
+            "ignored" if answer.verdict == "skipped" else "counted", f"gate {answer.verdict}: {answer.reason}"
+        )
+
     def _task_event(self, event: TaskStateChangeEvent) -> Outcome:
         if event.detail.lastStatus != "STOPPED":
             return Outcome("ignored", f"task is {event.detail.lastStatus}, not STOPPED")

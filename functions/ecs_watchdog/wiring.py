@@ -21,6 +21,7 @@ from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import ContainmentPolicy, Mode
 from ecs_watchdog.containment import Containment
+from ecs_watchdog.gate import DeploymentGate
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
 from ecs_watchdog.pipeline import Pipeline, utc_now
@@ -127,7 +128,16 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=settings.home,
         containment=build_containment(settings, session),
+        gate=build_gate(settings, session),
     )
+
+
+def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | None:
+    """The deployment gate's adapters; None in notify mode."""
+    if settings.mode is Mode.NOTIFY:
+        return None
+    actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
+    return DeploymentGate(actions, settings.mode)
 
 
 def build_containment(settings: Settings, session: boto3.Session) -> Containment | None:

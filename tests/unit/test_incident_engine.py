@@ -282,3 +282,16 @@ def test_announcements_carry_no_timeline_and_the_outbox_is_bounded():
             state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=minute + 5), "", None, POLICY
         ).state
     assert len(state.outbox) == engine.MAX_OUTBOX
+
+
+def test_a_rollback_by_the_circuit_breaker_contains_the_incident_and_is_announced():
+    from ecs_watchdog.incidents.engine import apply_deployment_event
+    from ecs_watchdog.incidents.model import ServiceState, TransitionKind
+    from ecs_watchdog.incidents.policy import LoopPolicy
+
+    state = ServiceState(service="a/r/c/s", bootstrapped=True)
+    reason = "ECS deployment circuit breaker: tasks failed to start. Rolling back to deployment ecs-svc/1."
+    result = apply_deployment_event(state, "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, reason, None, LoopPolicy())
+    assert [t.kind for t in result.transitions] == [TransitionKind.OPENED, TransitionKind.CONTAINED]
+    (incident,) = result.state.incidents.values()
+    assert incident.status == "contained" and "circuit breaker" in result.transitions[-1].summary

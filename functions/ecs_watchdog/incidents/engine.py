@@ -274,15 +274,27 @@ def apply_deployment_event(
     if status == "COMPLETED" and record.task_definition:
         _mark_healthy(new, record.task_definition, at, "deployment_completed")
         _resolve_all(new, result, at, f"deployment {deployment_id} completed ({_short(record.task_definition)})")
-    elif status == "FAILED" and not _active(new):
-        _open_event_incident(
-            new,
-            result,
-            IncidentKind.FAILING_DEPLOYMENT,
-            at,
-            f"ECS marked deployment {deployment_id} failed: {reason}",
-            record,
-        )
+    elif status == "FAILED":
+        if not _active(new):
+            _open_event_incident(
+                new,
+                result,
+                IncidentKind.FAILING_DEPLOYMENT,
+                at,
+                f"ECS marked deployment {deployment_id} failed: {reason}",
+                record,
+            )
+        if "roll" in reason.lower():
+            # The circuit breaker or a CloudWatch alarm rolled it back: that contained the incident.
+            for incident in _active_all(new):
+                if incident.status is IncidentStatus.OPEN:
+                    incident.status, incident.updated_at = IncidentStatus.CONTAINED, at
+                    incident.containment = incident.containment or {"outcome": "ecs_rollback", "reason": reason}
+                    result.transitions.append(
+                        _transition(
+                            new, incident, TransitionKind.CONTAINED, at, f"ECS rolled the deployment back: {reason}"
+                        )
+                    )
     elif status == "IN_PROGRESS" and snapshot is not None:
         _check_overlap(new, result, snapshot, at)
     _trim_deployments(new)
