@@ -161,6 +161,8 @@ def parse_envelope(raw: Any) -> EcsEvent:
             raise MalformedEvent(f"not JSON: {error.msg} at position {error.pos}") from error
         except RecursionError:
             raise MalformedEvent("not an ECS event: JSON nested too deeply to read") from None
+        except UnicodeDecodeError as error:
+            raise MalformedEvent(f"not UTF-8 text: {error.reason} at byte {error.start}") from None
     if not isinstance(raw, dict):
         raise MalformedEvent(f"expected a JSON object, got {type(raw).__name__}")
     if raw.get("source") != "aws.ecs":

@@ -99,7 +99,15 @@ class Intake:
         if self.parking is None:
             logger.error("record can never succeed; retried until SQS dead-letters it", extra={"reason": reason})
             raise MalformedEvent(reason)
-        self.parking.park(body, reason, message_id)
+        try:
+            self.parking.park(body, reason, message_id)
+        except Exception as error:
+            self.count("FailedRecords", 1)
+            logger.error(
+                "record can never succeed, and parking it failed: SQS will retry it, then dead-letter it",
+                extra={"message_id": message_id, "reason": reason, "problem": f"{type(error).__name__}: {error}"[:500]},
+            )
+            raise
         self.count("ParkedRecords", 1)
         logger.error("record can never succeed: parked on the DLQ", extra={"message_id": message_id, "reason": reason})
 

@@ -270,7 +270,7 @@ class Pipeline:
                 # "nothing to do" is only concluded on a consistent read.
                 raise ReadAgain(ref.key)
             mine = {t.id for t in transitions}
-            due = {t.id for t in self.outbox.due(result.state.outbox, self.outbox.clock())} - mine
+            due = {t.id for t in self.outbox.due(result.state.outbox, self.outbox.clock(), owner)} - mine
             if not changed and not due:
                 return Outcome("ignored", result.note or "nothing changed"), [], result.state
             outbox = self.outbox.take(result.state.outbox, mine | due, owner)
@@ -373,7 +373,7 @@ class Pipeline:
         def change(account: AccountState) -> AccountState | None:
             decision = correlation.decide(account, entries, self.policy)
             ids = {t.id for t in decision.transitions}
-            ids |= {t.id for t in self.outbox.due(account.outbox, self.outbox.clock())}
+            ids |= {t.id for t in self.outbox.due(account.outbox, self.outbox.clock(), owner)}
             decided.update(announce=decision.announce, ids=ids, state=decision.state)
             if not (decision.changed or ids):
                 return None

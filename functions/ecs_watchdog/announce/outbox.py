@@ -82,9 +82,14 @@ class Outbox:
         return frozenset(c.name for c in self.channels)
 
     # -- leases -------------------------------------------------------------------------------------
-    def due(self, outbox: Iterable[Transition], now: datetime) -> list[Transition]:
-        """Entries nobody is delivering: never leased, released, or whose owner's lease ran out."""
-        return [t for t in outbox if t.lease_until is None or t.lease_until <= now]
+    def due(self, outbox: Iterable[Transition], now: datetime, owner: str | None = None) -> list[Transition]:
+        """Entries nobody else is delivering: never leased, released, whose owner's lease ran out, or
+        leased to `owner` itself (a write whose reply was lost took effect: its entries are still its own)."""
+        return [
+            t
+            for t in outbox
+            if t.lease_until is None or t.lease_until <= now or (owner is not None and t.lease_owner == owner)
+        ]
 
     def take(self, outbox: list[Transition], ids: set[str], owner: str) -> list[Transition]:
         """The outbox with `ids` leased to `owner` (to be saved by the caller's conditional write), and
