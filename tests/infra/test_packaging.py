@@ -50,7 +50,13 @@ def test_trimmed_botocore_still_knows_every_service_the_functions_call(package: 
         check=True,
     )
     assert len(json.loads(done.stdout)) == len(used)
-    assert not (package / "botocore" / "data" / "ec2").exists()
+    assert not (package / "botocore" / "data" / "s3").exists()
+
+
+def test_botocore_keeps_every_service_the_probes_call():
+    # The clients aws/probes.py and aws/diagnosis.py create, by botocore service name.
+    probed = {"ecs", "ecr", "ec2", "iam", "elbv2", "logs", "ssm", "secretsmanager"}
+    assert probed <= bundling.BOTOCORE_SERVICES
 
 
 def test_zipped_package_is_small(package: Path, tmp_path: Path):

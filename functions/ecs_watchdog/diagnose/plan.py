@@ -30,3 +30,17 @@ PROBES_BY_CATEGORY: dict[str, tuple[ProbeName, ...]] = {
 def probes_for(category: str) -> tuple[ProbeName, ...]:
     """The probes worth running for a stop of this category; every probe for a category not listed."""
     return PROBES_BY_CATEGORY.get(category, _ALL)
+
+
+# The probes whose `fail` proves a deterministic category's cause (the pipeline's probe_confirms seam).
+CONFIRMING_PROBES: dict[str, frozenset[ProbeName]] = {
+    "image": frozenset({ProbeName.IMAGE}),
+    "secrets": frozenset({ProbeName.SECRETS, ProbeName.SECRET_ACCESS}),
+    "logging": frozenset({ProbeName.LOGGING}),
+    "task_definition": frozenset({ProbeName.TASK_DEFINITION}),
+}
+
+
+def confirming_probes(category: str) -> frozenset[ProbeName]:
+    """The probes that can confirm a category's cause; empty when no probe can."""
+    return CONFIRMING_PROBES.get(category, frozenset())
