@@ -25,7 +25,7 @@ from ecs_watchdog.diagnose.references import (
 _PLACEHOLDERS = (
     re.compile(r"\$\{[^}]*\}"),
     re.compile(r"\{\{[^}]*\}\}"),
-    re.compile(r"<[A-Za-z][\w .:-]*>"),
+    re.compile(r"<[A-Za-z][\w.:-]*>"),  # <account-id>; not "a<b and c>d"
     re.compile(r"REPLACE[_-]?ME", re.IGNORECASE),
     re.compile(r"\bchange[_-]?me\b", re.IGNORECASE),
     re.compile(r"\bTODO\b"),
