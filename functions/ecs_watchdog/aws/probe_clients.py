@@ -15,8 +15,8 @@ PROBE_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts"
 
 
 class ProbeClients:
-    """Creates one client per (service, region) on first use, each with the probe Config and a
-    `before-call` hook that records `service.Operation` for the probe running on the calling thread
+    """Creates one client per (service, region) on first use, each with the probe Config and an
+    event hook that records `service.Operation` for the probe running on the calling thread
     (botocore runs the hook on the thread that makes the call, so parallel probes keep apart)."""
 
     def __init__(self, session: boto3.Session, region: str | None = None, config: Config = PROBE_CONFIG) -> None:
@@ -33,7 +33,8 @@ class ProbeClients:
         with self._lock:
             if key not in self._clients:
                 created = self._session.client(service, region_name=key[1], config=self._config)
-                created.meta.events.register("before-call", self._record)
+                # Once per API call like `before-call`, but also seen when a Stubber answers the call.
+                created.meta.events.register("before-parameter-build", self._record)
                 self._clients[key] = created
             return self._clients[key]
 
