@@ -36,8 +36,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if "error" in answer:
         logger.warning("diagnose request refused", extra={"error": answer["error"]})
     else:
-        logger.info(
-            "diagnosis",
-            extra={k: answer.get(k) for k in ("cluster", "service", "verdict", "failing", "posted", "not_posted")},
-        )
+        # "service" is Powertools' own key: the ECS names get their own.
+        found = {"ecs_cluster": answer["cluster"], "ecs_service": answer["service"]}
+        found |= {k: answer.get(k) for k in ("verdict", "failing", "posted", "not_posted")}
+        logger.info("diagnosis", extra=found)
     return answer
