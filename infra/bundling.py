@@ -45,6 +45,9 @@ BOTOCORE_SERVICES = frozenset(
         "kms",
         "events",
         "application-autoscaling",
+        # read-only diagnosis probes (aws/probes.py)
+        "ec2",
+        "iam",
     }
 )
 

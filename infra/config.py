@@ -77,6 +77,8 @@ class WatchdogConfig:
     correlated_services: int = 5
     correlation_window_minutes: int = 10
     tags: tuple[tuple[str, str], ...] = ()
+    probe_read_secret_values: bool = False
+    create_test_event_registry: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,16 @@ KEYS: tuple[_Key, ...] = (
     ),
     _Key("correlation_window_minutes", _int_in(1, 1440), "window in which those services must open incidents"),
     _Key("tags", _tags, "extra tags on every resource (JSON object, or k=v,k2=v2); app=ecs-watchdog is always set"),
+    _Key(
+        "probe_read_secret_values",
+        _bool,
+        "let the diagnose function read secret values to check they are JSON with the keys tasks use (never returned)",
+    ),
+    _Key(
+        "create_test_event_registry",
+        _bool,
+        "create the EventBridge schema registry lambda-testevent-schemas (false: it exists in the account already)",
+    ),
 )
 
 

@@ -35,6 +35,7 @@ class Functions(Construct):
         code: lambda_.Code | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.code = code or function_code()  # one asset, shared with the diagnose function
         self.log_group = logs.LogGroup(
             self,
             "EventsLogs",
@@ -76,7 +77,7 @@ class Functions(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="ecs_watchdog.handlers.ecs_events.handler",
-            code=code or function_code(),
+            code=self.code,
             memory_size=512,  # pydantic + boto3 import faster with the CPU share of 512 MB
             timeout=TIMEOUT,
             # Opt-in: it keeps the watchdog running when other functions exhaust the account's concurrency,

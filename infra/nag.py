@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
+from ecs_watchdog.diagnose.permissions import diagnosis_statements
 from infra.stack import EcsWatchdogStack
 
 
@@ -31,3 +32,18 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "Only ecs:DescribeTaskDefinition uses '*': it supports no resource-level permissions (IAM service reference).",
     )
+    _acknowledge_diagnose_role(stack)
+
+
+def _acknowledge_diagnose_role(stack: EcsWatchdogStack) -> None:
+    """The diagnose role reads whatever a task definition may point at: each wildcard is one read-only statement."""
+    # The role's resources use the pseudo-parameters (Aws.REGION, ...), so cdk-nag names them alike everywhere.
+    names = {"partition": "<AWS::Partition>", "region": "<AWS::Region>", "account": "<AWS::AccountId>"}
+    for statement in diagnosis_statements(read_secret_values=True):
+        for resource in statement.resolved(**names):
+            _acknowledge(
+                stack.diagnose.role,
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]",
+                f"Read-only {', '.join(statement.actions)} for the diagnosis ({statement.why}); "
+                "a task definition may name any such resource.",
+            )

@@ -8,7 +8,9 @@ from constructs import Construct
 
 from infra.alerts import Alerts
 from infra.config import APP_TAG, WatchdogConfig
+from infra.console_events import ConsoleTestEvents
 from infra.dashboard import HealthDashboard
+from infra.diagnose import DiagnoseFunction
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
 from infra.state import StateTable
@@ -44,6 +46,14 @@ class EcsWatchdogStack(Stack):
         )
         self.alerts, self.state, self.ingest, self.functions = alerts, state, ingest, functions
         self.health = health
+        self.diagnose = DiagnoseFunction(self, "Diagnose", config=config, alerts=alerts, code=functions.code)
+        self.test_events = ConsoleTestEvents(
+            self,
+            "ConsoleTestEvents",
+            events_function=functions.events_function,
+            diagnose_function=self.diagnose.function,
+            create_registry=config.create_test_event_registry,
+        )
         for key, value in (APP_TAG, *config.tags):
             Tags.of(self).add(key, value)
         self._outputs()
@@ -62,6 +72,7 @@ class EcsWatchdogStack(Stack):
                 "events EventBridge could not deliver to the events queue",
             ),
             "EventsFunctionName": (self.functions.events_function.function_name, "the events Lambda function"),
+            "DiagnoseFunctionName": (self.diagnose.function.function_name, "the diagnose Lambda function (console)"),
             "StateTableName": (self.state.table.table_name, "DynamoDB table of service and incident state"),
             "DashboardUrl": (self.health.console_url, "CloudWatch dashboard of the watchdog's own health"),
         }

@@ -5,6 +5,7 @@ Subcommands:
   classify [FILE|-]     classify stopped-task events given as JSON lines (contract: docs/cli.md)
   replay [SCENARIO...]  replay scenarios offline, or captured events with --events (docs/replay.md)
   restore               undo the watchdog's last action on a service (docs/containment.md)
+  diagnose              run the read-only probes against one service (docs/diagnose.md)
 """
 
 from __future__ import annotations
@@ -96,7 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="undo the watchdog's last action on a service (docs/containment.md)")
     add_restore_arguments(restore)
     restore.set_defaults(run=run_restore)
+    _add_diagnose(commands)
     return parser
+
+
+def _add_diagnose(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ecs_watchdog.diagnose_command import add_diagnose_arguments
+
+    diagnose = commands.add_parser(
+        "diagnose", help="run the read-only probes against one ECS service (exit 1 when one finds a cause)"
+    )
+    add_diagnose_arguments(diagnose)
+    diagnose.set_defaults(run=_diagnose)
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    _quiet_lambda_tooling()
+    from ecs_watchdog.diagnose_command import run_diagnose
+
+    return run_diagnose(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -59,7 +60,16 @@ def test_trimmed_botocore_still_knows_every_service_the_functions_call(package: 
         check=True,
     )
     assert len(json.loads(done.stdout)) == len(used)
-    assert not (package / "botocore" / "data" / "ec2").exists()
+    assert not (package / "botocore" / "data" / "s3").exists()
+
+
+def test_botocore_keeps_every_service_the_probes_call():
+    # Every `clients.client("<service>"...)` in the probe adapters, read from their source.
+    adapters = bundling.FUNCTIONS_DIR / bundling.PACKAGE / "aws"
+    source = "".join((adapters / name).read_text() for name in ("probes.py", "diagnosis.py"))
+    probed = set(re.findall(r"clients\.client\(\"([a-z0-9-]+)\"", source))
+    assert {"ecs", "ecr", "ec2", "iam", "elbv2", "logs", "ssm", "secretsmanager"} <= probed
+    assert probed <= bundling.BOTOCORE_SERVICES
 
 
 def test_zipped_package_is_small(package: Path, tmp_path: Path):
