@@ -13,13 +13,14 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecs_watchdog.replay.scheduler import DeploymentEvent, ServiceActionEvent, SimEvent, TaskEvent
+from ecs_watchdog.replay.scheduler import DeploymentEvent, HookEvent, ServiceActionEvent, SimEvent, TaskEvent
 
 ACCOUNT_ID = "123456789012"
 
 TASK_STATE_CHANGE = "ECS Task State Change"
 DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
 SERVICE_ACTION = "ECS Service Action"
+HOOK_STATE_CHANGE = "ECS Hook State Change"
 
 
 def cluster_arn(region: str, cluster: str) -> str:
@@ -86,6 +87,8 @@ class EnvelopeFactory:
                 [task_arn(self.region, self.cluster, event.task_id)],
                 self._task_detail(event),
             )
+        if isinstance(event, HookEvent):
+            return self._hook(event)
         resources = [service_arn(self.region, self.cluster, event.service)]
         if isinstance(event, DeploymentEvent):
             detail: dict[str, Any] = {
@@ -104,6 +107,23 @@ class EnvelopeFactory:
             "createdAt": iso_millis(self.at(event.at)),
         }
         return self._wrap(SERVICE_ACTION, event.at, resources, detail)
+
+    def _hook(self, event: HookEvent) -> dict[str, Any]:
+        # resources[0] is the service deployment's ARN, not the service's.
+        deployment = service_deployment_arn(self.region, self.cluster, event.service, event.deployment_id)
+        detail = {
+            "eventType": "INFO",
+            "eventName": event.event_name,
+            "hookId": event.hook_id,
+            "hookType": event.hook_type,
+            "lifecycleStage": event.stage,
+            "expiresAt": iso_millis(self.at(event.expires_at)),
+            "clusterArn": cluster_arn(self.region, self.cluster),
+            "serviceArn": service_arn(self.region, self.cluster, event.service),
+            "serviceDeploymentArn": deployment,
+            "createdAt": iso_millis(self.at(event.at)),
+        }
+        return self._wrap(HOOK_STATE_CHANGE, event.at, [deployment], detail)
 
     def _wrap(self, detail_type: str, at: float, resources: list[str], detail: dict[str, Any]) -> dict[str, Any]:
         return {

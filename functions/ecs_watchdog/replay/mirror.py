@@ -416,16 +416,15 @@ class Mirror:
 
     def _continue_service_deployment(self, request: dict[str, Any]) -> tuple[str | None, str, Callable[[], Any]]:
         arn = request["serviceDeploymentArn"]
+        hook_id = request["hookId"]
         action = request.get("action", "CONTINUE")
         name, dep = self._find_deployment(arn)
 
         def apply() -> dict[str, Any]:
-            # The model has no lifecycle hooks, so CONTINUE changes nothing; ROLLBACK rolls back.
-            if action == "ROLLBACK":
-                self.scheduler.stop_service_deployment(name, dep.deployment_id, "ROLLBACK")
+            self.scheduler.continue_service_deployment(name, dep.deployment_id, hook_id, action)
             return {"serviceDeploymentArn": arn}
 
-        return name, f"{dep.deployment_id} ({name}:{dep.revision}) {action}", apply
+        return name, f"{dep.deployment_id} ({name}:{dep.revision}) hook {hook_id} {action}", apply
 
     def _stop_task(self, request: dict[str, Any]) -> tuple[str | None, str, Callable[[], Any]]:
         task_id = _last_segment(request["task"])
@@ -584,6 +583,18 @@ class Mirror:
                 "failureCount": d.breaker_failures,
                 "threshold": d.breaker_threshold,
             }
+            if d.lifecycle_stage is not None:
+                item["lifecycleStage"] = d.lifecycle_stage
+                item["lifecycleHookDetails"] = [
+                    {
+                        "hookId": h.hook_id,
+                        "targetType": "PAUSE",
+                        "status": h.status,
+                        "expiresAt": self.at(h.expires_at),
+                        "timeoutAction": h.timeout_action,
+                    }
+                    for h in d.hooks
+                ]
             if d.rolled_back_to is not None:
                 item["rollback"] = {
                     "reason": d.rollout_state_reason,
@@ -620,7 +631,7 @@ class Mirror:
 
 def _deployment_configuration(config: DeploymentConfig) -> dict[str, Any]:
     breaker = config.breaker
-    return {
+    shape: dict[str, Any] = {
         "deploymentCircuitBreaker": {
             "enable": breaker.enable,
             "rollback": breaker.rollback,
@@ -629,8 +640,31 @@ def _deployment_configuration(config: DeploymentConfig) -> dict[str, Any]:
         },
         "maximumPercent": config.maximum_percent,
         "minimumHealthyPercent": config.minimum_healthy_percent,
-        "strategy": "ROLLING",
+        "strategy": config.strategy,
     }
+    if config.strategy != "ROLLING":
+        shape["bakeTimeInMinutes"] = int(config.bake_time_minutes)
+        shape["lifecycleHooks"] = [
+            {
+                "targetType": "PAUSE",
+                "lifecycleStages": list(hook.stages),
+                "timeoutConfiguration": {"timeoutInMinutes": hook.timeout_minutes, "action": hook.timeout_action},
+            }
+            for hook in config.lifecycle_hooks
+        ]
+    if config.traffic_shift is not None:
+        shift = config.traffic_shift
+        if config.strategy == "CANARY":
+            shape["canaryConfiguration"] = {
+                "canaryPercent": shift.percent,
+                "canaryBakeTimeInMinutes": int(shift.interval_minutes),
+            }
+        else:
+            shape["linearConfiguration"] = {
+                "stepPercent": shift.percent,
+                "stepBakeTimeInMinutes": int(shift.interval_minutes),
+            }
+    return shape
 
 
 def _merge_configuration(current: DeploymentConfig, requested: Mapping[str, Any]) -> DeploymentConfig:

@@ -22,10 +22,10 @@ from moto import mock_aws
 from ecs_watchdog.replay.envelopes import EnvelopeFactory
 from ecs_watchdog.replay.mirror import Mirror, RecordedAction, new_session
 from ecs_watchdog.replay.scenario import Scenario
-from ecs_watchdog.replay.scheduler import Scheduler, SimEvent, TaskEvent, policy_configs
+from ecs_watchdog.replay.scheduler import Containment, Scheduler, SimEvent, TaskEvent, policy_configs
 from ecs_watchdog.replay.seam import SentMessage, WatchdogFactory, WatchdogUnderTest
 
-POLICIES = ("none", "circuit-breaker", "watchdog", "watchdog-dry-run")
+POLICIES = ("none", "circuit-breaker", "circuit-breaker-best", "watchdog", "watchdog-dry-run")
 WATCHDOG_POLICIES = ("watchdog", "watchdog-dry-run")
 BATCH_SIZE = 10
 BATCH_WINDOW_SECONDS = 5.0
@@ -179,6 +179,21 @@ def _incident_openings(watchdog: WatchdogUnderTest, scenario: Scenario) -> dict[
     }
 
 
+# Containment causes that come from the scenario's own timeline (a person's deploy, scale or break).
+_TIMELINE_CAUSES = ("deploy", "scale:", "break:")
+
+
+def _containment(containment: Containment | None, first_failure_at: float | None) -> dict[str, Any] | None:
+    """The per-service `containment` object, or None when nothing but the timeline contained it."""
+    if containment is None or first_failure_at is None or containment.by.startswith(_TIMELINE_CAUSES):
+        return None
+    return {
+        "minute": _minute(containment.at),
+        "failed_tasks_before": containment.failed_before,
+        "action": containment.by,
+    }
+
+
 def _minute(seconds: float) -> float:
     return round(seconds / 60.0, 2)
 
@@ -212,6 +227,9 @@ def _result(
                 if a.service == name
             ],
             "contained_by": containment.by if containment else None,
+            # Extension: when the watchdog, the breaker or a lifecycle hook (not a person's timeline
+            # entry) stopped the failures, how many had failed by then and what did it.
+            "containment": _containment(containment, first),
             # Extension of the contract: when the watchdog's first incident for the service opened.
             "incident": openings.get(name),
             "final": {

@@ -27,6 +27,9 @@ TIMELINE_ACTIONS = ("deploy", "break", "scale", "stop_tasks", "spot_interruption
 # Defaults for a behaviour's timings, in seconds (see schema.json for what each one measures).
 DEFAULT_START_SECONDS = 30.0
 DEFAULT_READY_SECONDS = 30.0
+DEFAULT_HOOK_TIMEOUT_MINUTES = 1440
+DEFAULT_CANARY = (5.0, 10.0)  # percent, interval minutes
+DEFAULT_LINEAR = (10.0, 6.0)
 DEFAULT_AFTER_SECONDS = {"fail_to_start": 40.0, "crash": 10.0, "unhealthy": 90.0, "oom": 300.0}
 
 
@@ -94,12 +97,33 @@ class BreakerConfig:
 
 
 @dataclass(frozen=True)
+class LifecycleHook:
+    """A PAUSE lifecycle hook: the deployment waits at each of `stages` for ContinueServiceDeployment."""
+
+    stages: tuple[str, ...]
+    timeout_minutes: int = DEFAULT_HOOK_TIMEOUT_MINUTES
+    timeout_action: str = "ROLLBACK"
+
+
+@dataclass(frozen=True)
+class TrafficShift:
+    """canaryConfiguration / linearConfiguration: shift `percent` of production traffic, wait, repeat."""
+
+    percent: float
+    interval_minutes: float
+
+
+@dataclass(frozen=True)
 class DeploymentConfig:
-    """The service's deploymentConfiguration for rolling updates."""
+    """The service's deploymentConfiguration: rolling percents, breaker, strategy, bake time, hooks."""
 
     minimum_healthy_percent: int = 100
     maximum_percent: int = 200
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
+    strategy: str = "ROLLING"
+    bake_time_minutes: float = 0.0
+    traffic_shift: TrafficShift | None = None  # CANARY and LINEAR only
+    lifecycle_hooks: tuple[LifecycleHook, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -341,6 +365,7 @@ def _revision(raw: Mapping[str, Any], service_name: str) -> Revision:
 
 def _deployment(raw: Mapping[str, Any]) -> DeploymentConfig:
     threshold = raw.get("breaker_threshold", {"type": "BOUNDED_PERCENT", "value": 50})
+    strategy = raw.get("strategy", "ROLLING")
     return DeploymentConfig(
         minimum_healthy_percent=raw.get("minimum_healthy_percent", 100),
         maximum_percent=raw.get("maximum_percent", 200),
@@ -351,6 +376,28 @@ def _deployment(raw: Mapping[str, Any]) -> DeploymentConfig:
             threshold_value=threshold["value"],
             reset_on_healthy_task=raw.get("reset_on_healthy_task", True),
         ),
+        strategy=strategy,
+        bake_time_minutes=float(raw.get("bake_time_minutes", 0)),
+        traffic_shift=_traffic_shift(strategy, raw),
+        lifecycle_hooks=tuple(
+            LifecycleHook(
+                stages=tuple(h["stages"]),
+                timeout_minutes=h.get("timeout_minutes", DEFAULT_HOOK_TIMEOUT_MINUTES),
+                timeout_action=h.get("timeout_action", "ROLLBACK"),
+            )
+            for h in raw.get("lifecycle_hooks", ())
+        ),
+    )
+
+
+def _traffic_shift(strategy: str, raw: Mapping[str, Any]) -> TrafficShift | None:
+    if strategy not in ("CANARY", "LINEAR"):
+        return None
+    key = strategy.lower()
+    percent, interval = DEFAULT_CANARY if strategy == "CANARY" else DEFAULT_LINEAR
+    body = raw.get(key, {})
+    return TrafficShift(
+        percent=float(body.get("percent", percent)), interval_minutes=float(body.get("interval_minutes", interval))
     )
 
 
@@ -460,6 +507,19 @@ def _check_references(document: Mapping[str, Any], scenario: Scenario, label: st
                 fail(
                     ["services", i, "revisions", j, "behaviour", "container"],
                     f"no container '{chosen}' in this revision ({_suggest(chosen, containers)})",
+                )
+        deployment = raw.get("deployment", {})
+        strategy = deployment.get("strategy", "ROLLING")
+        if deployment.get("lifecycle_hooks") and strategy == "ROLLING":
+            fail(
+                ["services", i, "deployment", "lifecycle_hooks"],
+                "lifecycle hooks need strategy BLUE_GREEN, LINEAR or CANARY (the model's rolling update has no stages)",
+            )
+        for key in ("canary", "linear"):
+            if key in deployment and strategy != key.upper():
+                fail(
+                    ["services", i, "deployment", key],
+                    f"only used with strategy {key.upper()} (strategy is {strategy})",
                 )
     by_name = {raw["name"]: raw for raw in document["services"]}
     for i, raw_entry in enumerate(document["timeline"]):
