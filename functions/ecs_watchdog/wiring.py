@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -107,8 +107,10 @@ class Settings(BaseModel):
         )
 
 
-def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> Pipeline:
-    """Adapters over one boto3 session (the simulator passes its own; Lambda uses the default)."""
+def build_pipeline(
+    settings: Settings, session: boto3.Session | None = None, clock: Callable[[], datetime] = utc_now
+) -> Pipeline:
+    """Adapters over one boto3 session (the simulator passes its own, and its simulated clock)."""
     session = session or boto3.Session()
     ecs = session.client("ecs")
     slack = None
@@ -123,7 +125,7 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
-        outbox=Outbox(channels, clock=utc_now, lease=timedelta(seconds=settings.lease_seconds)),
+        outbox=Outbox(channels, clock=clock, lease=timedelta(seconds=settings.lease_seconds)),
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=settings.home,
@@ -163,6 +165,7 @@ def build_intake(
     session: boto3.Session | None = None,
     count: Count | None = None,
     correlate: Callable[[str], None] | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Intake:
     """The pipeline plus where never-succeeding records are parked (the events DLQ, when configured)."""
     session = session or boto3.Session()
@@ -170,7 +173,7 @@ def build_intake(
     if settings.parked_records_queue_url:
         parking = ParkedRecords(session.client("sqs"), settings.parked_records_queue_url)
     return Intake(
-        build_pipeline(settings, session),
+        build_pipeline(settings, session, clock),
         parking,
         count or (lambda name, value: None),
         correlate or (lambda event_id: None),

@@ -38,10 +38,12 @@ def intake() -> Intake:
     return _intake
 
 
-def install(settings: Settings, session: Any) -> None:
-    """Build the intake over this boto3 session instead of the environment's (the simulator's moto account)."""
+def install(settings: Settings, session: Any, clock: Any = None) -> None:
+    """Build the intake over this boto3 session instead of the environment's (the simulator's moto account,
+    and its simulated clock)."""
     global _intake
-    _intake = build_intake(settings, session, count, logger.set_correlation_id)
+    extra = {"clock": clock} if clock is not None else {}
+    _intake = build_intake(settings, session, count, logger.set_correlation_id, **extra)
 
 
 def record_handler(record: SQSRecord) -> None:

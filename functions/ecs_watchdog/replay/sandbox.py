@@ -26,6 +26,19 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 SLACK_SECRET_NAME = "ecs-watchdog/slack-webhook"
 STATE_TABLE_NAME = "ecs-watchdog-state"
+AUDIT_CAPTURE_QUEUE = "ecs-watchdog-audit-capture"
+
+
+def audit_events(session: boto3.Session) -> list[dict[str, Any]]:
+    """The watchdog's audit events (EventBridge `ECS Watchdog Action`) delivered so far, oldest first."""
+    sqs = session.client("sqs")
+    url = sqs.get_queue_url(QueueName=AUDIT_CAPTURE_QUEUE)["QueueUrl"]
+    found: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in batch:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
 
 
 @dataclass
@@ -135,6 +148,12 @@ def provision(session: boto3.Session, slack_url: str) -> tuple[Settings, str]:
         BillingMode="PAY_PER_REQUEST",
     )
     dead_letter_url = sqs.create_queue(QueueName="ecs-watchdog-events-dlq")["QueueUrl"]
+    # The watchdog's audit events (`source: ecs-watchdog`), captured as a subscriber would see them.
+    audit_url = sqs.create_queue(QueueName=AUDIT_CAPTURE_QUEUE)["QueueUrl"]
+    audit_arn = sqs.get_queue_attributes(QueueUrl=audit_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = session.client("events")
+    events.put_rule(Name="ecs-watchdog-audit-capture", EventPattern=json.dumps({"source": ["ecs-watchdog"]}))
+    events.put_targets(Rule="ecs-watchdog-audit-capture", Targets=[{"Id": "capture", "Arn": audit_arn}])
     settings = Settings(
         topic_arn=topic_arn,
         slack_secret_name=SLACK_SECRET_NAME,

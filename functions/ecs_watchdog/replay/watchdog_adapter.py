@@ -19,9 +19,10 @@ from typing import Any
 import boto3
 
 from ecs_watchdog.classify import failure_category
+from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, envelope_bodies, sqs_batch
-from ecs_watchdog.replay.sandbox import SlackCapture, provision
+from ecs_watchdog.replay.sandbox import SlackCapture, audit_events, provision
 from ecs_watchdog.replay.seam import SentMessage
 
 MAX_RECEIVE_COUNT = 5  # the stack's default watchdog:queue_max_receive_count
@@ -37,7 +38,10 @@ class ReplayWatchdog:
         self._slack = SlackCapture()
         self._slack.start()
         settings, self._capture_url = provision(session, self._slack.url)
-        ecs_events.install(settings, session)
+        # The `watchdog` policy enforces; `watchdog-dry-run` reports the exact calls it would make.
+        settings = settings.model_copy(update={"mode": Mode.DRY_RUN if dry_run else Mode.ENFORCE})
+        ecs_events.install(settings, session, clock)  # leases and the gate's deadlines in simulated time
+        self._intended: list[dict[str, Any]] = []
         self._sqs = session.client("sqs")
         self._messages: list[SentMessage] = []
         self._categories: dict[str, str] = {}
@@ -87,6 +91,24 @@ class ReplayWatchdog:
                 if opened and attributes.get("category", "none") != "none":
                     self._categories.setdefault(service, attributes["category"])
                 self._sqs.delete_message(QueueUrl=self._capture_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def intended_actions(self) -> list[dict[str, Any]]:
+        """What the dry-run watchdog reported it would do, from its audit events."""
+        for event in audit_events(self._session):
+            record = event.get("detail", {})
+            action = record.get("action", {})
+            if record.get("outcome") != "dry_run":
+                continue
+            calls = action.get("calls") or []
+            self._intended.append(
+                {
+                    "at": datetime.fromisoformat(record["at"]),
+                    "service": str(action.get("service", "")).rsplit("/", 1)[-1],
+                    "action": calls[0]["operation"] if calls else action.get("kind"),
+                    "detail": f"{action.get('kind')}: {action.get('reason', '')}",
+                }
+            )
+        return list(self._intended)
 
     def messages(self) -> list[SentMessage]:
         return list(self._messages)
