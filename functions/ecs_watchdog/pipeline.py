@@ -38,6 +38,7 @@ from ecs_watchdog.incidents.model import Explanation, Incident, ServiceState, Tr
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.models import Finding, Stop
+from ecs_watchdog.probing import ProbeVerdict
 
 logger = Logger(child=True)
 
@@ -58,8 +59,8 @@ class ServiceLookup(Protocol):
 
 
 EssentialContainers = Callable[[str], frozenset[str] | None]
-# A probe's verdict seam: does a read-only check confirm this failure's cause? (probes issue)
-ProbeConfirms = Callable[[Finding], bool]
+# A probe's verdict seam: does a read-only check confirm this failure's cause? (probing.py)
+ProbeConfirms = Callable[[Finding], ProbeVerdict]
 
 OutcomeKind = Literal["transition", "counted", "benign", "ignored"]
 
@@ -178,6 +179,11 @@ class Pipeline:
         c = finding.classification
         if not c.failure:
             return Outcome("benign", c.rule, finding)  # benign stops never count: no read, no write
+        verdict = (
+            self.probe_confirms(finding)
+            if self.probe_confirms and c.category in self.policy.deterministic_categories
+            else None
+        )
         facts = StopFacts(
             task_id=stop.task_id,
             version=stop.version,
@@ -190,11 +196,10 @@ class Pipeline:
                 evidence=[line[:MAX_QUOTED] for line in c.evidence],
                 next_steps=list(c.next_steps),
                 runbook=c.runbook,
+                probes=list(verdict.results) if verdict else [],
             ),
         )
-        confirmed = bool(
-            self.probe_confirms and c.category in self.policy.deterministic_categories and self.probe_confirms(finding)
-        )
+        confirmed = bool(verdict and verdict.confirmed)
         ref = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name=stop.service)
         outcome = self._step(
             ref,

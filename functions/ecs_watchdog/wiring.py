@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ecs_watchdog.announce.channels import channels_of
 from ecs_watchdog.announce.outbox import Outbox
 from ecs_watchdog.aws.audit import AuditEvents
+from ecs_watchdog.aws.diagnosis import diagnose_service
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.parking import ParkedRecords
+from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
@@ -25,6 +27,7 @@ from ecs_watchdog.gate import DeploymentGate
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
 from ecs_watchdog.pipeline import Pipeline, utc_now
+from ecs_watchdog.probing import CauseProbe
 
 # Environment variable → Settings field (infra/functions.py sets them from CDK context).
 ENVIRONMENT = {
@@ -130,8 +133,15 @@ def build_pipeline(
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=settings.home,
         containment=build_containment(settings, session),
+        probe_confirms=build_cause_probe(session),
         gate=build_gate(settings, session),
     )
+
+
+def build_cause_probe(session: boto3.Session) -> CauseProbe:
+    """The probes that confirm deterministic causes, over their own clients (short timeouts)."""
+    clients = ProbeClients(session)
+    return CauseProbe(lambda cluster, service, probes: diagnose_service(clients, cluster, service, probes=probes))
 
 
 def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | None:

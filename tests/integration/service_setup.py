@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from moto.ecs.models import ecs_backends
@@ -9,7 +10,27 @@ from moto.ecs.models import ecs_backends
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
 from ecs_watchdog.replay.sandbox import LocalAccount
-from tests.integration.incident_events import ACCOUNT, CLUSTER, REGION, SERVICE, td
+from tests.integration.incident_events import ACCOUNT, CLUSTER, IMAGE, REGION, SERVICE, td
+
+
+def publish_image(account: LocalAccount, repository: str = "api", tag: str = "v9") -> None:
+    """The image the task definitions name exists in ECR, so the image probe does not confirm a pull
+    failure by itself: these tests exercise the loop rules (a missing image is probed in test_probes)."""
+    ecr = account.session.client("ecr")
+    ecr.create_repository(repositoryName=repository)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "digest": "sha256:" + "0" * 64,
+                "size": 1,
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+            },
+            "layers": [],
+        }
+    )
+    ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
 
 
 def create_service(
@@ -24,8 +45,11 @@ def create_service(
     ecs = account.session.client("ecs")
     if not ecs.describe_clusters(clusters=[CLUSTER])["clusters"]:
         ecs.create_cluster(clusterName=CLUSTER)
+        publish_image(account)
     for _ in range(1, 8):  # revisions 1..7 of family api
-        ecs.register_task_definition(family="api", containerDefinitions=[{"name": "api", "image": "x", "memory": 128}])
+        ecs.register_task_definition(
+            family="api", containerDefinitions=[{"name": "api", "image": IMAGE, "memory": 128}]
+        )
     ecs.create_service(
         cluster=CLUSTER,
         serviceName=name,

@@ -257,7 +257,10 @@ def test_a_benign_stop_costs_no_call_at_all(account):
 def test_a_failure_costs_one_read_and_one_write_and_a_warm_one_only_the_write(account):
     calls = count_calls(account)
     invoke(bodies(stopped(1, 1)))
-    assert calls == Counter({"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "ecs.DescribeServices": 1})
+    probe = {"ecs.DescribeServices": 1, "ecs.DescribeTaskDefinition": 1, "ecr.DescribeImages": 1}
+    # The first failure of a revision also runs the probe that can confirm its cause (the image
+    # exists here, so it does not), once per revision and container.
+    assert calls == Counter({"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "ecs.DescribeServices": 1}) + Counter(probe)
     calls.clear()
     invoke(bodies(stopped(2, 2)))
     assert calls == Counter({"dynamodb.PutItem": 1})

@@ -101,6 +101,7 @@ class Explanation(_Doc):
     evidence: list[str] = Field(default_factory=list)
     next_steps: list[str] = Field(default_factory=list)
     runbook: str | None = None
+    probes: list[dict[str, Any]] = Field(default_factory=list)  # read-only checks run for it (probing.py)
 
 
 class Transition(_Doc):
