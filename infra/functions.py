@@ -35,6 +35,7 @@ class Functions(Construct):
         code: lambda_.Code | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.code = code or function_code()  # one asset for every function of the stack
         self.log_group = logs.LogGroup(
             self,
             "EventsLogs",
@@ -47,6 +48,7 @@ class Functions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="ecs-watchdog events function",
         )
+        self.events_role = role
         environment = {
             "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
             "STATE_TABLE_NAME": state.table.table_name,
@@ -63,6 +65,12 @@ class Functions(Construct):
             "WATCHDOG_LEASE_SECONDS": str(int(TIMEOUT.to_seconds() + LEASE_MARGIN.to_seconds())),
             "RUNBOOK_BASE_URL": config.runbook_base_url,
             "WATCHDOG_MODE": config.mode,
+            # Containment (issue 16): guards, the kill switch, the audit bus and the deployment gate's timer.
+            "CONTAINMENT_COOLDOWN_MINUTES": str(config.cooldown_minutes),
+            "CONTAINMENT_MAX_ACTIONS_PER_HOUR": str(config.max_actions_per_hour),
+            "KILL_SWITCH_PARAMETER": config.kill_switch_parameter,
+            "AUDIT_EVENT_BUS": "default",
+            "RECHECK_QUEUE_URL": ingest.queue.queue_url,
             "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
             "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -76,7 +84,7 @@ class Functions(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="ecs_watchdog.handlers.ecs_events.handler",
-            code=code or function_code(),
+            code=self.code,
             memory_size=512,  # pydantic + boto3 import faster with the CPU share of 512 MB
             timeout=TIMEOUT,
             # Opt-in: it keeps the watchdog running when other functions exhaust the account's concurrency,

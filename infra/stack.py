@@ -8,6 +8,7 @@ from constructs import Construct
 
 from infra.alerts import Alerts
 from infra.config import APP_TAG, WatchdogConfig
+from infra.containment import Containment
 from infra.dashboard import HealthDashboard
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
@@ -33,6 +34,15 @@ class EcsWatchdogStack(Stack):
         functions = Functions(
             self, "Functions", config=config, ingest=ingest, alerts=alerts, state=state, code=function_code
         )
+        containment = Containment(
+            self,
+            "Containment",
+            config=config,
+            ingest=ingest,
+            state=state,
+            events_role=functions.events_role,
+            code=functions.code,
+        )
         health = HealthDashboard(
             self,
             "Health",
@@ -44,6 +54,7 @@ class EcsWatchdogStack(Stack):
         )
         self.alerts, self.state, self.ingest, self.functions = alerts, state, ingest, functions
         self.health = health
+        self.containment = containment
         for key, value in (APP_TAG, *config.tags):
             Tags.of(self).add(key, value)
         self._outputs()
@@ -64,6 +75,20 @@ class EcsWatchdogStack(Stack):
             "EventsFunctionName": (self.functions.events_function.function_name, "the events Lambda function"),
             "StateTableName": (self.state.table.table_name, "DynamoDB table of service and incident state"),
             "DashboardUrl": (self.health.console_url, "CloudWatch dashboard of the watchdog's own health"),
+        }
+        outputs |= {
+            "LifecycleHookFunctionArn": (
+                self.containment.hook_function.function_arn,
+                "the deployment gate: hookTargetArn of a service's Lambda lifecycle hook",
+            ),
+            "LifecycleHookRoleArn": (
+                self.containment.hook_invoke_role.role_arn,
+                "roleArn of that lifecycle hook: ECS assumes it to invoke the function",
+            ),
+            "KillSwitchParameter": (
+                self.containment.kill_switch.parameter_name,
+                "SSM parameter: set it to on to stop containment at once (off to resume)",
+            ),
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
