@@ -49,6 +49,10 @@ _KMS_KEY_ARN = re.compile(
 # AWS tag rules: keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @.
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+# The SSM parameter that stops containment without a redeploy (the stack creates it, value `off`).
+DEFAULT_KILL_SWITCH_PARAMETER = "/ecs-watchdog/kill-switch"
+# SSM parameter names: a path of letters, digits and _.-/ segments, at most 1011 characters with the slash.
+_PARAMETER_NAME = re.compile(r"^/[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 # The tag the stack puts on every resource; `watchdog:tags` adds to it and may not replace it.
 APP_TAG = ("app", "ecs-watchdog")
 
@@ -79,6 +83,9 @@ class WatchdogConfig:
     tags: tuple[tuple[str, str], ...] = ()
     probe_read_secret_values: bool = False
     create_test_event_registry: bool = False
+    cooldown_minutes: int = 30
+    max_actions_per_hour: int = 10
+    kill_switch_parameter: str = DEFAULT_KILL_SWITCH_PARAMETER
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,16 @@ def _tags(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     return tags
 
 
+def _parameter_name(key: str, value: Any) -> str:
+    value = str(value).strip()
+    if len(value) > 1011 or not _PARAMETER_NAME.match(value) or value.lower().startswith(("/aws", "/ssm")):
+        raise ConfigError(
+            f"{key}: {value!r} is not a usable SSM parameter name (a path like /ecs-watchdog/kill-switch of "
+            "letters, digits and _.-; not under /aws or /ssm)"
+        )
+    return value
+
+
 def _url(key: str, value: Any) -> str:
     value = str(value)
     if value and not re.match(r"^https://[^\s]+$", value):
@@ -203,7 +220,12 @@ def _bool(key: str, value: Any) -> bool:
 
 
 KEYS: tuple[_Key, ...] = (
-    _Key("mode", _mode, "notify: only tell people; dry-run: also say what containment would do; enforce: act"),
+    _Key(
+        "mode",
+        _mode,
+        "notify: only tell people; dry-run (default): also report the exact call containment would make, "
+        "make none; enforce: roll back or scale to zero (IAM write permissions are granted only here)",
+    ),
     _Key("alert_emails", _emails, "email addresses subscribed to the alerts topic (list, or comma-separated)"),
     _Key(
         "slack_secret_name",
@@ -242,6 +264,13 @@ KEYS: tuple[_Key, ...] = (
         "create_test_event_registry",
         _bool,
         "create the EventBridge schema registry lambda-testevent-schemas (false: it exists in the account already)",
+    ),
+    _Key("cooldown_minutes", _int_in(1, 1440), "after an enforced action on a service, no other on it for this long"),
+    _Key("max_actions_per_hour", _int_in(1, 1000), "enforced containment actions per account in any 60 minutes"),
+    _Key(
+        "kill_switch_parameter",
+        _parameter_name,
+        "SSM String parameter the stack creates with value off; set it to on to stop containment at once",
     ),
 )
 

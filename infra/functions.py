@@ -48,6 +48,7 @@ class Functions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="ecs-watchdog events function",
         )
+        self.events_role = role
         environment = {
             "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
             "STATE_TABLE_NAME": state.table.table_name,
@@ -64,6 +65,12 @@ class Functions(Construct):
             "WATCHDOG_LEASE_SECONDS": str(int(TIMEOUT.to_seconds() + LEASE_MARGIN.to_seconds())),
             "RUNBOOK_BASE_URL": config.runbook_base_url,
             "WATCHDOG_MODE": config.mode,
+            # Containment (issue 16): guards, the kill switch, the audit bus and the deployment gate's timer.
+            "CONTAINMENT_COOLDOWN_MINUTES": str(config.cooldown_minutes),
+            "CONTAINMENT_MAX_ACTIONS_PER_HOUR": str(config.max_actions_per_hour),
+            "KILL_SWITCH_PARAMETER": config.kill_switch_parameter,
+            "AUDIT_EVENT_BUS": "default",
+            "RECHECK_QUEUE_URL": ingest.queue.queue_url,
             "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
             "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
             "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -34,6 +34,11 @@ SERVICE_ACTION_PATTERN = {
     "detail": {"$or": [{"eventType": SERVICE_ACTION_EVENT_TYPES}, {"eventName": SERVICE_ACTION_INFO_EVENTS}]},
 }
 
+# Deployment lifecycle hooks (ECS Hook State Change, e.g. HOOK_AWAITING_ACTION of a PAUSE hook): the deployment
+# gate answers them. Not filtered on the detail: they are few (one per hook state change), and the function
+# ignores the states it does not answer, so a new state ECS adds is logged rather than silently dropped.
+HOOK_STATE_CHANGE_PATTERN = {"source": ["aws.ecs"], "detail_type": ["ECS Hook State Change"], "detail": None}
+
 
 class Ingest(Construct):
     """Rules on the default bus, the events queue, its DLQ, and a DLQ for failed rule deliveries."""
@@ -78,6 +83,9 @@ class Ingest(Construct):
             "DeploymentStateChanges", "ECS service deployment state changes", DEPLOYMENT_STATE_PATTERN
         )
         self.service_actions = self._rule("ServiceActions", "ECS service actions", SERVICE_ACTION_PATTERN)
+        self.hook_state_changes = self._rule(
+            "HookStateChanges", "ECS deployment lifecycle hook state changes", HOOK_STATE_CHANGE_PATTERN
+        )
 
     def _rule(self, construct_id: str, what: str, pattern: dict) -> events.Rule:
         rule = events.Rule(

@@ -9,7 +9,8 @@ from infra.stack import EcsWatchdogStack
 
 
 def _acknowledge(construct: object, rule: str, reason: str) -> None:
-    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))  # type: ignore[arg-type]
+    for each in construct if isinstance(construct, tuple) else (construct,):
+        cdk.Validations.of(each).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))  # type: ignore[arg-type]
 
 
 def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
@@ -23,16 +24,18 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
     region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
     _acknowledge(
-        stack.functions.events_function.role,
+        (stack.functions.events_function.role, stack.containment.hook_function.role),
         f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:{region}:{account}:service/*]",
-        "The watchdog watches every ECS service in its account and region: DescribeServices on any of them.",
+        "The watchdog watches (and in enforce mode contains) every ECS service of its account and region.",
     )
     _acknowledge(
         stack.functions.events_function.role,
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "Only ecs:DescribeTaskDefinition uses '*': it supports no resource-level permissions (IAM service reference).",
+        "Only ecs:DescribeTaskDefinition and application-autoscaling:DescribeScalableTargets use '*': neither "
+        "supports resource-level permissions (IAM service reference).",
     )
     _acknowledge_diagnose_role(stack)
+    _suppress_containment_findings(stack, region, account)
 
 
 def _acknowledge_diagnose_role(stack: EcsWatchdogStack) -> None:
@@ -47,3 +50,32 @@ def _acknowledge_diagnose_role(stack: EcsWatchdogStack) -> None:
                 f"Read-only {', '.join(statement.actions)} for the diagnosis ({statement.why}); "
                 "a task definition may name any such resource.",
             )
+
+
+def _suppress_containment_findings(stack: EcsWatchdogStack, region: str, account: str) -> None:
+    """Containment acts on any service of the account, so its resources are every one of a kind."""
+    ecs_arn = f"arn:<AWS::Partition>:ecs:{region}:{account}"
+    events_role = stack.functions.events_function.role
+    hook_role = stack.containment.hook_function.role
+    _acknowledge(
+        events_role,
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
+        "Continue/Stop/DescribeServiceDeployments on any deployment of the account's services (not taggable).",
+    )
+    _acknowledge(
+        (events_role, hook_role),
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-revision/*]",
+        "DescribeServiceRevisions maps a deployment's target revision of any watched service to its task definition.",
+    )
+    if stack.containment.enforces:
+        _acknowledge(
+            events_role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:application-autoscaling:{region}:{account}"
+            ":scalable-target/*]",
+            "RegisterScalableTarget (suspend/restore scaling): scalable-target ARNs hold an opaque id, no service.",
+        )
+        _acknowledge(
+            events_role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::{account}:role/*]",
+            "iam:PassRole only to ecs-tasks.amazonaws.com: a rollback's UpdateService passes its revision's roles.",
+        )

@@ -9,6 +9,7 @@ from constructs import Construct
 from infra.alerts import Alerts
 from infra.config import APP_TAG, WatchdogConfig
 from infra.console_events import ConsoleTestEvents
+from infra.containment import Containment
 from infra.dashboard import HealthDashboard
 from infra.diagnose import DiagnoseFunction
 from infra.functions import TIMEOUT, Functions
@@ -35,6 +36,15 @@ class EcsWatchdogStack(Stack):
         functions = Functions(
             self, "Functions", config=config, ingest=ingest, alerts=alerts, state=state, code=function_code
         )
+        containment = Containment(
+            self,
+            "Containment",
+            config=config,
+            ingest=ingest,
+            state=state,
+            events_role=functions.events_role,
+            code=functions.code,
+        )
         health = HealthDashboard(
             self,
             "Health",
@@ -54,6 +64,7 @@ class EcsWatchdogStack(Stack):
             diagnose_function=self.diagnose.function,
             create_registry=config.create_test_event_registry,
         )
+        self.containment = containment
         for key, value in (APP_TAG, *config.tags):
             Tags.of(self).add(key, value)
         self._outputs()
@@ -75,6 +86,20 @@ class EcsWatchdogStack(Stack):
             "DiagnoseFunctionName": (self.diagnose.function.function_name, "the diagnose Lambda function (console)"),
             "StateTableName": (self.state.table.table_name, "DynamoDB table of service and incident state"),
             "DashboardUrl": (self.health.console_url, "CloudWatch dashboard of the watchdog's own health"),
+        }
+        outputs |= {
+            "LifecycleHookFunctionArn": (
+                self.containment.hook_function.function_arn,
+                "the deployment gate: hookTargetArn of a service's Lambda lifecycle hook",
+            ),
+            "LifecycleHookRoleArn": (
+                self.containment.hook_invoke_role.role_arn,
+                "roleArn of that lifecycle hook: ECS assumes it to invoke the function",
+            ),
+            "KillSwitchParameter": (
+                self.containment.kill_switch.parameter_name,
+                "SSM parameter: set it to on to stop containment at once (off to resume)",
+            ),
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

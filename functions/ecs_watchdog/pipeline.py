@@ -30,7 +30,7 @@ from ecs_watchdog.events import (
     TaskStateChangeEvent,
     stop_from_event,
 )
-from ecs_watchdog.gate import DeploymentGate, awaiting
+from ecs_watchdog.gate.pause import DeploymentGate, awaiting
 from ecs_watchdog.incidents import actions, correlation, engine
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts

@@ -18,12 +18,13 @@ from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
+from ecs_watchdog.aws.recheck import Rechecks
 from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import ContainmentPolicy, Mode
 from ecs_watchdog.containment import Containment
-from ecs_watchdog.gate import DeploymentGate
+from ecs_watchdog.gate.pause import DeploymentGate
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
 from ecs_watchdog.pipeline import Pipeline, utc_now
@@ -46,6 +47,7 @@ ENVIRONMENT = {
     "CONTAINMENT_MAX_ACTIONS_PER_HOUR": "max_actions_per_hour",
     "KILL_SWITCH_PARAMETER": "kill_switch_parameter",
     "AUDIT_EVENT_BUS": "audit_event_bus",
+    "RECHECK_QUEUE_URL": "recheck_queue_url",
     "PARKED_RECORDS_QUEUE_URL": "parked_records_queue_url",
 }
 
@@ -72,6 +74,7 @@ class Settings(BaseModel):
     max_actions_per_hour: int = Field(default=10, ge=1, le=1000)
     kill_switch_parameter: str | None = None  # SSM parameter: "on" stops every action without a redeploy
     audit_event_bus: str = "default"
+    recheck_queue_url: str | None = None  # the events queue: undecided hooks come back to it, delayed
 
     def containment_policy(self) -> ContainmentPolicy:
         return ContainmentPolicy(
@@ -149,7 +152,8 @@ def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | N
     if settings.mode is Mode.NOTIFY:
         return None
     actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
-    return DeploymentGate(actions, settings.mode)
+    rechecks = Rechecks(session.client("sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
+    return DeploymentGate(actions, settings.mode, rechecks)
 
 
 def build_containment(settings: Settings, session: boto3.Session) -> Containment | None:

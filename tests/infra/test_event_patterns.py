@@ -105,3 +105,30 @@ def test_recorded_service_action_samples_route_as_documented(template: Template,
         "SERVICE_TASK_PLACEMENT_FAILURE",
         "SERVICE_TASK_START_IMPAIRED",
     ]
+
+
+def _hook_event(hook_type: str, stage: str) -> dict[str, Any]:
+    """An `ECS Hook State Change` as CHECKED-FACTS describes it: resources[0] is the deployment, not the service."""
+    deployment = "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/api/abc"
+    return {
+        "source": "aws.ecs",
+        "detail-type": "ECS Hook State Change",
+        "resources": [deployment],
+        "detail": {
+            "eventName": f"HOOK_AWAITING_ACTION {hook_type} {stage}",
+            "hookId": "hook-1",
+            "hookType": hook_type,
+            "lifecycleStage": stage,
+            "expiresAt": "2026-03-01T13:00:00Z",
+            "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+            "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/prod/api",
+            "serviceDeploymentArn": deployment,
+        },
+    }
+
+
+def test_hook_rule_lets_every_hook_state_change_through_and_nothing_else(template: Template, route):
+    pattern = _pattern_of(template, "ECS Hook State Change")
+    hooks = [_hook_event("PAUSE", "POST_SCALE_UP"), _hook_event("AWS_LAMBDA", "PRODUCTION_TRAFFIC_SHIFT")]
+    others = [_service_action("SERVICE_STEADY_STATE", "INFO"), load_event("deployment_completed")]
+    assert sorted(route(pattern, hooks + others)) == sorted(h["detail"]["eventName"] for h in hooks)

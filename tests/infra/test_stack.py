@@ -47,7 +47,7 @@ def test_deployment_and_service_action_rules_feed_the_incident_engine(template: 
     assert SERVICE_ACTION_PATTERN["detail"] == {
         "$or": [{"eventType": ["WARN", "ERROR"]}, {"eventName": ["SERVICE_STEADY_STATE"]}]
     }
-    assert len(template.find_resources("AWS::Events::Rule")) == 3
+    assert len(template.find_resources("AWS::Events::Rule")) == 4  # + ECS Hook State Change (test_containment_stack)
 
 
 def test_every_rule_delivers_to_the_queue_with_its_own_dead_letter_queue(template: Template):
@@ -112,7 +112,9 @@ def test_reserved_concurrency_when_set_bounds_the_function_above_the_event_sourc
 
 
 def test_function_environment_holds_no_secret_value(template: Template):
-    env = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]["Environment"]
+    env = template.find_resources("AWS::Lambda::Function")[
+        _logical_id(template, "AWS::Lambda::Function", "FunctionsEvents")
+    ]["Properties"]["Environment"]
     variables = env["Variables"]
     assert variables["SLACK_SECRET_NAME"] == "ecs-watchdog/slack-webhook"
     assert "hooks.slack.com" not in json.dumps(template.to_json())
@@ -130,6 +132,11 @@ def test_function_environment_holds_no_secret_value(template: Template):
         "WATCHDOG_LEASE_SECONDS",
         "RUNBOOK_BASE_URL",
         "WATCHDOG_MODE",
+        "CONTAINMENT_COOLDOWN_MINUTES",
+        "CONTAINMENT_MAX_ACTIONS_PER_HOUR",
+        "KILL_SWITCH_PARAMETER",
+        "AUDIT_EVENT_BUS",
+        "RECHECK_QUEUE_URL",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -137,9 +144,9 @@ def test_function_environment_holds_no_secret_value(template: Template):
 
 
 def test_function_is_told_where_to_park_records_and_how_long_it_holds_one(template: Template):
-    variables = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]["Environment"][
-        "Variables"
-    ]
+    variables = template.find_resources("AWS::Lambda::Function")[
+        _logical_id(template, "AWS::Lambda::Function", "FunctionsEvents")
+    ]["Properties"]["Environment"]["Variables"]
     assert variables["PARKED_RECORDS_QUEUE_URL"] == {"Ref": _logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq")}
     queue = template.find_resources("AWS::SQS::Queue")[_logical_id(template, "AWS::SQS::Queue", "IngestEventsQueue")]
     queue = queue["Properties"]
@@ -227,11 +234,18 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "sqs:SendMessage",
+        # containment in dry-run (the default): reads, the kill switch, audit events, the gate's answers
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
+        "ecs:ContinueServiceDeployment",
+        "application-autoscaling:DescribeScalableTargets",
+        "ssm:GetParameter",
+        "events:PutEvents",
     }
     assert "IngestEventsQueue" in by_action["sqs:ReceiveMessage"]
-    assert by_action["sqs:SendMessage"] == json.dumps(
-        {"Fn::GetAtt": [_logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq"), "Arn"]}
-    )
+    parked = json.dumps({"Fn::GetAtt": [_logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq"), "Arn"]})
+    assert parked in [json.dumps(s["Resource"]) for s in statements if s["Action"] == "sqs:SendMessage"]
     assert "FunctionsEventsLogs" in by_action["logs:PutLogEvents"]
     assert "AlertsTopic" in by_action["sns:Publish"]
     assert "AlertsTopicKey" in by_action["kms:GenerateDataKey"]
@@ -342,11 +356,14 @@ def test_cdk_nag_passes_and_every_acknowledgement_has_a_reason(synthesized):
         "AwsSolutions-SQS3",
         "AwsSolutions-IAM5[Resource::*]",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-deployment/*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-revision/*]",
     }
     assert acknowledged == events_function | _diagnose_role_acknowledgements()
     reasons = (ROOT / "infra" / "nag.py").read_text()
-    # One call (in a loop, its reason made from each statement's `why`) acknowledges the diagnose role's.
-    assert reasons.count("_acknowledge(\n") == len(events_function) + 1
+    # One call (in a loop, its reason made from each statement's `why`) acknowledges the diagnose role's;
+    # two more apply in enforce mode only (test_containment_stack.py checks them).
+    assert reasons.count("_acknowledge(\n") == len(events_function) + 1 + 2
 
 
 def _diagnose_role_acknowledgements() -> set[str]:
@@ -379,6 +396,9 @@ def test_outputs_name_what_an_operator_looks_for_after_a_deploy(template: Templa
         "DiagnoseFunctionName",
         "StateTableName",
         "DashboardUrl",
+        "LifecycleHookFunctionArn",
+        "LifecycleHookRoleArn",
+        "KillSwitchParameter",
     }
     assert outputs["AlertsTopicArn"]["Value"] == {"Ref": _logical_id(template, "AWS::SNS::Topic", "AlertsTopic")}
     assert outputs["EventsQueueUrl"]["Value"] == {"Ref": _logical_id(template, "AWS::SQS::Queue", "IngestEventsQueue")}
@@ -427,6 +447,7 @@ TAGGABLE = {
     "AWS::Logs::LogGroup",
     "AWS::CloudWatch::Alarm",
     "AWS::Lambda::EventSourceMapping",
+    "AWS::SSM::Parameter",
 }
 
 

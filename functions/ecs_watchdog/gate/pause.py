@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from ecs_watchdog.contain.hooks import GateDecision, GateVerdict, PauseHook, decide_pause_hook
 from ecs_watchdog.contain.models import ApiCall, CallRefused, Mode, ServiceView
-from ecs_watchdog.incidents.model import IncidentStatus, ServiceState
+from ecs_watchdog.gate.target import target_has_open_incident
+from ecs_watchdog.incidents.model import ServiceState
 
 logger = Logger(child=True)
 
@@ -36,7 +37,7 @@ class HookActions(Protocol):
 
 
 class Rechecks(Protocol):
-    def later(self, body: str, delay_seconds: int) -> None: ...
+    def later(self, body: str, delay_seconds: int) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,6 @@ class GateAnswer:
 def awaiting(detail: dict[str, object]) -> bool:
     """Whether a hook event asks for an answer (ECS names the state in `eventName` or `status`)."""
     return AWAITING in (detail.get("eventName"), detail.get("status"), detail.get("hookStatus"))
-
-
-def target_has_open_incident(state: ServiceState | None, target: str | None) -> bool | None:
-    """True: an open incident of the target revision; False: it has not failed; None: it failed, but
-    not (yet) enough to open an incident — undecided."""
-    if state is None or target is None:
-        return False if state is None else None
-    if any(i.status is IncidentStatus.OPEN and i.task_definition == target for i in state.incidents.values()):
-        return True
-    health = state.revisions.get(target)
-    return None if health is not None and health.failures_since_healthy > 0 else False
 
 
 @dataclass
@@ -82,7 +72,8 @@ class DeploymentGate:
         if view is None or view.tags.get(GATE_TAG, "").lower() != "on":
             return GateAnswer("skipped", f"the service has not opted in (tag {GATE_TAG}=on)")
         target = next((d.task_definition for d in view.in_progress() if d.status == "PRIMARY"), None)
-        decision = decide_pause_hook(hook, target_has_open_incident=target_has_open_incident(state, target), now=now)
+        verdict = target_has_open_incident(state, target) if target else None
+        decision = decide_pause_hook(hook, target_has_open_incident=verdict, now=now)
         if decision.verdict is GateVerdict.WAIT:
             return self._later(decision, body, now)
         return self._carry_out(decision)

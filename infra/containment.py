@@ -1,0 +1,216 @@
+"""Containment's infrastructure: the kill switch, what the events function may do to services, and the
+Lambda lifecycle-hook function with the role ECS assumes to invoke it (docs/containment.md)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.config import WatchdogConfig
+from infra.functions import RUNTIME, retention_days
+from infra.ingest import Ingest
+from infra.state import StateTable
+
+ACTION_TAG = "ecs-watchdog:action"  # contain/models.py: the per-service opt-out the Deny statement enforces
+PREVIOUS_DESIRED_COUNT_TAG = "ecs-watchdog:previous-desired-count"  # the only tag the watchdog writes
+AUDIT_EVENT_BUS = "default"
+# The hook answers from one GetItem and at most two ECS reads; ECS waits for it, so it must be quick.
+HOOK_TIMEOUT = Duration.seconds(15)
+
+
+class Containment(Construct):
+    """The kill-switch parameter, the events function's containment permissions, and the deployment gate's
+    Lambda hook (`hook_function`, invoked by ECS through `hook_invoke_role`)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: WatchdogConfig,
+        ingest: Ingest,
+        state: StateTable,
+        events_role: iam.IRole,
+        code: lambda_.Code,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.enforces = config.mode == "enforce"  # write permissions are granted only then
+        self.kill_switch = ssm.StringParameter(
+            self,
+            "KillSwitch",
+            parameter_name=config.kill_switch_parameter,
+            string_value="off",
+            description="ecs-watchdog containment kill switch: on stops every containment call within 30 s",
+        )
+        self._grant_events_function(events_role, config, ingest)
+        self.hook_log_group = logs.LogGroup(
+            self,
+            "LifecycleHookLogs",
+            retention=retention_days(config.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        hook_role = iam.Role(
+            self,
+            "LifecycleHookRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="ecs-watchdog lifecycle hook function",
+        )
+        self.hook_function = lambda_.Function(
+            self,
+            "LifecycleHookFunction",
+            description="ecs-watchdog: deployment gate, an ECS Lambda lifecycle hook (fails open)",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="ecs_watchdog.handlers.lifecycle_hook.handler",
+            code=code,
+            memory_size=256,
+            timeout=HOOK_TIMEOUT,
+            role=hook_role,
+            log_group=self.hook_log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment={
+                "STATE_TABLE_NAME": state.table.table_name,
+                "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
+                "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        self._grant_hook_function(hook_role, state)
+        # What a service's deploymentConfiguration.lifecycleHooks[].roleArn names: ECS assumes it to invoke
+        # the hook, and it may invoke nothing else.
+        self.hook_invoke_role = iam.Role(
+            self,
+            "LifecycleHookInvokeRole",
+            assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+            description="assumed by Amazon ECS to invoke the ecs-watchdog lifecycle hook function",
+        )
+        self.hook_invoke_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvokeLifecycleHook",
+                actions=["lambda:InvokeFunction"],
+                resources=[self.hook_function.function_arn],
+            )
+        )
+
+    def _arn(self, service: str, resource: str, name: str) -> str:
+        return Stack.of(self).format_arn(service=service, resource=resource, resource_name=name)
+
+    def _grant_events_function(self, role: iam.IRole, config: WatchdogConfig, ingest: Ingest) -> None:
+        """Reads in every mode (dry-run reports exact calls, which needs them); writes only in enforce."""
+        services = self._arn("ecs", "service", "*")
+        deployments = self._arn("ecs", "service-deployment", "*")
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadServiceDeployments",
+                actions=["ecs:ListServiceDeployments"],
+                resources=[services],
+            ),
+            iam.PolicyStatement(
+                sid="DescribeServiceDeployments",
+                actions=["ecs:DescribeServiceDeployments"],
+                resources=[deployments],
+            ),
+            iam.PolicyStatement(
+                sid="DescribeServiceRevisions",
+                actions=["ecs:DescribeServiceRevisions"],
+                resources=[self._arn("ecs", "service-revision", "*")],
+            ),
+            iam.PolicyStatement(
+                sid="DescribeScalableTargets",
+                # No resource-level permissions for Describe* in Application Auto Scaling: "*" is the only option.
+                actions=["application-autoscaling:DescribeScalableTargets"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="ReadKillSwitch", actions=["ssm:GetParameter"], resources=[self.kill_switch.parameter_arn]
+            ),
+            iam.PolicyStatement(
+                sid="EmitAuditEvents",
+                actions=["events:PutEvents"],
+                resources=[self._arn("events", "event-bus", AUDIT_EVENT_BUS)],
+            ),
+            iam.PolicyStatement(
+                sid="RecheckLater",  # the deployment gate's timer: a delayed message on the events queue
+                actions=["sqs:SendMessage"],
+                resources=[ingest.queue.queue_arn],
+            ),
+            iam.PolicyStatement(
+                sid="AnswerPauseHooks",
+                # In every mode: a PAUSE hook a service owner pointed at the watchdog waits for this answer,
+                # and unanswered it times out into a rollback. Deployments cannot be tagged: the resource ARN
+                # (service-deployment/<cluster>/<service>/<id>) already scopes as ecs:cluster/ecs:service would.
+                actions=["ecs:ContinueServiceDeployment"],
+                resources=[deployments],
+            ),
+        ]
+        if self.enforces:
+            statements += self._enforce_statements(services, deployments)
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+
+    def _enforce_statements(self, services: str, deployments: str) -> list[iam.PolicyStatement]:
+        service_writes = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"]
+        return [
+            iam.PolicyStatement(sid="ContainServices", actions=["ecs:UpdateService"], resources=[services]),
+            iam.PolicyStatement(
+                sid="TagServicesWithPreviousDesiredCount",
+                actions=["ecs:TagResource", "ecs:UntagResource"],
+                resources=[services],
+                # Only the watchdog's own tag: it can neither change a service's opt-out nor anyone's tags.
+                conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [PREVIOUS_DESIRED_COUNT_TAG]}},
+            ),
+            iam.PolicyStatement(
+                sid="HonourIgnoreTag",  # IAM enforces the per-service opt-out too, whatever the code does
+                effect=iam.Effect.DENY,
+                actions=service_writes,
+                resources=[services],
+                conditions={"StringEquals": {f"aws:ResourceTag/{ACTION_TAG}": "ignore"}},
+            ),
+            iam.PolicyStatement(
+                sid="RollBackDeployments",
+                # Not taggable, so the Deny above cannot reach it: the code checks the tag before acting.
+                actions=["ecs:StopServiceDeployment"],
+                resources=[deployments],
+            ),
+            iam.PolicyStatement(
+                sid="SuspendServiceScaling",
+                # Scalable-target ARNs carry an opaque id, not the service: no narrower resource exists. The
+                # targets already exist (read first), so no iam:CreateServiceLinkedRole is needed.
+                actions=["application-autoscaling:RegisterScalableTarget"],
+                resources=[self._arn("application-autoscaling", "scalable-target", "*")],
+            ),
+            iam.PolicyStatement(
+                sid="PassTaskRolesOnRollback",
+                # UpdateService to another revision passes that task definition's task and execution roles.
+                actions=["iam:PassRole"],
+                resources=[Stack.of(self).format_arn(service="iam", region="", resource="role", resource_name="*")],
+                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            ),
+        ]
+
+    def _grant_hook_function(self, role: iam.Role, state: StateTable) -> None:
+        for statement in (
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.hook_log_group.log_group_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ReadServiceState", actions=["dynamodb:GetItem"], resources=[state.table.table_arn]
+            ),
+            iam.PolicyStatement(
+                sid="MapRevisionToTaskDefinition",
+                actions=["ecs:DescribeServiceRevisions"],
+                resources=[self._arn("ecs", "service-revision", "*")],
+            ),
+            iam.PolicyStatement(
+                sid="SeeRollbacks",
+                actions=["ecs:ListServiceDeployments"],
+                resources=[self._arn("ecs", "service", "*")],
+            ),
+        ):
+            role.add_to_policy(statement)

@@ -1,0 +1,47 @@
+"""Containment's context keys: defaults, ranges and the kill-switch parameter name."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.config import ConfigError, load_config
+
+CHANNEL = {"watchdog:alert_emails": "oncall@example.com"}
+
+
+def test_containment_defaults_are_thirty_minutes_ten_an_hour_and_the_documented_parameter() -> None:
+    config = load_config(CHANNEL)
+    assert (config.cooldown_minutes, config.max_actions_per_hour) == (30, 10)
+    assert config.kill_switch_parameter == "/ecs-watchdog/kill-switch"
+
+
+def test_values_from_the_command_line_are_parsed() -> None:
+    config = load_config(
+        {
+            **CHANNEL,
+            "watchdog:cooldown_minutes": "1440",
+            "watchdog:max_actions_per_hour": "1",
+            "watchdog:kill_switch_parameter": "/platform/ecs_watchdog.off",
+        }
+    )
+    assert (config.cooldown_minutes, config.max_actions_per_hour) == (1440, 1)
+    assert config.kill_switch_parameter == "/platform/ecs_watchdog.off"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("watchdog:cooldown_minutes", "0"),
+        ("watchdog:cooldown_minutes", "1441"),
+        ("watchdog:max_actions_per_hour", "0"),
+        ("watchdog:max_actions_per_hour", "1001"),
+        ("watchdog:max_actions_per_hour", "ten"),
+        ("watchdog:kill_switch_parameter", "kill-switch"),
+        ("watchdog:kill_switch_parameter", "/aws/reserved"),
+        ("watchdog:kill_switch_parameter", "/ecs watchdog/off"),
+        ("watchdog:kill_switch_parameter", "/trailing/"),
+    ],
+)
+def test_bad_values_stop_synth_naming_the_key(key: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        load_config({**CHANNEL, key: value})

@@ -1,0 +1,31 @@
+"""The lifecycle hook's Lambda entry point answers ECS even when it cannot start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ecs_watchdog.gate.lambda_hook import LambdaHookGate
+from ecs_watchdog.handlers import lifecycle_hook
+from ecs_watchdog.replay.local_lambda import LocalLambdaContext
+from tests.unit.containment_builders import NOW, incident
+from tests.unit.test_lambda_hook_gate import PAYLOAD, FakeRevisions, FakeStore, state
+
+
+@pytest.fixture(autouse=True)
+def fresh_gate() -> Iterator[None]:
+    lifecycle_hook._gate = None
+    yield
+    lifecycle_hook._gate = None
+
+
+def test_handler_returns_the_gates_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    lifecycle_hook._gate = LambdaHookGate(FakeRevisions(), FakeStore(state(incident(6))), clock=lambda: NOW)
+    assert lifecycle_hook.handler(PAYLOAD, LocalLambdaContext()) == {"hookStatus": "FAILED"}
+
+
+def test_a_function_without_its_table_name_answers_succeeded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
+    assert lifecycle_hook.handler(PAYLOAD, LocalLambdaContext()) == {"hookStatus": "SUCCEEDED"}
+    assert lifecycle_hook._gate is None  # built again on the next invocation, once it is fixed
