@@ -158,19 +158,20 @@ def test_a_service_tagged_ignore_is_neither_acted_on_nor_announced():
 
 def test_a_person_who_changed_the_service_just_before_the_action_makes_it_stand_down(enforcing):
     serving(old_running=2)
-    described = {"n": 0}
-
-    def person_acts_between_decision_and_action(**_: Any) -> None:
-        described["n"] += 1
-        if described["n"] == 2:  # the re-read right before acting sees the person's deploy
-            moto_service().deployments[0]["taskDefinition"] = td(7)
-
-    enforcing.session.events.register("before-call.ecs.DescribeServices", person_acts_between_decision_and_action)
-    ecs_events.install(enforcing.settings, enforcing.session)
     invoke(bodies(stopped(1, 1), stopped(2, 2)))
-    described["n"] = 0
-    invoke(bodies(stopped(3, 3)))
-    assert calls(enforcing) == []
+    containment = ecs_events.intake().pipeline.containment
+    assert containment is not None
+    describe, described = containment.actions.describe_service_view, []
+
+    def person_acts_between_decision_and_action(cluster: str, service: str) -> Any:
+        described.append(service)
+        if len(described) == 2:  # the re-read right before acting sees the person's deploy
+            moto_service().deployments[0]["taskDefinition"] = td(7)
+        return describe(cluster, service)
+
+    containment.actions.describe_service_view = person_acts_between_decision_and_action  # type: ignore[method-assign]
+    invoke(bodies(stopped(3, 3)))  # opens the incident; containment decides, claims, re-reads
+    assert len(described) == 2 and calls(enforcing) == []
     (incident,) = state(enforcing).incidents.values()
     assert incident.status == "open"
     assert incident.containment["action"]["kind"] == "stand_down"
