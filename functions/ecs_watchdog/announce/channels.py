@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify.render import SnsMessage, render_transition_slack, render_transition_sns
+from ecs_watchdog.notify.render import SnsMessage, render_transition_slack, render_transition_sns, sns_attributes
 
 
 class ChannelUnavailable(RuntimeError):
@@ -44,12 +44,7 @@ class SnsChannel:
     name: str = "sns"
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
-        attributes = {
-            "transition": str(transition.kind),
-            "kind": str(transition.incident.kind),
-            "category": transition.incident.category or "none",
-            "service": ref.label,
-        }
+        attributes = sns_attributes(transition, ref)  # severity, category, cluster, service, transition, kind
         self.topic.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
 
 
