@@ -110,6 +110,17 @@ def stopped_task_of(transition: Transition) -> StoppedTaskView | None:
     return StoppedTaskView.model_validate(raw) if isinstance(raw, dict) else None
 
 
+def living(opening: Transition, latest: Transition) -> Transition:
+    """What an incident's living message shows: the latest status and summary, keeping what the opening
+    knew (evidence, next steps, the stopped task, probes, the action) where the latest says nothing."""
+    keep: dict[str, Any] = {"explanation": latest.explanation or opening.explanation}
+    for name in ("action", "probes", "stopped_task"):
+        value = _attribute(latest, name) or _attribute(opening, name)
+        if value:
+            keep[name] = value
+    return latest.model_copy(update=keep)
+
+
 def runbook_url(runbook: str, base_url: str | None) -> str:
     """The runbook as a link people can open from Slack: base URL + repository path when configured."""
     return f"{base_url.rstrip('/')}/{runbook}" if base_url else runbook

@@ -10,6 +10,7 @@ from ecs_watchdog.notify.content import headline, runbook_url
 from ecs_watchdog.notify.email import SnsMessage, render_transition_sns, sns_attributes, sns_subject
 from ecs_watchdog.notify.slack_blocks import (
     escape_mrkdwn,
+    render_living_message,
     render_thread_reply,
     render_transition_slack,
     render_update_slack,
@@ -19,6 +20,7 @@ __all__ = [
     "SnsMessage",
     "escape_mrkdwn",
     "headline",
+    "render_living_message",
     "render_thread_reply",
     "render_transition_slack",
     "render_transition_sns",

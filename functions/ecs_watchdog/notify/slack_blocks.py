@@ -132,6 +132,13 @@ def render_transition_slack(
     }
 
 
+def render_living_message(
+    opening: Transition, latest: Transition, ref: ServiceRef, runbook_base_url: str | None = None
+) -> dict[str, Any]:
+    """The incident's one message as it reads after `latest`: its status, with the opening's evidence kept."""
+    return render_transition_slack(content.living(opening, latest), ref, runbook_base_url)
+
+
 def render_thread_reply(transition: Transition, ref: ServiceRef) -> dict[str, Any]:
     """The short reply posted in the incident's thread when the living message is edited for a transition."""
     line = f"{content.ICONS[transition.kind]} *{str(transition.kind).upper()}*: {escape_mrkdwn(transition.summary)}"
