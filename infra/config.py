@@ -77,6 +77,8 @@ class WatchdogConfig:
     correlated_services: int = 5
     correlation_window_minutes: int = 10
     tags: tuple[tuple[str, str], ...] = ()
+    slack_bot_secret_name: str = ""
+    slack_channel: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,13 @@ def _tags(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     return tags
 
 
+def _slack_channel(key: str, value: Any) -> str:
+    value = str(value).strip()
+    if value and not re.match(r"^(#[a-z0-9_\-]{1,80}|[CG][A-Z0-9]{8,})$", value):
+        raise ConfigError(f"{key}: {value!r} is not a Slack channel (#name in lower case, or an id like C0123ABCD)")
+    return value
+
+
 def _url(key: str, value: Any) -> str:
     value = str(value)
     if value and not re.match(r"^https://[^\s]+$", value):
@@ -231,6 +240,12 @@ KEYS: tuple[_Key, ...] = (
     ),
     _Key("correlation_window_minutes", _int_in(1, 1440), "window in which those services must open incidents"),
     _Key("tags", _tags, "extra tags on every resource (JSON object, or k=v,k2=v2); app=ecs-watchdog is always set"),
+    _Key(
+        "slack_bot_secret_name",
+        _secret_name,
+        "Secrets Manager secret holding a Slack bot token (xoxb-...): one living message per incident",
+    ),
+    _Key("slack_channel", _slack_channel, "channel the Slack bot posts to (#name or id); needs slack_bot_secret_name"),
 )
 
 
@@ -248,7 +263,7 @@ def load_config(context: Mapping[str, Any]) -> WatchdogConfig:
 
 def _check_combination(config: WatchdogConfig) -> None:
     """Rules between keys, each error naming every key involved."""
-    if not config.alert_emails and not config.slack_secret_name:
+    if not config.alert_emails and not config.slack_secret_name and not config.slack_bot_secret_name:
         raise ConfigError(
             f"{PREFIX}alert_emails and {PREFIX}slack_secret_name are both empty: the watchdog would tell nobody. "
             f"Set at least one, e.g. `cdk deploy -c {PREFIX}alert_emails=oncall@example.com` and/or "
@@ -259,6 +274,11 @@ def _check_combination(config: WatchdogConfig) -> None:
             f"{PREFIX}max_concurrency ({config.max_concurrency}) must be at most {PREFIX}reserved_concurrency "
             f"({config.reserved_concurrency}): above it, throttled receives count against "
             f"{PREFIX}queue_max_receive_count and healthy events land in the DLQ"
+        )
+    if bool(config.slack_bot_secret_name) != bool(config.slack_channel):
+        raise ConfigError(
+            f"{PREFIX}slack_bot_secret_name and {PREFIX}slack_channel go together: the bot needs a token and a "
+            "channel to post to (invite the app to the channel)"
         )
     if config.slack_secret_kms_key_arn and not config.slack_secret_name:
         raise ConfigError(

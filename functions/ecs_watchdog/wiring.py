@@ -9,11 +9,13 @@ from datetime import timedelta
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ecs_watchdog.announce.channels import channels_of
+from ecs_watchdog.announce.channels import SlackBotChannel, channels_of
 from ecs_watchdog.announce.outbox import Outbox
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
+from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone
+from ecs_watchdog.aws.slack_messages import SlackMessages
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.incidents.policy import LoopPolicy
@@ -33,6 +35,8 @@ ENVIRONMENT = {
     "CORRELATION_WINDOW_MINUTES": "correlation_window_minutes",
     "WATCHDOG_LEASE_SECONDS": "lease_seconds",
     "PARKED_RECORDS_QUEUE_URL": "parked_records_queue_url",
+    "SLACK_BOT_SECRET_NAME": "slack_bot_secret_name",
+    "SLACK_CHANNEL": "slack_channel",
 }
 
 
@@ -53,6 +57,8 @@ class Settings(BaseModel):
     # How long an invocation owns the delivery of what it stored: longer than the function can run.
     lease_seconds: int = Field(default=90, ge=1, le=43200)
     parked_records_queue_url: str | None = None  # the events DLQ: records that can never succeed go there
+    slack_bot_secret_name: str | None = None  # bot mode: one living message per incident (needs slack_channel)
+    slack_channel: str | None = None
 
     @property
     def home(self) -> tuple[str, str] | None:
@@ -97,6 +103,9 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
         settings.runbook_base_url,
         slack_unavailable=(SlackUnavailable,),
     )
+    if settings.slack_bot_secret_name and settings.slack_channel:
+        # Bot mode edits one message per incident; it replaces the webhook (both would say everything twice).
+        channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session)]
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
@@ -104,6 +113,20 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=settings.home,
+    )
+
+
+def slack_bot_channel(settings: Settings, session: boto3.Session) -> SlackBotChannel:
+    """Slack in bot mode: the token from its secret, living messages kept in the state table."""
+    bot = SlackBot.from_secret(
+        session.client("secretsmanager"), str(settings.slack_bot_secret_name), str(settings.slack_channel)
+    )
+    return SlackBotChannel(
+        bot,
+        SlackMessages(session.client("dynamodb"), settings.state_table_name),
+        settings.runbook_base_url,
+        unavailable=(SlackUnavailable,),
+        gone=(SlackMessageGone,),
     )
 
 
