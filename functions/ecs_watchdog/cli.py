@@ -4,6 +4,7 @@ Subcommands:
   demo                  replay the seed incidents under every policy; show what people would be told
   classify [FILE|-]     classify stopped-task events given as JSON lines (contract: docs/cli.md)
   replay [SCENARIO...]  replay scenarios offline, or captured events with --events (docs/replay.md)
+  render-alert          the Slack blocks and email of a stored transition or a scenario moment
 """
 
 from __future__ import annotations
@@ -71,6 +72,13 @@ def _replay(args: argparse.Namespace) -> int:
     return run_replay(args)
 
 
+def _render_alert(args: argparse.Namespace) -> int:
+    _quiet_lambda_tooling()
+    from ecs_watchdog.replay.render_alert import run_render_alert
+
+    return run_render_alert(args, sys.stdout, sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-watchdog", description="Event-driven watchdog for Amazon ECS.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="replay incident scenarios offline, or captured events (--events)")
     add_replay_arguments(replay)
     replay.set_defaults(run=_replay)
+
+    from ecs_watchdog.replay.render_alert import add_render_alert_arguments
+
+    render_alert = commands.add_parser(
+        "render-alert", help="render the Slack blocks and email of a stored transition or a scenario moment"
+    )
+    add_render_alert_arguments(render_alert)
+    render_alert.set_defaults(run=_render_alert)
     return parser
 
 
