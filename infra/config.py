@@ -86,6 +86,8 @@ class WatchdogConfig:
     cooldown_minutes: int = 30
     max_actions_per_hour: int = 10
     kill_switch_parameter: str = DEFAULT_KILL_SWITCH_PARAMETER
+    slack_bot_secret_name: str = ""
+    slack_channel: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,13 @@ def _parameter_name(key: str, value: Any) -> str:
     return value
 
 
+def _slack_channel(key: str, value: Any) -> str:
+    value = str(value).strip()
+    if value and not re.match(r"^(#[a-z0-9_\-]{1,80}|[CG][A-Z0-9]{8,})$", value):
+        raise ConfigError(f"{key}: {value!r} is not a Slack channel (#name in lower case, or an id like C0123ABCD)")
+    return value
+
+
 def _url(key: str, value: Any) -> str:
     value = str(value)
     if value and not re.match(r"^https://[^\s]+$", value):
@@ -272,6 +281,12 @@ KEYS: tuple[_Key, ...] = (
         _parameter_name,
         "SSM String parameter the stack creates with value off; set it to on to stop containment at once",
     ),
+    _Key(
+        "slack_bot_secret_name",
+        _secret_name,
+        "Secrets Manager secret holding a Slack bot token (xoxb-...): one living message per incident",
+    ),
+    _Key("slack_channel", _slack_channel, "channel the Slack bot posts to (#name or id); needs slack_bot_secret_name"),
 )
 
 
@@ -289,7 +304,7 @@ def load_config(context: Mapping[str, Any]) -> WatchdogConfig:
 
 def _check_combination(config: WatchdogConfig) -> None:
     """Rules between keys, each error naming every key involved."""
-    if not config.alert_emails and not config.slack_secret_name:
+    if not config.alert_emails and not config.slack_secret_name and not config.slack_bot_secret_name:
         raise ConfigError(
             f"{PREFIX}alert_emails and {PREFIX}slack_secret_name are both empty: the watchdog would tell nobody. "
             f"Set at least one, e.g. `cdk deploy -c {PREFIX}alert_emails=oncall@example.com` and/or "
@@ -300,6 +315,11 @@ def _check_combination(config: WatchdogConfig) -> None:
             f"{PREFIX}max_concurrency ({config.max_concurrency}) must be at most {PREFIX}reserved_concurrency "
             f"({config.reserved_concurrency}): above it, throttled receives count against "
             f"{PREFIX}queue_max_receive_count and healthy events land in the DLQ"
+        )
+    if bool(config.slack_bot_secret_name) != bool(config.slack_channel):
+        raise ConfigError(
+            f"{PREFIX}slack_bot_secret_name and {PREFIX}slack_channel go together: the bot needs a token and a "
+            "channel to post to (invite the app to the channel)"
         )
     if config.slack_secret_kms_key_arn and not config.slack_secret_name:
         raise ConfigError(

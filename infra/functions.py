@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.alerts import Alerts
@@ -58,6 +59,8 @@ class Functions(Construct):
             "CORRELATED_SERVICES": str(config.correlated_services),
             "CORRELATION_WINDOW_MINUTES": str(config.correlation_window_minutes),
             "SLACK_SECRET_NAME": config.slack_secret_name,
+            "SLACK_BOT_SECRET_NAME": config.slack_bot_secret_name,
+            "SLACK_CHANNEL": config.slack_channel,
             # Records that can never succeed are parked here by the function itself, not retried to the DLQ.
             "PARKED_RECORDS_QUEUE_URL": ingest.dead_letter_queue.queue_url,
             # How long an invocation owns the delivery of what it stored: longer than it can run, and
@@ -139,6 +142,24 @@ class Functions(Construct):
                     # A secret referenced by name has a partial ARN; the real one ends in Secrets Manager's
                     # random six-character suffix, which IAM must match.
                     resources=[f"{alerts.slack_secret.secret_arn}-??????"],
+                )
+            )
+        if config.slack_bot_secret_name:
+            bot_secret = secretsmanager.Secret.from_secret_name_v2(self, "SlackBotToken", config.slack_bot_secret_name)
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadSlackBotToken",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[f"{bot_secret.secret_arn}-??????"],
+                )
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="RecordSlackThreadReplies",
+                    # ADD to the living message's reply set; only on SLACKMSG# items, never on service state.
+                    actions=["dynamodb:UpdateItem"],
+                    resources=[state.table.table_arn],
+                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SLACKMSG#*"]}},
                 )
             )
         if config.slack_secret_kms_key_arn:

@@ -6,6 +6,7 @@ Subcommands:
   replay [SCENARIO...]  replay scenarios offline, or captured events with --events (docs/replay.md)
   restore               undo the watchdog's last action on a service (docs/containment.md)
   diagnose              run the read-only probes against one service (docs/diagnose.md)
+  render-alert          the Slack blocks and email of a stored transition or a scenario moment
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ def _replay(args: argparse.Namespace) -> int:
     return run_replay(args)
 
 
+def _render_alert(args: argparse.Namespace) -> int:
+    _quiet_lambda_tooling()
+    from ecs_watchdog.replay.render_alert import run_render_alert
+
+    return run_render_alert(args, sys.stdout, sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-watchdog", description="Event-driven watchdog for Amazon ECS.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_restore_arguments(restore)
     restore.set_defaults(run=run_restore)
     _add_diagnose(commands)
+    from ecs_watchdog.replay.render_alert import add_render_alert_arguments
+
+    render_alert = commands.add_parser(
+        "render-alert", help="render the Slack blocks and email of a stored transition or a scenario moment"
+    )
+    add_render_alert_arguments(render_alert)
+    render_alert.set_defaults(run=_render_alert)
     return parser
 
 

@@ -197,6 +197,7 @@ class Pipeline:
                 next_steps=list(c.next_steps),
                 runbook=c.runbook,
                 probes=list(verdict.results) if verdict else [],
+                stopped_task={"task_arn": stop.task_arn, "container": c.container, "log_group": c.log_group},
             ),
         )
         confirmed = bool(verdict and verdict.confirmed)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ecs_watchdog.announce.channels import channels_of
+from ecs_watchdog.announce.channels import SlackBotChannel, channels_of
 from ecs_watchdog.announce.outbox import Outbox
 from ecs_watchdog.aws.audit import AuditEvents
 from ecs_watchdog.aws.diagnosis import diagnose_service
@@ -20,6 +20,8 @@ from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.recheck import Rechecks
 from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
+from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone
+from ecs_watchdog.aws.slack_messages import SlackMessages
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import ContainmentPolicy, Mode
@@ -49,6 +51,8 @@ ENVIRONMENT = {
     "AUDIT_EVENT_BUS": "audit_event_bus",
     "RECHECK_QUEUE_URL": "recheck_queue_url",
     "PARKED_RECORDS_QUEUE_URL": "parked_records_queue_url",
+    "SLACK_BOT_SECRET_NAME": "slack_bot_secret_name",
+    "SLACK_CHANNEL": "slack_channel",
 }
 
 
@@ -82,6 +86,9 @@ class Settings(BaseModel):
             cooldown=timedelta(minutes=self.cooldown_minutes),
             hourly_cap=self.max_actions_per_hour,
         )
+
+    slack_bot_secret_name: str | None = None  # bot mode: one living message per incident (needs slack_channel)
+    slack_channel: str | None = None
 
     @property
     def home(self) -> tuple[str, str] | None:
@@ -128,6 +135,9 @@ def build_pipeline(
         settings.runbook_base_url,
         slack_unavailable=(SlackUnavailable,),
     )
+    if settings.slack_bot_secret_name and settings.slack_channel:
+        # Bot mode edits one message per incident; it replaces the webhook (both would say everything twice).
+        channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session)]
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
@@ -171,6 +181,20 @@ def build_containment(settings: Settings, session: boto3.Session) -> Containment
         if settings.kill_switch_parameter
         else None,
         audit=AuditEvents(session.client("events"), settings.audit_event_bus),
+    )
+
+
+def slack_bot_channel(settings: Settings, session: boto3.Session) -> SlackBotChannel:
+    """Slack in bot mode: the token from its secret, living messages kept in the state table."""
+    bot = SlackBot.from_secret(
+        session.client("secretsmanager"), str(settings.slack_bot_secret_name), str(settings.slack_channel)
+    )
+    return SlackBotChannel(
+        bot,
+        SlackMessages(session.client("dynamodb"), settings.state_table_name),
+        settings.runbook_base_url,
+        unavailable=(SlackUnavailable,),
+        gone=(SlackMessageGone,),
     )
 
 

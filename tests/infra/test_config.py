@@ -167,3 +167,14 @@ def test_bad_values_name_the_key(key, value, message):
 def test_a_webhook_url_given_as_the_secret_name_is_refused_with_a_hint():
     with pytest.raises(ConfigError, match="never the URL itself"):
         load_config({"watchdog:slack_secret_name": "https://hooks.slack.com"})
+
+
+def test_slack_bot_secret_and_channel_go_together():
+    from infra.config import ConfigError, load_config
+
+    config = load_config({"watchdog:slack_bot_secret_name": "team/bot", "watchdog:slack_channel": "C0123ABCD9"})
+    assert (config.slack_bot_secret_name, config.slack_channel) == ("team/bot", "C0123ABCD9")
+    with pytest.raises(ConfigError, match="slack_channel go together"):
+        load_config({"watchdog:slack_bot_secret_name": "team/bot", "watchdog:alert_emails": "a@example.com"})
+    with pytest.raises(ConfigError, match="is not a Slack channel"):
+        load_config({"watchdog:slack_channel": "general channel"})

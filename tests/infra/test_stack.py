@@ -476,3 +476,25 @@ def test_a_slack_key_in_another_region_than_the_stack_is_refused(tmp_path, monke
             tmp_path,
             {"watchdog:slack_secret_name": "team/slack", "watchdog:slack_secret_kms_key_arn": SLACK_KEY_ARN},
         )
+
+
+def test_slack_bot_mode_reads_its_token_and_updates_only_living_message_items(tmp_path):
+    from tests.infra.conftest import synth
+
+    _, stack = synth(tmp_path, {"watchdog:slack_bot_secret_name": "team/slack-bot", "watchdog:slack_channel": "#ops"})
+    template = Template.from_stack(stack)
+    by_sid = {s.get("Sid"): s for s in _events_role_statements(template)}
+    assert by_sid["ReadSlackBotToken"]["Action"] == "secretsmanager:GetSecretValue"
+    assert "team/slack-bot-??????" in json.dumps(by_sid["ReadSlackBotToken"]["Resource"])
+    assert by_sid["RecordSlackThreadReplies"]["Action"] == "dynamodb:UpdateItem"
+    assert by_sid["RecordSlackThreadReplies"]["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SLACKMSG#*"]}
+    }
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like({"SLACK_BOT_SECRET_NAME": "team/slack-bot", "SLACK_CHANNEL": "#ops"})
+            }
+        },
+    )

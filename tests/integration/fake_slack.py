@@ -12,6 +12,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 WEBHOOK_PATH = "/services/T0SECRET/B0SECRET/xoxSecretToken123"
+API_PATH = "/api/"  # the Web API (bot mode): WebClient's base_url is <server>/api/
+CHANNEL_ID = "C0ALERTS"
+
+
+def api_answer(path: str, number: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A successful Web API answer; chat.postMessage gets a fresh ts (the request's number)."""
+    if path.endswith("chat.postMessage"):
+        return {"ok": True, "channel": CHANNEL_ID, "ts": f"1753085000.{number:06d}"}
+    return {"ok": True, "channel": CHANNEL_ID, "ts": body.get("ts", "")}
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
+    body: dict[str, Any] | None = None  # a Web API answer; None: `ok` (webhook) or a success (bot, see api_answer)
 
 
 @dataclass
@@ -32,6 +42,11 @@ class FakeSlack:
     requests: list[dict[str, Any]] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
     released: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def api_base_url(self) -> str:
+        """The Web API's base URL on this server, for WebClient(base_url=...)."""
+        return self.url.split(WEBHOOK_PATH)[0] + API_PATH
 
     def next_reply(self) -> Reply:
         return self.replies[min(len(self.requests) - 1, len(self.replies) - 1)]
@@ -63,6 +78,12 @@ def fake_slack(*replies: Reply) -> Iterator[FakeSlack]:
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if self.path.startswith(API_PATH):
+                answer = reply.body or api_answer(self.path, len(slack.requests), slack.requests[-1]["body"])
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(answer).encode())
+                return
             self.end_headers()
             self.wfile.write(b"ok" if reply.status == 200 else b"error")
 

@@ -7,12 +7,21 @@ taken as passing (throttling, a 5xx, a timeout) and the event is retried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
-from ecs_watchdog.incidents.model import Transition
+from ecs_watchdog.incidents.model import Incident, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify.render import SnsMessage, render_transition_slack, render_transition_sns
+from ecs_watchdog.notify.render import (
+    SnsMessage,
+    render_living_message,
+    render_thread_reply,
+    render_transition_slack,
+    render_transition_sns,
+    render_update_slack,
+    sns_attributes,
+)
 
 
 class ChannelUnavailable(RuntimeError):
@@ -44,12 +53,7 @@ class SnsChannel:
     name: str = "sns"
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
-        attributes = {
-            "transition": str(transition.kind),
-            "kind": str(transition.incident.kind),
-            "category": transition.incident.category or "none",
-            "service": ref.label,
-        }
+        attributes = sns_attributes(transition, ref)  # severity, category, cluster, service, transition, kind
         self.topic.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
 
 
@@ -68,6 +72,78 @@ class SlackChannel:
             self.poster.post(payload)
         except self.unavailable as error:
             raise ChannelUnavailable(str(error)) from error
+
+
+class SlackBotClient(Protocol):
+    def post(self, payload: dict[str, Any], thread_ts: str | None = None) -> Any: ...
+
+    def update(self, message: Any, payload: dict[str, Any]) -> None: ...
+
+    def delete(self, message: Any) -> None: ...
+
+
+class LivingMessageStore(Protocol):
+    def find(self, incident_id: str) -> Any: ...
+
+    def claim(self, opening: Transition, message: Any) -> Any: ...
+
+    def record_reply(self, incident_id: str, transition_id: str) -> None: ...
+
+    def replace(self, incident_id: str, message: Any) -> None: ...
+
+
+@dataclass
+class SlackBotChannel:
+    """Slack as a bot: one living message per incident, edited in place, with a thread reply per update.
+
+    The message's `ts` is kept in the state table (first writer wins), so a redelivered or racing
+    transition edits the one message instead of posting a second; a transition that already has its
+    thread reply gets none again. `gone` names the bot's error for a message a person deleted: the
+    incident then gets a new message."""
+
+    bot: SlackBotClient
+    messages: LivingMessageStore
+    runbook_base_url: str | None = None
+    unavailable: tuple[type[Exception], ...] = ()
+    gone: tuple[type[Exception], ...] = ()
+    name: str = "slack"
+
+    def send(self, transition: Transition, ref: ServiceRef) -> None:
+        try:
+            self._send(transition, ref)
+        except self.unavailable as error:
+            raise ChannelUnavailable(str(error)) from error
+
+    def send_update(self, incident: Incident, ref: ServiceRef, now: datetime) -> bool:
+        """A count update in the incident's thread (see notify.cadence); False when it has no message yet."""
+        known = self.messages.find(incident.id)
+        if known is None:
+            return False
+        try:
+            self.bot.post(render_update_slack(incident, ref, now), thread_ts=known.message.ts)
+        except self.unavailable as error:
+            raise ChannelUnavailable(str(error)) from error
+        return True
+
+    def _send(self, transition: Transition, ref: ServiceRef) -> None:
+        incident_id = transition.incident.id
+        known = self.messages.find(incident_id)
+        if known is None:
+            posted = self.bot.post(render_transition_slack(transition, ref, self.runbook_base_url))
+            known = self.messages.claim(transition, posted)
+            if known.message.ts == posted.ts:
+                return  # this message is the incident's message; it needs no reply
+            self.bot.delete(posted)  # another writer won the race: keep one message
+        payload = render_living_message(known.opening, transition, ref, self.runbook_base_url)
+        try:
+            self.bot.update(known.message, payload)
+        except self.gone:
+            replacement = self.bot.post(payload)
+            self.messages.replace(incident_id, replacement)
+            known = replace(known, message=replacement)
+        if transition.id not in known.replies:
+            self.bot.post(render_thread_reply(transition, ref), thread_ts=known.message.ts)
+            self.messages.record_reply(incident_id, transition.id)
 
 
 def channels_of(

@@ -53,3 +53,14 @@ def target_group_link(region: str, target_group_arn: str | None) -> str:
     if not target_group_arn:
         return console(region, f"ec2/home?region={region}#TargetGroups:")
     return console(region, f"ec2/home?region={region}#TargetGroup:targetGroupArn={target_group_arn}")
+
+
+def service_events_link(region: str, cluster: str, service: str) -> str:
+    """The service's Events tab: what ECS itself said about placements, deployments and steady state."""
+    return console(region, f"ecs/v2/clusters/{cluster}/services/{service}/events?region={region}")
+
+
+def log_stream_link(region: str, log_group: str, log_stream: str) -> str:
+    """One CloudWatch Logs stream (the console double-encodes names and writes % as $)."""
+    encoded = quote(quote(log_stream, safe=""), safe="").replace("%", "$")
+    return f"{log_group_link(region, log_group)}/log-events/{encoded}"

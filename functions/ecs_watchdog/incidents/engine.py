@@ -572,6 +572,8 @@ def _transition(
         at=at,
         summary=summary,
         explanation=explanation,
+        probes=list(explanation.probes) if explanation else [],
+        stopped_task=explanation.stopped_task if explanation else None,
     )
     state.outbox.append(transition)
     # Bounded, so a channel that stays down cannot grow the item past DynamoDB's 400 KB: the oldest

@@ -102,6 +102,7 @@ class Explanation(_Doc):
     next_steps: list[str] = Field(default_factory=list)
     runbook: str | None = None
     probes: list[dict[str, Any]] = Field(default_factory=list)  # read-only checks run for it (probing.py)
+    stopped_task: dict[str, Any] | None = None  # task_arn, container, log_group: the links a message shows
 
 
 class Transition(_Doc):
@@ -121,6 +122,8 @@ class Transition(_Doc):
     # What containment did or would do about the incident, for the message: kind, mode, dry_run, calls
     # [{service, operation, params}], call (the first), reason, outcome, would_have, before, after.
     action: dict[str, Any] | None = None
+    probes: list[dict[str, Any]] = Field(default_factory=list)  # the probes of the stop that caused it
+    stopped_task: dict[str, Any] | None = None  # the stop that caused it: task_arn, container, log_group
 
 
 class DeploymentRecord(_Doc):

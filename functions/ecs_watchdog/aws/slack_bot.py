@@ -1,0 +1,166 @@
+"""Post and edit Slack messages as a bot (`chat.postMessage`, `chat.update`, `chat.delete`) with slack_sdk.
+
+The bot token lives in a Secrets Manager secret (the token itself, `xoxb-...`, or JSON with `bot_token`
+/ `token`), read through Powertools parameters and cached five minutes, never logged. Failures map onto
+the webhook's two errors, so the outbox treats both modes alike:
+- 429 (after one wait of Retry-After, capped) and 5xx (after two retries), a timeout, a connection
+  error, `ratelimited`, or any other Slack error: `SlackDeliveryError`, the event is retried;
+- a token Slack refuses, a channel the bot cannot post to, a missing scope, or a secret that is
+  missing or holds no token: `SlackUnavailable`, a person must fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.client import HTTPException
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from ecs_watchdog.aws.slack import (
+    _SDK_LOGGER,
+    RateLimitRetry,
+    ServerErrorRetry,
+    SlackDeliveryError,
+    SlackUnavailable,
+    Sleep,
+    WebhookSecret,
+)
+
+# Slack's answers that no retry will change: the token, the channel or the app's scopes are wrong.
+CONFIGURATION_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "team_access_not_granted",
+    }
+)
+MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+class SlackMessageGone(SlackDeliveryError):
+    """The message to edit no longer exists (deleted by a person) or can no longer be edited."""
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """Where a message landed: the channel's id (chat.update needs the id, not the name) and its ts."""
+
+    channel: str
+    ts: str
+
+
+def bot_token_from_secret(secret_string: str) -> str:
+    """The bot token from the secret's value; SlackUnavailable (without the value) when there is none."""
+    value = secret_string.strip()
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except json.JSONDecodeError:
+            raise SlackUnavailable("the Slack bot secret is neither a token nor valid JSON") from None
+        value = str(data.get("bot_token") or data.get("token") or "") if isinstance(data, dict) else ""
+    if not value.startswith("xox"):
+        raise SlackUnavailable("the Slack bot secret does not hold a bot token (expected xoxb-...)")
+    return value
+
+
+class BotTokenSecret(WebhookSecret):
+    """The bot token held by a Secrets Manager secret, read through Powertools and cached."""
+
+    def token(self) -> str:
+        """The current token; SlackUnavailable for a configuration fault, SlackDeliveryError for a transient one."""
+        try:
+            value = self._provider.get(self._name, max_age=self._max_age)
+        except Exception as error:  # GetParameterError wraps the botocore error as its context
+            raise self._read_failure(error.__context__) from None
+        if not isinstance(value, str):
+            raise SlackUnavailable(f"Slack secret {self._name!r} holds binary data, not a bot token")
+        try:
+            return bot_token_from_secret(value)
+        except SlackUnavailable as error:
+            raise SlackUnavailable(f"Slack secret {self._name!r}: {error}") from None
+
+
+class SlackBot:
+    """A Slack app's bot user posting to one channel."""
+
+    def __init__(
+        self,
+        token: Callable[[], str],
+        channel: str,
+        *,
+        base_url: str = WebClient.BASE_URL,
+        timeout_seconds: float = 5.0,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        """`token` is called on every request, so a rotated secret is followed; `base_url` is for tests."""
+        self._token = token
+        self.channel = channel
+        self._base_url = base_url
+        self._timeout = timeout_seconds
+        self._sleep = sleep
+
+    @classmethod
+    def from_secret(cls, secretsmanager_client: Any, secret_name: str, channel: str, **options: Any) -> SlackBot:
+        """A bot whose token is the value of `secret_name`."""
+        return cls(BotTokenSecret(secretsmanager_client, secret_name).token, channel, **options)
+
+    def post(self, payload: dict[str, Any], thread_ts: str | None = None) -> PostedMessage:
+        """`chat.postMessage` of a Block Kit payload, in a thread when `thread_ts` is given."""
+        response = self._call("chat.postMessage", {**payload, "channel": self.channel, "thread_ts": thread_ts})
+        return PostedMessage(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def update(self, message: PostedMessage, payload: dict[str, Any]) -> None:
+        """`chat.update`: the message now shows `payload`. SlackMessageGone when it cannot be edited."""
+        self._call("chat.update", {**payload, "channel": message.channel, "ts": message.ts})
+
+    def delete(self, message: PostedMessage) -> None:
+        """`chat.delete`; a message already gone is fine."""
+        try:
+            self._call("chat.delete", {"channel": message.channel, "ts": message.ts})
+        except SlackMessageGone:
+            return
+
+    def _call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        client = WebClient(
+            token=self._token(),
+            base_url=self._base_url,
+            timeout=self._timeout,  # type: ignore[arg-type]  # typed int, passed on to urlopen, which takes a float
+            logger=_SDK_LOGGER,
+            retry_handlers=[ServerErrorRetry(self._sleep), RateLimitRetry(self._sleep)],
+        )
+        try:
+            return dict(client.api_call(method, json={k: v for k, v in body.items() if v is not None}).data)  # type: ignore[arg-type]
+        except SlackApiError as error:
+            raise _api_failure(method, error) from None
+        except TimeoutError:
+            raise SlackDeliveryError(
+                f"Slack did not answer {method} within {self._timeout:g} s; the event is retried"
+            ) from None
+        except (OSError, HTTPException) as error:
+            raise SlackDeliveryError(f"Slack unreachable: {type(error).__name__}") from None
+
+
+def _api_failure(method: str, error: SlackApiError) -> SlackDeliveryError:
+    response = error.response
+    if isinstance(response, dict):  # slack_sdk hands a dict when the body was not JSON (a proxy's 5xx page)
+        return SlackDeliveryError(f"Slack answered {method} with HTTP {response.get('status')}")
+    code = str(response.get("error") or "") if response.data else ""
+    if code in CONFIGURATION_ERRORS:
+        return SlackUnavailable(f"Slack refused {method}: {code} (check the bot token, its scopes and the channel)")
+    if code in MESSAGE_GONE:
+        return SlackMessageGone(f"Slack cannot edit the message: {code}")
+    return SlackDeliveryError(f"Slack answered {method} with HTTP {response.status_code}: {code or 'no error code'}")
