@@ -34,6 +34,31 @@ SERVICE_ACTION_PATTERN = {
     "detail": {"$or": [{"eventType": SERVICE_ACTION_EVENT_TYPES}, {"eventName": SERVICE_ACTION_INFO_EVENTS}]},
 }
 
+# Failed ECS API calls CloudTrail records (only in accounts with a trail): a rejected RegisterTaskDefinition
+# stops no task, so no other event shows it (seed 001). Mirrors OPERATION_CATEGORIES in incidents/api_errors.py.
+ECS_API_CALL_OPERATIONS = [
+    "RegisterTaskDefinition",
+    "CreateService",
+    "UpdateService",
+    "DeleteService",
+    "CreateTaskSet",
+    "UpdateTaskSet",
+    "UpdateServicePrimaryTaskSet",
+    "RunTask",
+    "StartTask",
+    "StopServiceDeployment",
+    "ContinueServiceDeployment",
+]
+ECS_API_CALL_ERROR_PATTERN = {
+    "source": ["aws.ecs"],
+    "detail_type": ["AWS API Call via CloudTrail"],
+    "detail": {
+        "eventSource": ["ecs.amazonaws.com"],
+        "eventName": ECS_API_CALL_OPERATIONS,
+        "errorCode": [{"exists": True}],
+    },
+}
+
 
 class Ingest(Construct):
     """Rules on the default bus, the events queue, its DLQ, and a DLQ for failed rule deliveries."""
@@ -78,6 +103,9 @@ class Ingest(Construct):
             "DeploymentStateChanges", "ECS service deployment state changes", DEPLOYMENT_STATE_PATTERN
         )
         self.service_actions = self._rule("ServiceActions", "ECS service actions", SERVICE_ACTION_PATTERN)
+        self.api_call_errors = self._rule(
+            "EcsApiCallErrors", "failed ECS API calls recorded by CloudTrail", ECS_API_CALL_ERROR_PATTERN
+        )
 
     def _rule(self, construct_id: str, what: str, pattern: dict) -> events.Rule:
         rule = events.Rule(

@@ -47,7 +47,7 @@ def test_deployment_and_service_action_rules_feed_the_incident_engine(template: 
     assert SERVICE_ACTION_PATTERN["detail"] == {
         "$or": [{"eventType": ["WARN", "ERROR"]}, {"eventName": ["SERVICE_STEADY_STATE"]}]
     }
-    assert len(template.find_resources("AWS::Events::Rule")) == 3
+    assert len(template.find_resources("AWS::Events::Rule")) == 4  # + failed ECS API calls (CloudTrail)
 
 
 def test_every_rule_delivers_to_the_queue_with_its_own_dead_letter_queue(template: Template):
