@@ -12,13 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ecs_watchdog.announce.channels import channels_of
 from ecs_watchdog.announce.outbox import Outbox
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
+from ecs_watchdog.aws.ecs_inventory import SWEEP_CLIENT_CONFIG, EcsInventory
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.aws.sweep_cursor import SweepCursorItem
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
 from ecs_watchdog.pipeline import Pipeline, utc_now
+from ecs_watchdog.sweep import Sweep
+from ecs_watchdog.sweep_tick import tick_service
 
 # Environment variable → Settings field (infra/functions.py sets them from CDK context).
 ENVIRONMENT = {
@@ -123,4 +127,42 @@ def build_intake(
         parking,
         count or (lambda name, value: None),
         correlate or (lambda event_id: None),
+    )
+
+
+class SweepLimits(BaseModel):
+    """How much one sweep run may do (infra/sweep.py sets them below the function's timeout)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_services: int = Field(default=500, ge=1, le=100000)
+    budget_seconds: float = Field(default=45.0, gt=0, le=900)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> SweepLimits:
+        """SWEEP_MAX_SERVICES and SWEEP_BUDGET_SECONDS; defaults when unset."""
+        env = os.environ if environ is None else environ
+        names = {"SWEEP_MAX_SERVICES": "max_services", "SWEEP_BUDGET_SECONDS": "budget_seconds"}
+        try:
+            return cls.model_validate({field: env[name] for name, field in names.items() if env.get(name)})
+        except ValidationError as error:
+            raise RuntimeError(f"ecs-watchdog sweep is misconfigured: {error.errors()[0]['loc']}") from error
+
+
+def build_sweep(settings: Settings, limits: SweepLimits, session: boto3.Session | None = None) -> Sweep:
+    """The sweep over the same pipeline the events function uses, with throttling-aware ECS clients."""
+    session = session or boto3.Session()
+    pipeline = build_pipeline(settings, session)
+    dynamodb = session.client("dynamodb")
+    table = StateTable(dynamodb, settings.state_table_name)
+    return Sweep(
+        inventory=EcsInventory(session.client("ecs", config=SWEEP_CLIENT_CONFIG)),
+        watched=table,
+        cursors=SweepCursorItem(dynamodb, settings.state_table_name),
+        process=pipeline.process,
+        tick=lambda ref, now: tick_service(pipeline, ref, now),
+        policy=settings.policy(),
+        clock=utc_now,
+        budget_seconds=limits.budget_seconds,
+        max_services=limits.max_services,
     )
