@@ -38,11 +38,14 @@ class EcsInventory:
         return response.get("serviceArns", []), response.get("nextToken")
 
     def describe(self, cluster: str, service_arns: list[str]) -> list[DescribedService]:
-        """The services (at most 10 ARNs) as the sweep judges them; ones ECS no longer knows are left out."""
-        if not service_arns:
-            return []
-        response = self._client.describe_services(cluster=cluster, services=service_arns[:DESCRIBE_CHUNK])
-        return [_described(s, cluster) for s in response.get("services", []) if s.get("status") != "INACTIVE"]
+        """The services as the sweep judges them, described 10 at a time (a page may hold more: ECS
+        caps maxResults at 100, and emulators ignore it); ones ECS no longer knows are left out."""
+        described: list[DescribedService] = []
+        for start in range(0, len(service_arns), DESCRIBE_CHUNK):
+            chunk = service_arns[start : start + DESCRIBE_CHUNK]
+            response = self._client.describe_services(cluster=cluster, services=chunk)
+            described += [_described(s, cluster) for s in response.get("services", []) if s.get("status") != "INACTIVE"]
+        return described
 
 
 def _described(service: dict[str, Any], cluster: str) -> DescribedService:
