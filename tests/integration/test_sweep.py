@@ -1,8 +1,8 @@
 """The sweep over 200 services in moto: paginated, throttled, bounded, resumed; timers of quiet services.
 
-ECS throttling is injected below botocore's retry handler (`before-send` answers 400
-ThrottlingException on some calls; registered first, ahead of moto's own `before-send`), so the adapters see what Lambda would: botocore retries, then
-either succeeds or gives up. API calls are counted with the same hook (every attempt counts).
+ECS throttling is injected below botocore's retry handler (`before-send`, registered ahead of moto's
+own, answers 400 ThrottlingException on some calls), so the adapters see what Lambda would: botocore
+retries, then either succeeds or gives up. API calls are counted with the same hook (every attempt counts).
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def test_a_run_bounded_to_50_services_resumes_where_it_stopped_until_the_lap_com
 
 
 def test_throttling_past_the_retries_stops_the_run_and_the_next_run_resumes_from_the_cursor(account):
-    session, settings = account
+    session, _ = account
     traffic = Traffic(throttle_every=1, throttled=("DescribeServices",))
     traffic.calls = Counter()
     session.events.register_first("before-send", traffic)
