@@ -77,6 +77,7 @@ class WatchdogConfig:
     correlated_services: int = 5
     correlation_window_minutes: int = 10
     tags: tuple[tuple[str, str], ...] = ()
+    sweep_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ KEYS: tuple[_Key, ...] = (
     ),
     _Key("correlation_window_minutes", _int_in(1, 1440), "window in which those services must open incidents"),
     _Key("tags", _tags, "extra tags on every resource (JSON object, or k=v,k2=v2); app=ecs-watchdog is always set"),
+    _Key("sweep_minutes", _int_in(0, 1440), "minutes between scheduled sweeps of every service; 0: no sweep"),
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 
 from infra.stack import EcsWatchdogStack
@@ -31,3 +33,20 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "Only ecs:DescribeTaskDefinition uses '*': it supports no resource-level permissions (IAM service reference).",
     )
+    if stack.sweep is not None:
+        _acknowledge(
+            stack.sweep.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:{region}:{account}:service/*]",
+            "The sweep looks at every ECS service in its account and region: DescribeServices on any of them.",
+        )
+        _acknowledge(
+            stack.sweep.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "Only ecs:ListClusters and ecs:ListServices use '*': neither supports resource-level permissions.",
+        )
+        function = stack.get_logical_id(cast(cdk.CfnElement, stack.sweep.function.node.default_child))
+        _acknowledge(
+            stack.sweep.schedule_role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",
+            "CDK's grant_invoke adds the sweep function's versions and aliases (<arn>:*): this one function only.",
+        )

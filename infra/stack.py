@@ -12,6 +12,7 @@ from infra.dashboard import HealthDashboard
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
 from infra.state import StateTable
+from infra.sweep import SweepFunction
 
 
 class EcsWatchdogStack(Stack):
@@ -44,6 +45,11 @@ class EcsWatchdogStack(Stack):
         )
         self.alerts, self.state, self.ingest, self.functions = alerts, state, ingest, functions
         self.health = health
+        self.sweep = (
+            SweepFunction(self, "Sweep", config=config, alerts=alerts, state=state, code=function_code)
+            if config.sweep_minutes
+            else None
+        )
         for key, value in (APP_TAG, *config.tags):
             Tags.of(self).add(key, value)
         self._outputs()
