@@ -342,9 +342,11 @@ def test_cdk_nag_passes_and_every_acknowledgement_has_a_reason(synthesized):
         "AwsSolutions-SQS3",
         "AwsSolutions-IAM5[Resource::*]",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*]",
+        "AwsSolutions-IAM5[Resource::<SweepSweepFunctionED2D4A0B.Arn>:*]",  # the scheduler's invoke grant
     }
     reasons = (ROOT / "infra" / "nag.py").read_text()
-    assert reasons.count("_acknowledge(\n") == len(acknowledged)
+    # The sweep role acknowledges two of the events role's findings again, for itself.
+    assert reasons.count("_acknowledge(\n") == len(acknowledged) + 2
 
 
 def test_a_stack_bound_to_an_account_and_region_also_passes_cdk_nag(tmp_path, monkeypatch):

@@ -239,3 +239,19 @@ def test_a_quiet_service_with_a_resolved_incident_is_closed_by_the_sweep(account
     )
     assert "Item" in archived
     assert key not in states.watched_services(10)[0]  # closed: it left the index
+
+
+def test_the_scheduled_handler_builds_the_sweep_from_its_environment_and_reports(account, monkeypatch):
+    from ecs_watchdog.handlers import sweep as sweep_handler
+    from ecs_watchdog.replay.local_lambda import LocalLambdaContext
+
+    _, settings = account
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", settings.topic_arn)
+    monkeypatch.setenv("STATE_TABLE_NAME", settings.state_table_name)
+    monkeypatch.setenv("SWEEP_MAX_SERVICES", "120")
+    monkeypatch.setattr(sweep_handler, "_sweep", None)
+    answer = sweep_handler.handler({"source": "aws.scheduler"}, LocalLambdaContext())
+    # Without the paging hook moto answers a whole cluster per ListServices page; a run stops at the first
+    # page boundary at or past the limit (batch 30 + prod 120). ECS pages by 10: at most 9 over.
+    assert (answer["stopped"], answer["checked"]) == ("max_services", 150)
+    assert {line.split(":")[0] for line in answer["flagged"]} == {"batch/svc-011", "prod/svc-007"}
