@@ -39,6 +39,31 @@ SERVICE_ACTION_PATTERN = {
 # ignores the states it does not answer, so a new state ECS adds is logged rather than silently dropped.
 HOOK_STATE_CHANGE_PATTERN = {"source": ["aws.ecs"], "detail_type": ["ECS Hook State Change"], "detail": None}
 
+# Failed ECS API calls CloudTrail records (only in accounts with a trail): a rejected RegisterTaskDefinition
+# stops no task, so no other event shows it (seed 001). Mirrors OPERATION_CATEGORIES in incidents/api_errors.py.
+ECS_API_CALL_OPERATIONS = [
+    "RegisterTaskDefinition",
+    "CreateService",
+    "UpdateService",
+    "DeleteService",
+    "CreateTaskSet",
+    "UpdateTaskSet",
+    "UpdateServicePrimaryTaskSet",
+    "RunTask",
+    "StartTask",
+    "StopServiceDeployment",
+    "ContinueServiceDeployment",
+]
+ECS_API_CALL_ERROR_PATTERN = {
+    "source": ["aws.ecs"],
+    "detail_type": ["AWS API Call via CloudTrail"],
+    "detail": {
+        "eventSource": ["ecs.amazonaws.com"],
+        "eventName": ECS_API_CALL_OPERATIONS,
+        "errorCode": [{"exists": True}],
+    },
+}
+
 
 class Ingest(Construct):
     """Rules on the default bus, the events queue, its DLQ, and a DLQ for failed rule deliveries."""
@@ -85,6 +110,9 @@ class Ingest(Construct):
         self.service_actions = self._rule("ServiceActions", "ECS service actions", SERVICE_ACTION_PATTERN)
         self.hook_state_changes = self._rule(
             "HookStateChanges", "ECS deployment lifecycle hook state changes", HOOK_STATE_CHANGE_PATTERN
+        )
+        self.api_call_errors = self._rule(
+            "EcsApiCallErrors", "failed ECS API calls recorded by CloudTrail", ECS_API_CALL_ERROR_PATTERN
         )
 
     def _rule(self, construct_id: str, what: str, pattern: dict) -> events.Rule:

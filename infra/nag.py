@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 
 from ecs_watchdog.diagnose.permissions import diagnosis_statements
@@ -36,6 +38,7 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
     )
     _acknowledge_diagnose_role(stack)
     _suppress_containment_findings(stack, region, account)
+    _suppress_sweep_findings(stack, region, account)
 
 
 def _acknowledge_diagnose_role(stack: EcsWatchdogStack) -> None:
@@ -78,4 +81,25 @@ def _suppress_containment_findings(stack: EcsWatchdogStack, region: str, account
             events_role,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::{account}:role/*]",
             "iam:PassRole only to ecs-tasks.amazonaws.com: a rollback's UpdateService passes its revision's roles.",
+        )
+
+
+def _suppress_sweep_findings(stack: EcsWatchdogStack, region: str, account: str) -> None:
+    """The sweep lists and describes every service of the account."""
+    if stack.sweep is not None:
+        _acknowledge(
+            stack.sweep.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:{region}:{account}:service/*]",
+            "The sweep looks at every ECS service in its account and region: DescribeServices on any of them.",
+        )
+        _acknowledge(
+            stack.sweep.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "Only ecs:ListClusters and ecs:ListServices use '*': neither supports resource-level permissions.",
+        )
+        function = stack.get_logical_id(cast(cdk.CfnElement, stack.sweep.function.node.default_child))
+        _acknowledge(
+            stack.sweep.schedule_role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",
+            "CDK's grant_invoke adds the sweep function's versions and aliases (<arn>:*): this one function only.",
         )

@@ -15,6 +15,7 @@ from infra.diagnose import DiagnoseFunction
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
 from infra.state import StateTable
+from infra.sweep import SweepFunction
 
 
 class EcsWatchdogStack(Stack):
@@ -65,6 +66,11 @@ class EcsWatchdogStack(Stack):
             create_registry=config.create_test_event_registry,
         )
         self.containment = containment
+        self.sweep = (
+            SweepFunction(self, "Sweep", config=config, alerts=alerts, state=state, code=function_code)
+            if config.sweep_minutes
+            else None
+        )
         for key, value in (APP_TAG, *config.tags):
             Tags.of(self).add(key, value)
         self._outputs()

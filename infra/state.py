@@ -7,6 +7,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 TTL_ATTRIBUTE = "expires_at"
+# Sparse: only service items whose timers can fire without an event carry its keys (aws/state_table.py).
+WATCH_INDEX = "watched"
 
 
 class StateTable(Construct):
@@ -27,3 +29,10 @@ class StateTable(Construct):
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.RETAIN,  # incident history outlives a stack deletion
         )
+        self.table.add_global_secondary_index(
+            index_name=WATCH_INDEX,
+            partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,  # the sweep needs the service keys only
+        )
+        self.watch_index_arn = f"{self.table.table_arn}/index/{WATCH_INDEX}"

@@ -19,6 +19,7 @@ TASK_STATE_CHANGE = "ECS Task State Change"
 DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
 SERVICE_ACTION = "ECS Service Action"
 HOOK_STATE_CHANGE = "ECS Hook State Change"
+API_CALL_VIA_CLOUDTRAIL = "AWS API Call via CloudTrail"
 
 
 # Task states before any stop; a task in them has no stop reason to classify.
@@ -132,13 +133,41 @@ class HookStateChangeEvent(_EcsEnvelope):
     detail: dict[str, Any]
 
 
-EcsEvent = TaskStateChangeEvent | DeploymentStateChangeEvent | ServiceActionEvent | HookStateChangeEvent
+class ApiCallDetail(_Detail):
+    """A CloudTrail record of an ECS API call (the rule lets through only failed ones)."""
+
+    eventSource: str
+    eventName: str
+    errorCode: str
+    errorMessage: str = ""
+    eventID: str = ""
+    eventTime: EventTime | None = None
+    awsRegion: str = ""
+    recipientAccountId: str = ""
+    # Who called: CloudTrail's userIdentity (its `arn` names the deploy role or user).
+    userIdentity: dict[str, Any] = {}
+    userAgent: str = ""
+    # As the caller sent them; CloudTrail records null for calls it cannot describe.
+    requestParameters: dict[str, Any] | None = None
+
+
+class ApiCallErrorEvent(_EcsEnvelope):
+    """A failed ECS API call (RegisterTaskDefinition, UpdateService, RunTask, ...) as CloudTrail saw it."""
+
+    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")  # type: ignore[assignment]
+    detail: ApiCallDetail
+
+
+EcsEvent = (
+    TaskStateChangeEvent | DeploymentStateChangeEvent | ServiceActionEvent | HookStateChangeEvent | ApiCallErrorEvent
+)
 
 _MODELS: dict[str, type[EcsEvent]] = {
     TASK_STATE_CHANGE: TaskStateChangeEvent,
     DEPLOYMENT_STATE_CHANGE: DeploymentStateChangeEvent,
     SERVICE_ACTION: ServiceActionEvent,
     HOOK_STATE_CHANGE: HookStateChangeEvent,
+    API_CALL_VIA_CLOUDTRAIL: ApiCallErrorEvent,
 }
 
 

@@ -19,10 +19,12 @@ from typing import Any, Literal, Protocol
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox, OutboxItem
+from ecs_watchdog.api_error_announcement import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict, update_with_retry
 from ecs_watchdog.containment import Containment, UpdateAccount, UpdateService, action_summary
 from ecs_watchdog.events import (
+    ApiCallErrorEvent,
     DeploymentStateChangeEvent,
     EcsEvent,
     HookStateChangeEvent,
@@ -94,6 +96,7 @@ class Pipeline:
     home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
     containment: Containment | None = None  # None: the watchdog only tells people
     gate: DeploymentGate | None = None  # answers PAUSE lifecycle hooks of services that opt in
+    api_errors: ApiErrorStates | None = None  # findings of failed ECS API calls (CloudTrail)
     pause: Callable[[int], None] = backoff  # between optimistic-lock retries
 
     # ----------------------------------------------------------------------------------------------
@@ -123,7 +126,26 @@ class Pipeline:
             )
         if isinstance(event, ServiceActionEvent):
             return self._service_action(event)
+        if isinstance(event, ApiCallErrorEvent):
+            if self.api_errors is None:
+                return Outcome("ignored", "failed ECS API calls are not tracked here")
+            done = announce_api_error(event, self.api_errors, self.outbox, event.time, pause=self.pause)
+            kind: OutcomeKind = (
+                "transition" if done.kind == "finding" else "counted" if done.kind == "counted" else "ignored"
+            )
+            return Outcome(kind, done.note, channels=done.channels, unavailable=done.unavailable)
         return self._hook(event)
+
+    def tick(self, ref: ServiceRef, now: datetime) -> Outcome:
+        """A quiet service's timers (stuck deployments, closing resolved incidents), its leftovers and
+        its pending containment, without an event — the sweep's hook. Never creates state."""
+        return self._step(
+            ref,
+            now,
+            need_snapshot=lambda state: False,
+            create=False,
+            decide=lambda state, snapshot: Result(state),
+        )
 
     def classify(self, stop: Stop) -> Finding:
         """Classify a stop, asking ECS which containers are essential only when it matters."""

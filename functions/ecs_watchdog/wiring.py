@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecs_watchdog.announce.channels import SlackBotChannel, channels_of
 from ecs_watchdog.announce.outbox import Outbox
+from ecs_watchdog.aws.api_error_store import ApiErrorStore
 from ecs_watchdog.aws.audit import AuditEvents
 from ecs_watchdog.aws.diagnosis import diagnose_service
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
+from ecs_watchdog.aws.ecs_inventory import SWEEP_CLIENT_CONFIG, EcsInventory
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
@@ -24,6 +26,7 @@ from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone
 from ecs_watchdog.aws.slack_messages import SlackMessages
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.aws.sweep_cursor import SweepCursorItem
 from ecs_watchdog.contain.models import ContainmentPolicy, Mode
 from ecs_watchdog.containment import Containment
 from ecs_watchdog.gate.pause import DeploymentGate
@@ -31,6 +34,7 @@ from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
 from ecs_watchdog.pipeline import Pipeline, utc_now
 from ecs_watchdog.probing import CauseProbe
+from ecs_watchdog.sweep import Sweep
 
 # Environment variable → Settings field (infra/functions.py sets them from CDK context).
 ENVIRONMENT = {
@@ -148,6 +152,7 @@ def build_pipeline(
         containment=build_containment(settings, session),
         probe_confirms=build_cause_probe(session),
         gate=build_gate(settings, session),
+        api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
     )
 
 
@@ -215,4 +220,42 @@ def build_intake(
         parking,
         count or (lambda name, value: None),
         correlate or (lambda event_id: None),
+    )
+
+
+class SweepLimits(BaseModel):
+    """How much one sweep run may do (infra/sweep.py sets them below the function's timeout)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_services: int = Field(default=500, ge=1, le=100000)
+    budget_seconds: float = Field(default=45.0, gt=0, le=900)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> SweepLimits:
+        """SWEEP_MAX_SERVICES and SWEEP_BUDGET_SECONDS; defaults when unset."""
+        env = os.environ if environ is None else environ
+        names = {"SWEEP_MAX_SERVICES": "max_services", "SWEEP_BUDGET_SECONDS": "budget_seconds"}
+        try:
+            return cls.model_validate({field: env[name] for name, field in names.items() if env.get(name)})
+        except ValidationError as error:
+            raise RuntimeError(f"ecs-watchdog sweep is misconfigured: {error.errors()[0]['loc']}") from error
+
+
+def build_sweep(settings: Settings, limits: SweepLimits, session: boto3.Session | None = None) -> Sweep:
+    """The sweep over the same pipeline the events function uses, with throttling-aware ECS clients."""
+    session = session or boto3.Session()
+    pipeline = build_pipeline(settings, session)
+    dynamodb = session.client("dynamodb")
+    table = StateTable(dynamodb, settings.state_table_name)
+    return Sweep(
+        inventory=EcsInventory(session.client("ecs", config=SWEEP_CLIENT_CONFIG)),
+        watched=table,
+        cursors=SweepCursorItem(dynamodb, settings.state_table_name),
+        process=pipeline.process,
+        tick=pipeline.tick,
+        policy=settings.policy(),
+        clock=utc_now,
+        budget_seconds=limits.budget_seconds,
+        max_services=limits.max_services,
     )

@@ -132,3 +132,31 @@ def test_hook_rule_lets_every_hook_state_change_through_and_nothing_else(templat
     hooks = [_hook_event("PAUSE", "POST_SCALE_UP"), _hook_event("AWS_LAMBDA", "PRODUCTION_TRAFFIC_SHIFT")]
     others = [_service_action("SERVICE_STEADY_STATE", "INFO"), load_event("deployment_completed")]
     assert sorted(route(pattern, hooks + others)) == sorted(h["detail"]["eventName"] for h in hooks)
+
+
+def _api_call(name: str, **detail: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(name))
+    event["detail"].update(detail)
+    return event
+
+
+def test_api_call_rule_lets_through_failed_ecs_calls_only(template: Template, route):
+    pattern = _pattern_of(template, "AWS API Call via CloudTrail")
+    succeeded = _api_call("cloudtrail_register_task_definition_error", eventName="UpdateService")
+    del succeeded["detail"]["errorCode"]
+    samples = [
+        load_event("cloudtrail_register_task_definition_error"),
+        load_event("cloudtrail_update_service_error"),
+        load_event("cloudtrail_run_task_access_denied"),
+        succeeded,
+        _api_call("cloudtrail_update_service_error", eventName="ListServices"),  # not a watched operation
+        _api_call("cloudtrail_update_service_error", eventSource="ecr.amazonaws.com"),
+    ]
+    assert sorted(route(pattern, samples)) == ["RegisterTaskDefinition", "RunTask", "UpdateService"]
+
+
+def test_api_call_rule_watches_every_operation_the_finding_module_knows(template: Template):
+    from ecs_watchdog.incidents.api_errors import WATCHED_OPERATIONS
+
+    pattern = _pattern_of(template, "AWS API Call via CloudTrail")
+    assert sorted(pattern["detail"]["eventName"]) == sorted(WATCHED_OPERATIONS)

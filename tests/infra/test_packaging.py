@@ -143,3 +143,7 @@ def test_assembling_an_incomplete_package_fails(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(bundling, "dependencies_dir", lambda: dependencies)
     with pytest.raises(bundling.IncompleteBundleError, match=r"ecs_watchdog/handlers/ecs_events\.py needs 'slack_sdk'"):
         bundling.assemble(tmp_path / "out")
+
+
+def test_package_holds_the_sweep_handler(package: Path):
+    assert (package / "ecs_watchdog" / "handlers" / "sweep.py").exists()

@@ -34,6 +34,23 @@ BUSY = frozenset(
 )
 
 
+# Sparse index of the services whose timers can fire without an event (stuck deployments, resolved
+# incidents to close, undelivered announcements): only their items carry the index keys. The sweep
+# Queries it; infra/state.py defines it (KEYS_ONLY).
+WATCH_INDEX = "watched"
+WATCH_PARTITION = "TIMERS"
+
+
+def watch_attributes(state: ServiceState) -> dict[str, Any]:
+    """The index keys for a service item whose timers may fire on their own; none for a quiet service."""
+    pending = (
+        state.incidents
+        or state.outbox
+        or any(r.status == "IN_PROGRESS" and not r.stuck_reported for r in state.deployments.values())
+    )
+    return {"gsi1pk": {"S": WATCH_PARTITION}, "gsi1sk": {"S": state.service}} if pending else {}
+
+
 def service_key(service: str) -> dict[str, Any]:
     return {"pk": {"S": f"SERVICE#{service}"}, "sk": {"S": "STATE"}}
 
@@ -66,7 +83,28 @@ class StateTable:
 
     def save_service(self, state: ServiceState, expires_after: datetime) -> ServiceState:
         """Write if nobody else did since `state.revision` was read; returns the stored state."""
-        return self._save(service_key(state.service), state, expires_after + SERVICE_TTL)
+        return self._save(service_key(state.service), state, expires_after + SERVICE_TTL, watch_attributes(state))
+
+    def watched_services(self, limit: int, start: str | None = None) -> tuple[list[str], str | None]:
+        """Up to `limit` service keys from the sparse index (after `start`), and where to go on; None at the end."""
+        extra = {}
+        if start:
+            extra["ExclusiveStartKey"] = {
+                **service_key(start),
+                "gsi1pk": {"S": WATCH_PARTITION},
+                "gsi1sk": {"S": start},
+            }
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=WATCH_INDEX,
+            KeyConditionExpression="gsi1pk = :watched",
+            ExpressionAttributeValues={":watched": {"S": WATCH_PARTITION}},
+            Limit=limit,
+            **extra,
+        )
+        keys = [item["gsi1sk"]["S"] for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return keys, (last["gsi1sk"]["S"] if last else None)
 
     def load_account(self, account: str, fresh: bool = False) -> AccountState | None:
         return self._load(account_key(account), AccountState, fresh)
@@ -112,7 +150,7 @@ class StateTable:
             while len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
 
-    def _save(self, key: dict[str, Any], state: Doc, expires_at: datetime) -> Doc:
+    def _save(self, key: dict[str, Any], state: Doc, expires_at: datetime, index: dict[str, Any] | None = None) -> Doc:
         stored = state.model_copy(update={"revision": state.revision + 1})
         try:
             document = _dump(stored)
@@ -130,6 +168,7 @@ class StateTable:
                     "rev": {"N": str(stored.revision)},
                     "doc": {"S": document},
                     "expires_at": {"N": expires},
+                    **(index or {}),
                 },
                 ConditionExpression=condition,
                 **({"ExpressionAttributeValues": values} if values else {}),
