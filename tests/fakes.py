@@ -37,6 +37,7 @@ from ecs_watchdog.pipeline import Pipeline
 
 Doc = TypeVar("Doc", ServiceState, AccountState)
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit: bigger writes fail with ValidationException
+MAX_KEY_BYTES = 2048  # DynamoDB's partition key limit, likewise
 
 # The modules' child loggers need their parent, which the Lambda handler module creates at import
 # (without it, Intake.record raises OrphanedChildLoggerError setting the correlation id).
@@ -154,6 +155,8 @@ class MemoryStore:
             return self._write_locked(pk, state, document)
 
     def _write_locked(self, pk: str, state: Doc, document: str) -> Doc:
+        if len(pk.encode("utf-8")) > MAX_KEY_BYTES:  # DynamoDB's ValidationException
+            raise Unstorable(f"{pk[:100]}…: key is longer than {MAX_KEY_BYTES} bytes")
         current = self.items.get(pk)
         if (current is None and state.revision != 0) or (current is not None and current[0] != state.revision):
             self.stale_writes += 1
@@ -294,6 +297,11 @@ class RecordingChannel:
     def fail(self, times: int = 1, *, when: Callable[[Transition], bool] | None = None) -> None:
         """Fail the next `times` sends (of transitions `when` accepts) with a passing error (an HTTP 503)."""
         self._failures.append([times, when])
+
+    def recover(self) -> None:
+        """Work again: forget every scripted failure."""
+        self._failures.clear()
+        self.unavailable = self.always_fail = False
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         """Render, check and record; or fail as scripted."""
