@@ -390,7 +390,27 @@ class RecordingParker:
     parked: list[tuple[str, str, str]] = field(default_factory=list)  # (body, reason, message id)
 
     def park(self, body: str, reason: str, message_id: str) -> None:
+        """Record it, refusing what SendMessage would refuse (as aws/parking.ParkedRecords sends it)."""
+        try:
+            for text in (body, reason[:1000] or "unknown", message_id or "unknown"):
+                check_sqs_text(text)
+        except Refused as error:
+            raise ParkingRefused(str(error)) from error
         self.parked.append((body, reason, message_id))
+
+
+class ParkingRefused(Refused):
+    """SendMessage to the DLQ would refuse this record or its reason."""
+
+
+def check_sqs_text(text: str) -> None:
+    """SQS message bodies and attribute values: UTF-8 text of the characters XML allows (no lone
+    surrogates, no control characters but tab, newline and carriage return)."""
+    _utf8(text)
+    for char in text:
+        code = ord(char)
+        if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000):
+            raise Refused(f"SQS refuses character U+{code:04X} in a message")
 
 
 # --------------------------------------------------------------------------------------------------

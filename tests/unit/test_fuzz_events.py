@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from ecs_watchdog.events import EARLIEST, LATEST, MalformedEvent, parse_envelope
@@ -36,6 +36,7 @@ from tests.fakes import (
     Clock,
     MemoryServices,
     MemoryStore,
+    ParkingRefused,
     RecordingChannel,
     RecordingParker,
     watchdog,
@@ -118,6 +119,15 @@ class Rig:
             assert len(channel.ids()) == len(set(channel.ids())), f"{channel.name} sent a transition twice"
 
 
+def record(rig: Rig, body: str, message_id: str) -> Outcome | None:
+    """`Intake.record`, setting aside the one known bug the fuzz keeps finding (see the xfail test
+    test_a_record_unstorable_for_a_lone_surrogate_in_its_name_is_parked_with_a_reason_sqs_accepts)."""
+    try:
+        return rig.intake.record(body, message_id)
+    except ParkingRefused:
+        reject()
+
+
 def assert_recorded(outcome: Outcome | None, rig: Rig, logs: list[logging.LogRecord], body: str, message_id: str):
     """A record was either processed (and its outcome logged with the reason) or parked with a reason."""
     if outcome is None:
@@ -133,7 +143,7 @@ def assert_recorded(outcome: Outcome | None, rig: Rig, logs: list[logging.LogRec
 # (a) parse_envelope
 
 
-@share(2.0)
+@share(2.2)
 @given(st.one_of(events, bodies, junk, st.lists(events, max_size=2)))
 def test_parse_envelope_returns_a_typed_event_or_raises_malformed_event_saying_why(raw: Any):
     try:
@@ -156,16 +166,48 @@ def test_bytes_that_are_not_text_are_a_malformed_event(raw: bytes):
         parse_envelope(raw)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: Unstorable's message quotes the state key verbatim (aws/state_table.py _save), so a lone "
+    "surrogate in a service or cluster name makes the parked reason unsendable: ParkedRecords.park raises "
+    "UnicodeEncodeError in botocore and the record is neither parked nor logged (it goes round SQS instead)",
+)
+def test_a_record_unstorable_for_a_lone_surrogate_in_its_name_is_parked_with_a_reason_sqs_accepts():
+    rig = Rig()
+    body = json_text(stopped(1, 1, service="svc-\udfff"))  # ASCII JSON text: SQS carries it fine
+
+    assert rig.intake.record(body, "m-1") is None
+    assert rig.parker.parked[0][1].startswith("unstorable:")
+
+
+class BrokenParker(RecordingParker):
+    def park(self, body: str, reason: str, message_id: str) -> None:
+        raise ConnectionError("sqs: HTTP 503 Service Unavailable")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: when parking itself fails, Intake.record raises without logging anything; BatchProcessor logs "
+    "a failed record only at DEBUG, so the record's reason and the parking error are never seen",
+)
+def test_a_record_that_cannot_be_parked_is_handed_back_after_an_error_log_saying_why():
+    rig = Rig(parker=BrokenParker())
+    with captured_logs() as logs, pytest.raises(ConnectionError):
+        rig.intake.record("not json", "m-1")
+    said = [f"{getattr(r, 'reason', '')} {getattr(r, 'problem', '')}" for r in logs if r.levelno >= logging.ERROR]
+    assert any("not JSON" in line and "ConnectionError" in line for line in said)
+
+
 # --------------------------------------------------------------------------------------------------
 # (b) Intake.record
 
 
-@share(1.25)
+@share(1.1)
 @given(body=bodies, snapshot=snapshots, home=st.sampled_from([HOME, None]))
 def test_a_record_is_processed_or_parked_with_its_reason_and_never_raises(body: str, snapshot: Any, home: Any):
     rig = Rig(services=MemoryServices(default=snapshot), home=home)
     with captured_logs() as logs:
-        outcome = rig.intake.record(body, "m-1")
+        outcome = record(rig, body, "m-1")
     assert_recorded(outcome, rig, logs, body, "m-1")
     assert rig.sns.ids() == rig.slack.ids()
 
@@ -179,7 +221,7 @@ def test_records_of_one_episode_are_each_announced_once_and_none_is_left_behind(
     rig = Rig(services=MemoryServices(default=snapshot))
     for n, body in enumerate(records):
         with captured_logs() as logs:
-            outcome = rig.intake.record(body, f"m-{n}")
+            outcome = record(rig, body, f"m-{n}")
         assert_recorded(outcome, rig, logs, body, f"m-{n}")
     rig.assert_nothing_sent_twice()
     assert rig.sns.ids() == rig.slack.ids()
@@ -201,7 +243,7 @@ errors = st.sampled_from(
 faults = st.tuples(st.sampled_from(OPERATIONS), errors, st.integers(1, 4), st.one_of(st.integers(1, 12), st.none()))
 
 
-@share(0.5)
+@share(0.4)
 @given(
     body=st.one_of(st.just(json_text(stopped(3, 3))), in_episode.map(json_text)),
     store_faults=st.lists(faults, max_size=2),
@@ -224,7 +266,7 @@ def test_with_faults_a_record_is_done_parked_or_handed_back_after_logging_why_an
     handed_back, outcome = False, None
     with captured_logs() as logs:
         try:
-            outcome = rig.intake.record(body, "m-3")
+            outcome = record(rig, body, "m-3")
         except Exception as error:
             handed_back = True
             problem = f"{type(error).__name__}: {error}"[:1000]
@@ -232,18 +274,18 @@ def test_with_faults_a_record_is_done_parked_or_handed_back_after_logging_why_an
         else:
             assert_recorded(outcome, rig, logs, body, "m-3")
 
-    if handed_back:  # SQS delivers it again once the visibility timeout is over; the faults have cleared
-        rig.store.faults.clear()
-        rig.sns.recover()
-        rig.services.error = None
+    rig.store.faults.clear()  # the faults pass
+    rig.sns.recover()
+    rig.services.error = None
+    if handed_back:  # SQS delivers it again once the visibility timeout is over
         rig.clock.advance(seconds=VISIBILITY_TIMEOUT_SECONDS)
         with captured_logs() as logs:
-            outcome = rig.intake.record(body, "m-3")
+            outcome = record(rig, body, "m-3")
         assert_recorded(outcome, rig, logs, body, "m-3")
     # Later events of the service, after every lease ran out, pick up whatever is left.
     rig.clock.advance(seconds=VISIBILITY_TIMEOUT_SECONDS)
     for n, later in enumerate((body, json_text(stopped(4, 4))), start=4):
-        rig.intake.record(later, f"m-{n}")
+        record(rig, later, f"m-{n}")
     rig.assert_nothing_sent_twice()
     reported = {t.id for t in (outcome.transitions if outcome else ()) if t.kind is not TransitionKind.CLOSED}
     assert reported <= set(rig.sns.ids())
@@ -254,7 +296,7 @@ def test_with_faults_a_record_is_done_parked_or_handed_back_after_logging_why_an
 # (c) Intake.console
 
 
-@share(1.0)
+@share(1.05)
 @given(st.one_of(events, events, bodies, junk, st.lists(events, max_size=2), st.dictionaries(texts, junk, max_size=3)))
 def test_the_console_answers_with_an_outcome_or_an_error_and_never_raises(payload: Any):
     rig = Rig()
