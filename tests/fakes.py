@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
@@ -37,6 +38,7 @@ from ecs_watchdog.pipeline import Pipeline
 
 Doc = TypeVar("Doc", ServiceState, AccountState)
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit: bigger writes fail with ValidationException
+SQS_REFUSES = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MAX_KEY_BYTES = 2048  # DynamoDB's partition key limit, likewise
 
 # The modules' child loggers need their parent, which the Lambda handler module creates at import
@@ -407,10 +409,9 @@ def check_sqs_text(text: str) -> None:
     """SQS message bodies and attribute values: UTF-8 text of the characters XML allows (no lone
     surrogates, no control characters but tab, newline and carriage return)."""
     _utf8(text)
-    for char in text:
-        code = ord(char)
-        if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000):
-            raise Refused(f"SQS refuses character U+{code:04X} in a message")
+    refused = SQS_REFUSES.search(text)
+    if refused:
+        raise Refused(f"SQS refuses character U+{ord(refused.group()):04X} in a message")
 
 
 # --------------------------------------------------------------------------------------------------
