@@ -69,6 +69,7 @@ class _Fault:
     start: int  # the operation's call count after which it applies (call numbers start + 1 ...)
     times: int | None  # how many calls it affects; None: every call from then on
     error: BaseException | None = None  # raised instead of the call
+    applied: bool = False  # the call takes effect and `error` is raised after it (the reply was lost)
     run: Callable[[], None] | None = None  # run before the call goes ahead
     when: Callable[[Any], bool] | None = None  # only for calls about this key / document
 
@@ -98,11 +99,13 @@ class MemoryStore:
         on_call: int = 1,
         times: int | None = 1,
         when: Callable[[Any], bool] | None = None,
+        applied: bool = False,
     ) -> None:
         """Make the `on_call`-th next call of `operation` (counted from now) raise `error`, and the
         `times - 1` calls after it (None: every call from then on). `when` narrows it to calls whose key
-        (loads) or document (saves) it accepts."""
-        self._arm(operation, on_call, times, when, error=error)
+        (loads) or document (saves) it accepts. `applied`: the write happens and only its reply is lost
+        (a timeout after DynamoDB applied it; botocore's retry of it then meets its own write)."""
+        self._arm(operation, on_call, times, when, error=error, applied=applied)
 
     def before(
         self, operation: str, run: Callable[[], None], *, on_call: int = 1, when: Callable[[Any], bool] | None = None
@@ -116,7 +119,8 @@ class MemoryStore:
             raise ValueError(f"unknown operation {operation!r}; one of {OPERATIONS}")
         self.faults.append(_Fault(operation, self.calls[operation] + on_call - 1, times, when=when, **what))
 
-    def _call(self, operation: str, subject: Any) -> None:
+    def _call(self, operation: str, subject: Any) -> list[BaseException]:
+        """Count the call and apply the faults due; returns the errors to raise once it took effect."""
         with self._lock:
             self.calls[operation] += 1
             call = self.calls[operation]
@@ -127,8 +131,9 @@ class MemoryStore:
         for fault in due:  # outside the lock: a hook may wait for another thread's call
             if fault.run is not None:
                 fault.run()
-            if fault.error is not None:
+            if fault.error is not None and not fault.applied:
                 raise fault.error
+        return [f.error for f in due if f.error is not None and f.applied]
 
     # -- containers ---------------------------------------------------------------------------------
     def container(self) -> MemoryStateTable:
@@ -200,22 +205,29 @@ class MemoryStateTable:
 
     def archive_incident(self, incident: Incident) -> None:
         """Keep a closed incident (unconditional, like the real PutItem)."""
-        self.table._call("archive_incident", incident)
+        lost_replies = self.table._call("archive_incident", incident)
         self.table.archived[incident.id] = incident.model_copy(deep=True)
+        if lost_replies:
+            raise lost_replies[0]
 
     def _load(self, operation: str, pk: str, key: str, model: type[Doc], fresh: bool) -> Doc | None:
         cached = None if fresh else self._cache.get(pk)
         if isinstance(cached, model):
             self._cache.move_to_end(pk)
             return cached
-        self.table._call(operation, key)
-        return self.table._read(pk, model)
+        lost_replies = self.table._call(operation, key)
+        found = self.table._read(pk, model)
+        if lost_replies:
+            raise lost_replies[0]
+        return found
 
     def _save(self, operation: str, pk: str, state: Doc) -> Doc:
         document = _document(pk, state)  # before the PutItem, as StateTable serializes first
         try:
-            self.table._call(operation, state)
+            lost_replies = self.table._call(operation, state)
             stored = self.table._write(pk, state, document)
+            if lost_replies:
+                raise lost_replies[0]
         except Exception:
             self._cache.pop(pk, None)  # whatever it held may be stale: read afresh next time
             raise
