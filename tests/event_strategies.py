@@ -68,7 +68,22 @@ ODD_TIMES = (
 )
 ODD_NUMBERS = (None, -1, 2**31, 2**63, 10**30, 1.5, float("inf"), "3", True)
 DEEP = "\u0000deep"  # a marker value, replaced in the JSON text by nesting no parser reads
-JUNK = (None, True, 0, -1, 2**64, 1e308, float("nan"), [], {}, [1, "a"], {"a": "b"}, DEEP, *ODD_TEXT, *HUGE)
+JUNK: tuple[Any, ...] = (
+    None,
+    True,
+    0,
+    -1,
+    2**64,
+    1e308,
+    float("nan"),
+    [],
+    {},
+    [1, "a"],
+    {"a": "b"},
+    DEEP,
+    *ODD_TEXT,
+    *HUGE,
+)
 
 
 class Picker:
