@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -32,3 +33,19 @@ def load_event(name: str) -> dict[str, Any]:
 @pytest.fixture
 def stopped_event() -> dict[str, Any]:
     return load_event("task_state_change_stopped")
+
+
+# Hypothesis: `ci` is deterministic (the same cases every run, so a failure reproduces from its printed
+# blob) and sized so the event fuzz runs more than 10,000 cases (tests/unit/test_fuzz_events.py).
+# `HYPOTHESIS_PROFILE=dev` explores new random cases instead, fewer of them.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=2000,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
