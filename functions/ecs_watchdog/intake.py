@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 from ecs_watchdog.events import MalformedEvent, parse_envelope
 from ecs_watchdog.incidents.model import Unstorable
 from ecs_watchdog.pipeline import Outcome, Pipeline
+from ecs_watchdog.sqs_text import sqs_text
 
 logger = Logger(child=True)
 
@@ -96,6 +97,9 @@ class Intake:
         return {"restore": done}
 
     def _park(self, body: str, reason: str, message_id: str) -> None:
+        # The reason quotes the input, which may hold what SQS refuses (a lone surrogate); a body that
+        # really came from SQS is returned unchanged.
+        body, reason, message_id = sqs_text(body), sqs_text(reason), sqs_text(message_id)
         if self.parking is None:
             logger.error("record can never succeed; retried until SQS dead-letters it", extra={"reason": reason})
             raise MalformedEvent(reason)

@@ -154,14 +154,6 @@ def test_an_acknowledgement_lost_by_one_container_is_repeated_by_another_after_t
     assert len(sns_a.sent) == len(sns_b.sent) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when the write that stores a transition took effect but its reply was lost (a timeout, then "
-    "botocore's retry meets its own write: ConditionalCheckFailed; or a 500 after applying), the invocation "
-    "re-reads, finds the entry leased to itself, and Pipeline._step skips it because Outbox.due only takes "
-    "unleased or expired entries, whoever owns them: the record succeeds and nothing is announced until "
-    "another event of that service arrives after the lease (never, for a one-off)",
-)
 @pytest.mark.parametrize("lost_reply", [StaleWrite("own write"), StoreBusy("InternalServerError")])
 def test_a_transition_whose_write_reply_was_lost_is_still_announced_by_its_invocation(lost_reply: Exception):
     store = MemoryStore()
@@ -176,12 +168,6 @@ def test_a_transition_whose_write_reply_was_lost_is_still_announced_by_its_invoc
     assert len(sns.sent) == len(slack.sent) == 1, outcome
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the same lost reply on the account item: Pipeline._decide_account re-reads, finds the account "
-    "transition leased to this invocation, and only leases what Outbox.due returns, so the account "
-    "incident is not announced by the invocation that opened it",
-)
 def test_an_account_transition_whose_write_reply_was_lost_is_still_announced_by_its_invocation():
     store = MemoryStore()
     sns, slack = channels()

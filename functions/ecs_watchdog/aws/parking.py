@@ -15,7 +15,8 @@ MESSAGE_ID_ATTRIBUTE = "ecs-watchdog-original-message-id"
 
 
 class ParkedRecords:
-    """SendMessage to the events DLQ. Errors propagate: the record is then retried the usual way."""
+    """SendMessage to the events DLQ (the intake hands it text SQS accepts, sqs_text.py). Errors
+    propagate: the record is then retried the usual way."""
 
     def __init__(self, client: Any, queue_url: str) -> None:
         self._client = client
@@ -24,22 +25,9 @@ class ParkedRecords:
     def park(self, body: str, reason: str, message_id: str) -> None:
         self._client.send_message(
             QueueUrl=self._queue_url,
-            MessageBody=sqs_text(body),
+            MessageBody=body,
             MessageAttributes={
-                REASON_ATTRIBUTE: {"DataType": "String", "StringValue": sqs_text(reason[:1000]) or "unknown"},
-                MESSAGE_ID_ATTRIBUTE: {"DataType": "String", "StringValue": sqs_text(message_id) or "unknown"},
+                REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:1000] or "unknown"},
+                MESSAGE_ID_ATTRIBUTE: {"DataType": "String", "StringValue": message_id or "unknown"},
             },
         )
-
-
-def sqs_text(text: str) -> str:
-    """`text` with what SQS refuses replaced by U+FFFD: it takes #x9, #xA, #xD, #x20-#xD7FF,
-    #xE000-#xFFFD and #x10000-#x10FFFF only (lone surrogates included in the refused)."""
-    if all(ch in "\t\n\r" or " " <= ch <= "\ud7ff" for ch in text):
-        return text  # the common case: nothing to look at twice
-    return "".join(ch if _sqs_allows(ch) else "\ufffd" for ch in text)
-
-
-def _sqs_allows(ch: str) -> bool:
-    code = ord(ch)
-    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000
