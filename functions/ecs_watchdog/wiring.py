@@ -18,6 +18,7 @@ from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
+from ecs_watchdog.metering import CountedChannel
 from ecs_watchdog.pipeline import Pipeline, utc_now
 
 # Environment variable → Settings field (infra/functions.py sets them from CDK context).
@@ -84,8 +85,9 @@ class Settings(BaseModel):
         )
 
 
-def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> Pipeline:
-    """Adapters over one boto3 session (the simulator passes its own; Lambda uses the default)."""
+def build_pipeline(settings: Settings, session: boto3.Session | None = None, count: Count | None = None) -> Pipeline:
+    """Adapters over one boto3 session (the simulator passes its own; Lambda uses the default); with
+    `count`, each channel counts what it sends (metering.CountedChannel)."""
     session = session or boto3.Session()
     ecs = session.client("ecs")
     slack = None
@@ -97,6 +99,8 @@ def build_pipeline(settings: Settings, session: boto3.Session | None = None) -> 
         settings.runbook_base_url,
         slack_unavailable=(SlackUnavailable,),
     )
+    if count is not None:
+        channels = [CountedChannel(channel, count) for channel in channels]
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
@@ -119,7 +123,7 @@ def build_intake(
     if settings.parked_records_queue_url:
         parking = ParkedRecords(session.client("sqs"), settings.parked_records_queue_url)
     return Intake(
-        build_pipeline(settings, session),
+        build_pipeline(settings, session, count),
         parking,
         count or (lambda name, value: None),
         correlate or (lambda event_id: None),
