@@ -34,7 +34,7 @@ def test_no_metric_has_a_per_service_or_per_task_dimension():
 
 
 def test_dimension_values_cannot_forge_another_dimension():
-    spec, dimensions = parse_key(key("Notifications", channel="sns|result=sent", result="failed"))
+    _spec, dimensions = parse_key(key("Notifications", channel="sns|result=sent", result="failed"))
     assert dimensions == {"channel": "sns_result_sent", "result": "failed"}
 
 
