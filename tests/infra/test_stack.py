@@ -308,7 +308,7 @@ def test_dashboard_shows_queue_dlq_errors_duration_and_throttles(template: Templ
         "Errors",
         "Duration",
         "Throttles",
-        "FailureStops",
+        "Stops",
         "MalformedEvents",
     ):
         assert metric in body
