@@ -4,6 +4,7 @@ Subcommands:
   demo                  replay the seed incidents under every policy; show what people would be told
   classify [FILE|-]     classify stopped-task events given as JSON lines (contract: docs/cli.md)
   replay [SCENARIO...]  replay scenarios offline, or captured events with --events (docs/replay.md)
+  bench [--smoke]       measure the handler on moto: per-event cost, cold start, storm, containment, cost
 """
 
 from __future__ import annotations
@@ -71,6 +72,20 @@ def _replay(args: argparse.Namespace) -> int:
     return run_replay(args)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    # INFO logs are counted (log bytes are part of the cost), then discarded, never printed.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+    warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
+    from ecs_watchdog.replay import bench
+
+    report = bench.run(smoke=args.smoke)
+    print(bench.table(report))
+    with open(args.json, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2)
+    print(f"\nJSON report: {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-watchdog", description="Event-driven watchdog for Amazon ECS.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="replay incident scenarios offline, or captured events (--events)")
     add_replay_arguments(replay)
     replay.set_defaults(run=_replay)
+
+    bench = commands.add_parser("bench", help="benchmark the real handler on moto; print a table, write JSON")
+    bench.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmark runs (seconds)")
+    bench.add_argument("--json", default="bench.json", help="where to write the JSON report (default bench.json)")
+    bench.set_defaults(run=_bench)
     return parser
 
 
