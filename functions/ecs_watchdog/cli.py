@@ -75,6 +75,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     # INFO logs are counted (log bytes are part of the cost), then discarded, never printed.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-watchdog")  # as in Lambda: child loggers included
     warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
     from ecs_watchdog.replay import bench
 

@@ -58,3 +58,10 @@ def test_counts_are_summed_per_dimension_set_and_printed_as_one_emf_line_each(ca
     assert ("service", "transition") in {tuple(sorted(k)) for k in by_dimensions}
     dimensioned.flush()
     assert capsys.readouterr().out == ""  # flushed counts are forgotten
+
+
+def test_docs_list_every_metric_of_the_catalog():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
+    assert all(f"| `{name}` |" in text for name in CATALOG)
