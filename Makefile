@@ -20,5 +20,8 @@ lint: bootstrap
 synth: bootstrap  ## synthesize the stack into cdk.out (runs cdk-nag)
 	@scripts/run.sh npx cdk synth --quiet
 
+bench: bootstrap  ## measure the real handler on moto (a few minutes; not part of `make test`): table + bench.json
+	@scripts/run.sh ecs-watchdog bench --json bench.json
+
 deploy: bootstrap  ## deploy into the account and region of your AWS credentials
 	@scripts/run.sh npx cdk deploy

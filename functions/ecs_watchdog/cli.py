@@ -7,6 +7,7 @@ Subcommands:
   restore               undo the watchdog's last action on a service (docs/containment.md)
   diagnose              run the read-only probes against one service (docs/diagnose.md)
   render-alert          the Slack blocks and email of a stored transition or a scenario moment
+  bench [--smoke]       measure the handler on moto: per-event cost, cold start, storm, containment, cost
 """
 
 from __future__ import annotations
@@ -81,6 +82,21 @@ def _render_alert(args: argparse.Namespace) -> int:
     return run_render_alert(args, sys.stdout, sys.stderr)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    # INFO logs are counted (log bytes are part of the cost), then discarded, never printed.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-watchdog")  # as in Lambda: child loggers included
+    warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
+    from ecs_watchdog.replay import bench
+
+    report = bench.run(smoke=args.smoke)
+    print(bench.table(report))
+    with open(args.json, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2)
+    print(f"\nJSON report: {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-watchdog", description="Event-driven watchdog for Amazon ECS.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_render_alert_arguments(render_alert)
     render_alert.set_defaults(run=_render_alert)
+    bench = commands.add_parser("bench", help="benchmark the real handler on moto; print a table, write JSON")
+    bench.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmark runs (seconds)")
+    bench.add_argument("--json", default="bench.json", help="where to write the JSON report (default bench.json)")
+    bench.set_defaults(run=_bench)
     return parser
 
 

@@ -20,12 +20,15 @@ from aws_lambda_powertools import Logger
 
 from ecs_watchdog.events import MalformedEvent, parse_envelope
 from ecs_watchdog.incidents.model import Unstorable
+from ecs_watchdog.metrics_catalog import key
 from ecs_watchdog.pipeline import Outcome, Pipeline
 from ecs_watchdog.sqs_text import sqs_text
 
 logger = Logger(child=True)
 
 Count = Callable[[str, float], None]  # metric name, value
+# A probe's status as the Probes metric names it: did it confirm the stop's cause?
+PROBE_RESULTS = {"fail": "confirmed", "pass": "refuted", "skipped": "inconclusive", "error": "error"}
 
 
 class Parking(Protocol):
@@ -116,14 +119,36 @@ class Intake:
         logger.error("record can never succeed: parked on the DLQ", extra={"message_id": message_id, "reason": reason})
 
     def _observe(self, outcome: Outcome) -> None:
+        # Metric names and dimensions come from metrics_catalog (the dashboard draws the same ones).
+        service = None
         if outcome.finding:
             c = outcome.finding.classification
-            self.count(f"Stops_{c.category}", 1)
-            self.count("FailureStops" if c.failure else "BenignStops", 1)
+            stop = outcome.finding.stop
+            service = f"{stop.cluster}/{stop.service}" if stop.service else None
+            self.count(key("Stops", category=c.category, outcome="failure" if c.failure else "benign"), 1)
+            if c.category == "unknown":
+                self.count("UnknownStops", 1)
         for transition in outcome.transitions:
-            self.count(f"Incidents_{transition.kind}", 1)
+            self.count(key("Incidents", transition=str(transition.kind)), 1)
+            # One line per transition: the dashboard's "recent incidents" table reads these.
+            logger.info(
+                "incident transition",
+                extra={
+                    "service": transition.incident.service,
+                    "transition": str(transition.kind),
+                    "incident": transition.incident.id,
+                    "incident_kind": str(transition.incident.kind),
+                    "category": transition.incident.category,
+                    "summary": transition.summary[:300],
+                },
+            )
         for _ in outcome.unavailable:
             self.count("ChannelUnavailable", 1)
+        for action in outcome.actions:
+            self.count(key("Actions", action=action["kind"], mode=action["mode"]), 1)
+        for probe in outcome.probes:
+            result = PROBE_RESULTS.get(str(probe.get("status")), "inconclusive")
+            self.count(key("Probes", probe=str(probe.get("name")), result=result), 1)
         logger.info(
             "event processed",
             extra={
@@ -131,6 +156,10 @@ class Intake:
                 "reason": outcome.reason,
                 "channels": list(outcome.channels),
                 "transitions": [t.id for t in outcome.transitions],
+                # For the dashboard's "top failing services" (Logs Insights; never a metric dimension).
+                "service": service,
+                "category": outcome.finding.classification.category if outcome.finding else None,
+                "failure": outcome.finding.classification.failure if outcome.finding else None,
             },
         )
 

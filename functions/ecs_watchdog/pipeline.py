@@ -77,6 +77,8 @@ class Outcome:
     transitions: tuple[Transition, ...] = ()
     channels: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()  # misconfigured channels that could not take an announcement
+    actions: tuple[dict[str, Any], ...] = ()  # containment decisions made on the way (action_summary)
+    probes: tuple[dict[str, Any], ...] = ()  # probes run for the stop (name, status, summary, ...)
 
 
 def utc_now() -> datetime:
@@ -230,7 +232,12 @@ class Pipeline:
             need_snapshot=lambda state: False,
             decide=lambda state, snap: engine.apply_stop(state, facts, self.policy, confirmed),
         )
-        return replace(outcome, kind="transition" if outcome.kind == "transition" else "counted", finding=finding)
+        return replace(
+            outcome,
+            kind="transition" if outcome.kind == "transition" else "counted",
+            finding=finding,
+            probes=verdict.results if verdict else (),
+        )
 
     def _service_action(self, event: ServiceActionEvent) -> Outcome:
         ref = ServiceRef.from_arn(event.service_arn, event.detail.clusterArn)
@@ -314,7 +321,12 @@ class Pipeline:
 
         outcome, entries, state = retry_on_conflict(attempt, what=ref.key, pause=self.pause)
         delivery = self._announce(ref, entries, owner, now, state)
-        outcome = replace(outcome, channels=tuple(delivery.channels), unavailable=tuple(delivery.unavailable))
+        outcome = replace(
+            outcome,
+            channels=tuple(delivery.channels),
+            unavailable=tuple(delivery.unavailable),
+            actions=tuple(action_summary(record) for record in delivery.actions),
+        )
         if delivery.failures:
             raise DeliveryFailed(f"{ref.label}: " + "; ".join(delivery.failures))
         return outcome

@@ -32,6 +32,7 @@ from ecs_watchdog.containment import Containment
 from ecs_watchdog.gate.pause import DeploymentGate
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.intake import Count, Intake
+from ecs_watchdog.metering import CountedChannel
 from ecs_watchdog.pipeline import Pipeline, utc_now
 from ecs_watchdog.probing import CauseProbe
 from ecs_watchdog.sweep import Sweep
@@ -125,9 +126,13 @@ class Settings(BaseModel):
 
 
 def build_pipeline(
-    settings: Settings, session: boto3.Session | None = None, clock: Callable[[], datetime] = utc_now
+    settings: Settings,
+    session: boto3.Session | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    count: Count | None = None,
 ) -> Pipeline:
-    """Adapters over one boto3 session (the simulator passes its own, and its simulated clock)."""
+    """Adapters over one boto3 session (the simulator passes its own, and its simulated clock); with
+    `count`, each channel counts what it sends (metering.CountedChannel)."""
     session = session or boto3.Session()
     ecs = session.client("ecs")
     slack = None
@@ -142,6 +147,8 @@ def build_pipeline(
     if settings.slack_bot_secret_name and settings.slack_channel:
         # Bot mode edits one message per incident; it replaces the webhook (both would say everything twice).
         channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session)]
+    if count is not None:
+        channels = [CountedChannel(channel, count) for channel in channels]
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
@@ -216,7 +223,7 @@ def build_intake(
     if settings.parked_records_queue_url:
         parking = ParkedRecords(session.client("sqs"), settings.parked_records_queue_url)
     return Intake(
-        build_pipeline(settings, session, clock),
+        build_pipeline(settings, session, clock, count),
         parking,
         count or (lambda name, value: None),
         correlate or (lambda event_id: None),

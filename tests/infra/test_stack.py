@@ -323,7 +323,7 @@ def test_dashboard_shows_queue_dlq_errors_duration_and_throttles(template: Templ
         "Errors",
         "Duration",
         "Throttles",
-        "FailureStops",
+        "Stops",
         "MalformedEvents",
     ):
         assert metric in body

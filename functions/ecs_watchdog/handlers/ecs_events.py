@@ -11,23 +11,22 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ecs_watchdog.intake import Intake
+from ecs_watchdog.metering import DimensionedCounts, counter
+from ecs_watchdog.metrics_catalog import NAMESPACE, SERVICE
 from ecs_watchdog.wiring import Settings, build_intake
 
 logger = Logger(service="ecs-watchdog")
-metrics = Metrics(namespace="EcsWatchdog", service="ecs-watchdog")
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+dimensioned = DimensionedCounts()  # metrics split by category, channel, transition: flushed per invocation
+count = counter(lambda name, unit, value: metrics.add_metric(name=name, unit=unit, value=value), dimensioned)
 # A batch whose records all fail must still answer with batchItemFailures, not raise: raising would
 # fail the invocation and hide which records were bad.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _intake: Intake | None = None
-
-
-def count(name: str, value: float) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def intake() -> Intake:
@@ -51,14 +50,17 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Built before anything else: a misconfigured function fails the invocation (Errors alarm), instead
     # of failing each record quietly into the DLQ.
     current = intake()
-    if isinstance(event, dict) and isinstance(event.get("Records"), list):
-        return dict(process_partial_response(event, record_handler, processor, context))
-    return current.console(event)
+    try:
+        if isinstance(event, dict) and isinstance(event.get("Records"), list):
+            return dict(process_partial_response(event, record_handler, processor, context))
+        return current.console(event)
+    finally:
+        dimensioned.flush()
 
 
 if os.environ.get("WATCHDOG_TRACING") == "true":  # X-Ray costs ~350 ms of cold start: only when asked

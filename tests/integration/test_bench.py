@@ -1,0 +1,31 @@
+"""`ecs-watchdog bench --smoke`: the benchmark runs end to end at tiny sizes (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+
+from ecs_watchdog.cli import main
+
+
+def test_smoke_bench_prints_a_table_and_writes_every_measurement_as_json(tmp_path, capsys):
+    report_path = tmp_path / "bench.json"
+    assert main(["bench", "--smoke", "--json", str(report_path)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert report["smoke"] is True and "not Lambda arm64" in report["label"] and report["label"] in printed
+    failures = report["per_event_kind"]["task stopped (failure)"]
+    benign = report["per_event_kind"]["task stopped (benign)"]
+    assert failures["events"] > 0 and failures["dynamodb_writes"] >= 1  # a failed stop is counted in one write
+    assert benign["dynamodb_reads"] == benign["dynamodb_writes"] == 0  # a benign stop touches nothing
+    (cold,) = report["cold_start"].values()
+    assert cold["runs"] == 2 and cold["init"] == "intake() built"
+    assert "note" in report["package"] or report["package"]["zipped_mb"] > 0
+    storm = report["storm"]
+    assert storm["events"] > 0 and storm["dynamodb_writes"] > 0 and set(storm["messages"]) <= {"sns", "slack"}
+    (seed,) = report["containment_failed_tasks"].values()
+    assert seed["circuit-breaker-best"] == "n/a" or isinstance(seed["circuit-breaker-best"], int)
+    assert isinstance(seed["none"], int) and isinstance(seed["circuit-breaker"], int)
+    cost = report["monthly_cost"]
+    assert cost["prices_as_of"] and cost["usd_per_month_total"] > 0
+    assert set(cost["usd_per_month"]) >= {"lambda", "dynamodb", "sqs", "sns", "eventbridge", "cloudwatch_logs"}
+    assert "failed tasks per seed" in printed and "monthly cost" in printed
