@@ -58,7 +58,9 @@ class IncompleteBundleError(RuntimeError):
 
 def dependencies_dir() -> Path:
     """Install the pinned wheels for arm64 once; later calls reuse the cached folder."""
-    key = hashlib.sha256(REQUIREMENTS.read_bytes() + f"{PYTHON_VERSION}|{PLATFORM}|v1".encode()).hexdigest()[:16]
+    # The botocore models kept are part of the key: a service added to the list must rebuild the cache.
+    recipe = f"{PYTHON_VERSION}|{PLATFORM}|{','.join(sorted(BOTOCORE_SERVICES))}|v1"
+    key = hashlib.sha256(REQUIREMENTS.read_bytes() + recipe.encode()).hexdigest()[:16]
     target = CACHE_DIR / key
     if (target / ".complete").exists():
         return target

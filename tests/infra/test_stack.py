@@ -129,6 +129,8 @@ def test_function_environment_holds_no_secret_value(template: Template):
         "CORRELATED_SERVICES",
         "CORRELATION_WINDOW_MINUTES",
         "SLACK_SECRET_NAME",
+        "SLACK_BOT_SECRET_NAME",
+        "SLACK_CHANNEL",
         "PARKED_RECORDS_QUEUE_URL",
         "WATCHDOG_LEASE_SECONDS",
         "RUNBOOK_BASE_URL",

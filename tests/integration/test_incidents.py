@@ -272,8 +272,10 @@ def test_the_failure_that_opens_an_incident_writes_three_times_and_notifies_once
     calls.clear()
     invoke(bodies(stopped(3, 3)))
     writes = {k: v for k, v in calls.items() if k.startswith("dynamodb")}
-    # service state + outbox, the account's correlation record (read and write), outbox acknowledged
-    assert writes == {"dynamodb.PutItem": 3, "dynamodb.GetItem": 1}
+    # service state + outbox, the account's correlation record (read and write), containment's decision
+    # recorded on the incident (dry-run: the exact call it would make), outbox acknowledged
+    assert writes == {"dynamodb.PutItem": 4, "dynamodb.GetItem": 1}
+    assert calls["ecs.DescribeServices"] == 1  # containment decides on a fresh DescribeServices
     assert calls["sns.Publish"] == 1 and calls["secrets-manager.GetSecretValue"] == 1
 
 
