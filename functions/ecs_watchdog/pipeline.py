@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox, OutboxItem
+from ecs_watchdog.announce.updates import send_due_updates
 from ecs_watchdog.api_error_announcement import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict, update_with_retry
@@ -139,15 +140,18 @@ class Pipeline:
         return self._hook(event)
 
     def tick(self, ref: ServiceRef, now: datetime) -> Outcome:
-        """A quiet service's timers (stuck deployments, closing resolved incidents), its leftovers and
-        its pending containment, without an event — the sweep's hook. Never creates state."""
-        return self._step(
+        """A quiet service's timers (stuck deployments, closing resolved incidents), its leftovers, its
+        pending containment and its due count updates, without an event — the sweep's hook. Never
+        creates state."""
+        outcome = self._step(
             ref,
             now,
             need_snapshot=lambda state: False,
             create=False,
             decide=lambda state, snapshot: Result(state),
         )
+        send_due_updates(ref, self._service_item(ref, now), self.outbox.channels, now)
+        return outcome
 
     def classify(self, stop: Stop) -> Finding:
         """Classify a stop, asking ECS which containers are essential only when it matters."""

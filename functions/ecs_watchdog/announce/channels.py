@@ -73,6 +73,11 @@ class SlackChannel:
         except self.unavailable as error:
             raise ChannelUnavailable(str(error)) from error
 
+    def send_update(self, incident: Incident, ref: ServiceRef, now: datetime) -> bool:
+        """A count update as a new short message (a webhook cannot edit the incident's message)."""
+        self.poster.post(render_update_slack(incident, ref, now))
+        return True
+
 
 class SlackBotClient(Protocol):
     def post(self, payload: dict[str, Any], thread_ts: str | None = None) -> Any: ...

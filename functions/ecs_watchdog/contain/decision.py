@@ -253,7 +253,7 @@ def _scale_to_zero(base: Action, view: ServiceView, why: str) -> Action:
             "kind": ActionKind.SCALE_TO_ZERO,
             "reason": (
                 f"scale to zero from {view.desired_count}: {why}. The next infrastructure-as-code deploy "
-                "may set the desired count and auto scaling back"
+                "(CloudFormation, Terraform) may set the desired count and auto scaling back"
             ),
             "calls": tuple(calls),
             "after": Counts(task_definition=view.task_definition, desired_count=0, running_count=0),

@@ -7,8 +7,9 @@ and, after maxReceiveCount, moves it to the DLQ); the rest of the batch is unaff
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -25,7 +26,10 @@ dimensioned = DimensionedCounts()  # metrics split by category, channel, transit
 count = counter(lambda name, unit, value: metrics.add_metric(name=name, unit=unit, value=value), dimensioned)
 # A batch whose records all fail must still answer with batchItemFailures, not raise: raising would
 # fail the invocation and hide which records were bad.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Given the logger so its own record of a failure (DEBUG) lands with ours; intake.py logs the reason at ERROR.
+processor = BatchProcessor(
+    event_type=EventType.SQS, raise_on_entire_batch_failure=False, logger=cast(logging.Logger, logger)
+)  # Powertools' Logger quacks like logging.Logger, which is all the processor asks of it
 _intake: Intake | None = None
 
 

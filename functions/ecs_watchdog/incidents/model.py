@@ -93,6 +93,7 @@ class Incident(_Doc):
     # held it back) are re-checked after `containment_checked_at` + the recheck interval.
     containment: dict[str, Any] | None = None
     containment_checked_at: datetime | None = None
+    last_update_at: datetime | None = None  # the last count update people got (notify/cadence.py)
 
 
 class Explanation(_Doc):
