@@ -17,8 +17,10 @@ def test_smoke_bench_prints_a_table_and_writes_every_measurement_as_json(tmp_pat
     benign = report["per_event_kind"]["task stopped (benign)"]
     assert failures["events"] > 0 and failures["dynamodb_writes"] >= 1  # a failed stop is counted in one write
     assert benign["dynamodb_reads"] == benign["dynamodb_writes"] == 0  # a benign stop touches nothing
-    (cold,) = report["cold_start"].values()
-    assert cold["runs"] == 2 and cold["init"] == "intake() built"
+    cold = report["cold_start"]
+    assert {"ecs_watchdog.handlers.ecs_events", "ecs_watchdog.handlers.diagnose"} <= set(cold)  # every entry module
+    assert all(row["runs"] == 2 and row["import_ms"] > 0 for row in cold.values())
+    assert cold["ecs_watchdog.handlers.ecs_events"]["init"] == "intake() built"
     assert "note" in report["package"] or report["package"]["zipped_mb"] > 0
     storm = report["storm"]
     assert storm["events"] > 0 and storm["dynamodb_writes"] > 0 and set(storm["messages"]) <= {"sns", "slack"}
