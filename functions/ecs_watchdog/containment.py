@@ -173,6 +173,9 @@ class Containment:
         update_service: UpdateService,
         update_account: UpdateAccount,
     ) -> ActionRecord | None:
+        if action.acts and getattr(self.actions, "dry_run", False):
+            # An adapter that makes no call must never report one made.
+            action = action.model_copy(update={"mode": Mode.DRY_RUN})
         if not action.acts:
             outcome = (
                 Outcome.DRY_RUN if action.mode is Mode.DRY_RUN and action.kind.changes_service else Outcome.NOT_ACTED

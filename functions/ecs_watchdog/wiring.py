@@ -87,7 +87,7 @@ class Settings(BaseModel):
 
     def containment_policy(self) -> ContainmentPolicy:
         return ContainmentPolicy(
-            mode=self.mode,
+            mode=Mode(self.mode),
             cooldown=timedelta(minutes=self.cooldown_minutes),
             hourly_cap=self.max_actions_per_hour,
         )
@@ -171,22 +171,22 @@ def build_cause_probe(session: boto3.Session) -> CauseProbe:
 
 def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | None:
     """The deployment gate's adapters; None in notify mode."""
-    if settings.mode is Mode.NOTIFY:
+    if Mode(settings.mode) is Mode.NOTIFY:
         return None
     actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
     rechecks = Rechecks(session.client("sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
-    return DeploymentGate(actions, settings.mode, rechecks)
+    return DeploymentGate(actions, Mode(settings.mode), rechecks)
 
 
 def build_containment(settings: Settings, session: boto3.Session) -> Containment | None:
     """Containment's adapters; None in notify mode (the watchdog then only tells people)."""
-    if settings.mode is Mode.NOTIFY:
+    if Mode(settings.mode) is Mode.NOTIFY:
         return None
     return Containment(
         actions=EcsActions(
             session.client("ecs"),
             session.client("application-autoscaling"),
-            dry_run=settings.mode is not Mode.ENFORCE,
+            dry_run=Mode(settings.mode) is not Mode.ENFORCE,  # Mode(): a copied Settings may hold a str
         ),
         policy=settings.containment_policy(),
         kill_switch=KillSwitch(session.client("ssm"), settings.kill_switch_parameter)

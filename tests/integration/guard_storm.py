@@ -25,19 +25,21 @@ class Phase:
     slack: int = 0
     subjects: list[str] = field(default_factory=list)
     failed_records: int = 0
+    actions: int = 0  # containment calls that reached ECS (StopServiceDeployment)
 
     @property
     def ms_per_event(self) -> float:
         return 1000 * self.seconds / max(1, self.events)
 
 
-def run_episode(services: int) -> list[Phase]:
-    """Fail (3 stops each), recover (steady state each), relapse (3 stops each, 2 minutes later)."""
+def run_episode(services: int, **settings: Any) -> list[Phase]:
+    """Fail (3 stops each), recover (steady state each), relapse (3 stops each, 2 minutes later).
+    `settings` override the function's (e.g. mode="enforce", max_actions_per_hour=2)."""
     names = [f"svc{n:03d}" for n in range(services)]
     with local_account() as sandbox:
         for name in names:
             create_service(sandbox, name)
-        ecs_events.install(sandbox.settings, sandbox.session)
+        ecs_events.install(sandbox.settings.model_copy(update=settings), sandbox.session)
         task = iter(range(1, 10**6))
 
         def failures(minute: float) -> list[dict[str, Any]]:
@@ -60,5 +62,8 @@ def run_episode(services: int) -> list[Phase]:
             messages = sandbox.sns_messages()
             phase.sns, phase.slack = len(messages), len(sandbox.slack.payloads) - slack_before
             phase.subjects = [m["Subject"] for m in messages]
+            assert sandbox.service_deployments is not None
+            made = [c for c, _ in sandbox.service_deployments.calls if c == "StopServiceDeployment"]
+            phase.actions = len(made) - sum(p.actions for p in report)
             report.append(phase)
         return report

@@ -390,3 +390,15 @@ def test_services_that_fail_recover_and_relapse_together_make_three_account_mess
         "[ecs-watchdog] REOPENED us-east-1 account 123456789012: Many services failing at once (image)"
     ]
     assert recover.slack == relapse.slack == 1
+
+
+def test_an_enforcing_watchdog_in_a_storm_acts_only_before_the_guard_trips_and_within_the_hourly_cap():
+    from tests.integration.guard_storm import run_episode
+
+    # Five services fail together: the first four are contained (the guard has not tripped yet), the
+    # fifth trips it and nothing more is done while it holds...
+    fail, recover, relapse = run_episode(8, mode="enforce")
+    assert (fail.actions, recover.actions, relapse.actions) == (4, 0, 0)
+    # ...and the account's hourly cap holds whatever the guard says.
+    fail, _, _ = run_episode(8, mode="enforce", max_actions_per_hour=2)
+    assert fail.actions == 2

@@ -24,9 +24,28 @@ def scenario(name: str):
     "name", ["benign-normal-deploy", "benign-scale-in", "benign-spot-interruption", "benign-user-stop"]
 )
 def test_benign_scenarios_open_no_incident(name: str) -> None:
-    result = runner.run_scenario(scenario(name), "watchdog")
+    result = runner.run_scenario(scenario(name), "watchdog")  # enforce: it would act if anything called for it
     assert result["notifications"] == []
     assert all(s["right_cause"] is True and s["incident"] is None for s in result["services"].values())
+    assert all(s["containment"] is None and s["actions"] == [] for s in result["services"].values())
+
+
+@pytest.mark.parametrize(
+    ("name", "service", "action"),
+    [
+        ("seed-000-webhook-crash-loop", "hub-server-side-tracking-service", "StopServiceDeployment ROLLBACK"),
+        ("seed-002-ava-olo-stuck-deployments", "agricultural-core", "StopServiceDeployment ROLLBACK"),
+        ("seed-003-scalemap-cloudformation-stuck", "ApiService", "UpdateService desiredCount 1→0"),
+    ],
+)
+def test_seeds_are_contained_with_the_right_action_within_the_threshold(name: str, service: str, action: str) -> None:
+    result = runner.run_scenario(scenario(name), "watchdog")
+    contained = result["services"][service]["containment"]
+    assert contained is not None and contained["action"].startswith(action)
+    assert contained["failed_tasks_before"] <= 3  # the loop threshold; 1 where a probe proves the cause
+    dry = runner.run_scenario(scenario(name), "watchdog-dry-run")["services"][service]
+    assert dry["containment"] is None  # dry-run reports, and changes nothing
+    assert dry["actions"] and all(a["dry_run"] for a in dry["actions"])
 
 
 @pytest.mark.parametrize(
