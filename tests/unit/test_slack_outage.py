@@ -1,0 +1,45 @@
+"""An hour of Slack answering 500: SNS carries on, and when Slack is back every announcement it missed
+reaches it exactly once (records that failed for Slack went round SQS and into the DLQ meanwhile)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ecs_watchdog.announce.outbox import DeliveryFailed
+from ecs_watchdog.incidents.service_ref import ServiceRef
+from tests.fakes import T0, Clock, MemoryStore, RecordingChannel, process, watchdog
+from tests.integration.incident_events import ACCOUNT, CLUSTER, REGION, service_action, stopped
+
+SERVICES = ("api", "web", "worker")
+MAX_RECEIVE_COUNT = 5
+
+
+def test_an_hour_of_slack_500s_loses_nothing_and_sends_nothing_twice():
+    store, clock = MemoryStore(), Clock(T0)
+    sns, slack = RecordingChannel("sns"), RecordingChannel("slack")
+    slack.always_fail = True
+    pipeline = watchdog(store, channels=[sns, slack], clock=clock)
+    dead_lettered = 0
+    task = iter(range(1, 10_000))
+    for minute in range(60):  # each service opens, recovers and relapses within the hour
+        clock.now = T0 + timedelta(minutes=minute)
+        events = [stopped(next(task), minute + 0.1 * k, service=s) for k, s in enumerate(SERVICES)]
+        if minute in (20, 40):
+            events = [service_action("SERVICE_STEADY_STATE", minute, service=s) for s in SERVICES]
+        for event in events:
+            for _ in range(MAX_RECEIVE_COUNT):  # SQS retries a failed record, then dead-letters it
+                try:
+                    process(pipeline, event)
+                    break
+                except DeliveryFailed:
+                    continue
+            else:
+                dead_lettered += 1
+    assert dead_lettered > 0 and slack.sent == []
+    slack.recover()
+    clock.now = T0 + timedelta(minutes=61)
+    for name in SERVICES:  # the sweep's tick (or any later event) delivers what the outbox holds
+        pipeline.tick(ServiceRef(account=ACCOUNT, region=REGION, cluster=CLUSTER, name=name), clock.now)
+    assert sorted(slack.ids()) == sorted(sns.ids())  # every announcement, on both channels...
+    assert len(set(slack.ids())) == len(slack.ids()) and len(set(sns.ids())) == len(sns.ids())  # ...once
+    assert len(sns.ids()) >= 3 * len(SERVICES)  # opened, resolved and reopened at least, per service
