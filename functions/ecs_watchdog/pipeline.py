@@ -331,8 +331,13 @@ class Pipeline:
             unavailable=tuple(delivery.unavailable),
             actions=tuple(action_summary(record) for record in delivery.actions),
         )
-        if delivery.failures:
+        if delivery.failed_ids & {t.id for t in outcome.transitions} or delivery.failed_ids & delivery.fresh:
+            # What this event made did not reach a channel: SQS retries it (the retry delivers the rest).
             raise DeliveryFailed(f"{ref.label}: " + "; ".join(delivery.failures))
+        if delivery.failures:
+            # Only leftovers failed again: they stay in the outbox for the next event or the sweep's tick,
+            # and this record is done (a channel that stays down does not drive every record to the DLQ).
+            logger.warning("earlier announcements still undelivered", extra={"problems": delivery.failures[:5]})
         return outcome
 
     # ----------------------------------------------------------------------------------------------
@@ -346,9 +351,10 @@ class Pipeline:
         )
         if not entries and not contain:
             return delivery
-        account_entries, announce, account = (
-            self._decide_account(ref, entries, owner, now) if entries else ([], {}, None)
+        account_entries, announce, account, made = (
+            self._decide_account(ref, entries, owner, now) if entries else ([], {}, None, set())
         )
+        delivery.fresh |= made
         if contain and self.containment and state:
             try:
                 decided = self.containment.run(
@@ -372,6 +378,7 @@ class Pipeline:
             if decided:
                 stored = self.state.load_service(ref.key) or state  # this container's copy of its own write
                 ids = {t.id for t in entries} | {t.id for d in decided for t in d.transitions}
+                delivery.fresh |= {t.id for d in decided for t in d.transitions}
                 entries = [t for t in stored.outbox if t.id in ids]
                 delivery.actions.extend(d.record for d in decided)
                 if any(not d.record.action.notify_people for d in decided):
@@ -409,16 +416,19 @@ class Pipeline:
 
     def _decide_account(
         self, ref: ServiceRef, entries: list[Transition], owner: str, now: datetime
-    ) -> tuple[list[Transition], dict[str, bool], AccountState | None]:
+    ) -> tuple[list[Transition], dict[str, bool], AccountState | None, set[str]]:
         """Run the correlated-failure guard for these service transitions (idempotent per transition) and
-        lease its new transitions, and any it left undelivered before, to this invocation."""
+        lease its new transitions, and any it left undelivered before, to this invocation. Returns the
+        leased entries, whether each service transition is announced, the account, and the new ids."""
         decided: dict[str, Any] = {}
 
         def change(account: AccountState) -> AccountState | None:
             decision = correlation.decide(account, entries, self.policy)
             ids = {t.id for t in decision.transitions}
             ids |= {t.id for t in self.outbox.due(account.outbox, self.outbox.clock(), owner)}
-            decided.update(announce=decision.announce, ids=ids, state=decision.state)
+            decided.update(
+                announce=decision.announce, ids=ids, state=decision.state, made={t.id for t in decision.transitions}
+            )
             if not (decision.changed or ids):
                 return None
             return decision.state.model_copy(update={"outbox": self.outbox.take(decision.state.outbox, ids, owner)})
@@ -432,7 +442,7 @@ class Pipeline:
             pause=self.pause,
         )
         leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
-        return leased, decided["announce"], saved
+        return leased, decided["announce"], saved, decided["made"]
 
     def _service_updater(self, ref: ServiceRef, now: datetime, owner: str) -> UpdateService:
         """Apply an engine change to the stored service state (retried on conflict); its new transitions

@@ -49,7 +49,9 @@ class Delivery:
 
     channels: list[str] = field(default_factory=list)  # one name per message that went out
     taken: dict[str, set[str]] = field(default_factory=dict)  # transition id → channels that took it now
-    failures: list[str] = field(default_factory=list)  # passing errors: the event must be retried
+    failures: list[str] = field(default_factory=list)  # passing errors
+    failed_ids: set[str] = field(default_factory=set)  # the transitions some channel failed to take
+    fresh: set[str] = field(default_factory=set)  # account and containment transitions made by this event
     unavailable: list[str] = field(default_factory=list)  # misconfigured channels, reported loudly
     actions: list[Any] = field(default_factory=list)  # containment records made on the way (ActionRecord)
     failures_contained: list[str] = field(default_factory=list)  # containment errors (logged, not retried)
@@ -57,6 +59,7 @@ class Delivery:
     def add(self, other: Delivery) -> None:
         self.channels += other.channels
         self.failures += other.failures
+        self.failed_ids |= other.failed_ids
         self.unavailable += other.unavailable
         for key, names in other.taken.items():
             self.taken.setdefault(key, set()).update(names)
@@ -141,6 +144,7 @@ class Outbox:
                     extra={"channel": channel.name, "transition": transition.id, "problem": _describe(error)},
                 )
                 result.failures.append(f"{channel.name}: {_describe(error)}")
+                result.failed_ids.add(transition.id)
                 continue
             result.channels.append(channel.name)
             result.taken[transition.id].add(channel.name)
