@@ -131,17 +131,7 @@ class StateTable:
         if isinstance(cached, model):
             self._cache.move_to_end(key["pk"]["S"])
             return cached
-        try:
-            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        except ClientError as error:
-            if error.response["Error"]["Code"] in BUSY:
-                raise StoreBusy(f"{key['pk']['S']}: {error.response['Error']['Code']}") from error
-            raise
-        if item is None:
-            return None
-        doc = json.loads(item["doc"]["S"])
-        doc["revision"] = int(item["rev"]["N"])
-        return model.model_validate(doc)
+        return read_document(self._client, self._table, key, model)
 
     def _remember(self, pk: str, state: ServiceState | AccountState | None) -> None:
         self._cache.pop(pk, None)
@@ -151,40 +141,77 @@ class StateTable:
                 self._cache.popitem(last=False)
 
     def _save(self, key: dict[str, Any], state: Doc, expires_at: datetime, index: dict[str, Any] | None = None) -> Doc:
-        stored = state.model_copy(update={"revision": state.revision + 1})
         try:
-            document = _dump(stored)
-            expires = str(int(expires_at.timestamp()))
-            document.encode("utf-8")
-        except (ValueError, OverflowError) as error:  # UnicodeEncodeError (lone surrogates) is a ValueError
-            raise Unstorable(f"{key['pk']['S']}: cannot be stored: {type(error).__name__}: {error}"[:300]) from error
-        condition = "attribute_not_exists(pk)" if state.revision == 0 else "rev = :read"
-        values = {":read": {"N": str(state.revision)}} if state.revision else {}
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    **key,
-                    "rev": {"N": str(stored.revision)},
-                    "doc": {"S": document},
-                    "expires_at": {"N": expires},
-                    **(index or {}),
-                },
-                ConditionExpression=condition,
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-        except ClientError as error:
+            stored = write_document(self._client, self._table, key, state, expires_at, index)
+        except Exception:
             self._remember(key["pk"]["S"], None)  # whatever we held may be stale: read afresh next time
-            code = error.response["Error"]["Code"]
-            if code == "ConditionalCheckFailedException":
-                raise StaleWrite(key["pk"]["S"]) from error
-            if code in BUSY:
-                raise StoreBusy(f"{key['pk']['S']}: {code}") from error
-            if code == "ValidationException":  # e.g. the item would exceed DynamoDB's 400 KB
-                raise Unstorable(f"{key['pk']['S']}: {error.response['Error'].get('Message', code)}") from error
             raise
         self._remember(key["pk"]["S"], stored)
         return stored
+
+
+Versioned = TypeVar("Versioned", bound=BaseModel)
+
+
+def read_document(client: Any, table: str, key: dict[str, Any], model: type[Versioned]) -> Versioned | None:
+    """A consistent read of one JSON document item, its `rev` as the model's `revision`; None when absent."""
+    try:
+        item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+    except ClientError as error:
+        if error.response["Error"]["Code"] in BUSY:
+            raise StoreBusy(f"{key['pk']['S']}: {error.response['Error']['Code']}") from error
+        raise
+    if item is None:
+        return None
+    doc = json.loads(item["doc"]["S"])
+    doc["revision"] = int(item["rev"]["N"])
+    return model.model_validate(doc)
+
+
+def write_document(
+    client: Any,
+    table: str,
+    key: dict[str, Any],
+    state: Versioned,
+    expires_at: datetime,
+    index: dict[str, Any] | None = None,
+) -> Versioned:
+    """Put the document if nobody wrote it since `state.revision` was read; returns it at its new revision.
+
+    Raises StaleWrite (another writer won), StoreBusy (throttled) or Unstorable (it can never be stored)."""
+    revision = int(getattr(state, "revision", 0))
+    stored = state.model_copy(update={"revision": revision + 1})
+    try:
+        document = _dump(stored)
+        expires = str(int(expires_at.timestamp()))
+        document.encode("utf-8")
+    except (ValueError, OverflowError) as error:  # UnicodeEncodeError (lone surrogates) is a ValueError
+        raise Unstorable(f"{key['pk']['S']}: cannot be stored: {type(error).__name__}: {error}"[:300]) from error
+    condition = "attribute_not_exists(pk)" if revision == 0 else "rev = :read"
+    values = {"ExpressionAttributeValues": {":read": {"N": str(revision)}}} if revision else {}
+    try:
+        client.put_item(
+            TableName=table,
+            Item={
+                **key,
+                "rev": {"N": str(revision + 1)},
+                "doc": {"S": document},
+                "expires_at": {"N": expires},
+                **(index or {}),
+            },
+            ConditionExpression=condition,
+            **values,
+        )
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            raise StaleWrite(key["pk"]["S"]) from error
+        if code in BUSY:
+            raise StoreBusy(f"{key['pk']['S']}: {code}") from error
+        if code == "ValidationException":  # e.g. the item would exceed DynamoDB's 400 KB
+            raise Unstorable(f"{key['pk']['S']}: {error.response['Error'].get('Message', code)}") from error
+        raise
+    return stored
 
 
 def _dump(model: BaseModel) -> str:
