@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -250,9 +251,13 @@ class SweepLimits(BaseModel):
 
 
 def build_sweep(settings: Settings, limits: SweepLimits, session: boto3.Session | None = None) -> Sweep:
-    """The sweep over the same pipeline the events function uses, with throttling-aware ECS clients."""
+    """The sweep over the same pipeline the events function uses, with throttling-aware ECS clients.
+
+    It never contains nor answers hooks: its role may not act, and a decision it recorded (in its own
+    mode) would stand in for the events function's. An incident it opens is contained on the service's
+    next event, by the events function."""
     session = session or boto3.Session()
-    pipeline = build_pipeline(settings, session)
+    pipeline = dataclasses.replace(build_pipeline(settings, session), containment=None, gate=None)
     dynamodb = session.client("dynamodb")
     table = StateTable(dynamodb, settings.state_table_name)
     return Sweep(
