@@ -3,15 +3,14 @@ Lambda lifecycle-hook function with the role ECS assumes to invoke it (docs/cont
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import WatchdogConfig
-from infra.functions import RUNTIME, retention_days
+from infra.functions import watchdog_function
 from infra.ingest import Ingest
 from infra.state import StateTable
 
@@ -47,31 +46,16 @@ class Containment(Construct):
             description="ecs-watchdog containment kill switch: on stops every containment call within 30 s",
         )
         self._grant_events_function(events_role, config, ingest)
-        self.hook_log_group = logs.LogGroup(
+        self.hook_function, hook_role, self.hook_log_group = watchdog_function(
             self,
-            "LifecycleHookLogs",
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        hook_role = iam.Role(
-            self,
-            "LifecycleHookRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="ecs-watchdog lifecycle hook function",
-        )
-        self.hook_function = lambda_.Function(
-            self,
-            "LifecycleHookFunction",
-            description="ecs-watchdog: deployment gate, an ECS Lambda lifecycle hook (fails open)",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="ecs_watchdog.handlers.lifecycle_hook.handler",
+            "LifecycleHook",
+            config=config,
             code=code,
+            handler="ecs_watchdog.handlers.lifecycle_hook.handler",
+            description="ecs-watchdog: deployment gate, an ECS Lambda lifecycle hook (fails open)",
+            role_description="ecs-watchdog lifecycle hook function",
             memory_size=256,
             timeout=HOOK_TIMEOUT,
-            role=hook_role,
-            log_group=self.hook_log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
             environment={
                 "STATE_TABLE_NAME": state.table.table_name,
                 "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ecs_watchdog.diagnose.permissions import diagnosis_statements
 from infra.alerts import Alerts
 from infra.config import WatchdogConfig
-from infra.functions import RUNTIME, retention_days
+from infra.functions import watchdog_function
 
 # Probes run in parallel, each bounded by its client's timeouts (2 s connect, 5 s read, 2 attempts).
 DIAGNOSE_TIMEOUT = Duration.seconds(60)
@@ -24,18 +23,6 @@ class DiagnoseFunction(Construct):
         self, scope: Construct, construct_id: str, *, config: WatchdogConfig, alerts: Alerts, code: lambda_.Code
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self,
-            "DiagnoseLogs",
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.role = iam.Role(
-            self,
-            "DiagnoseRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="ecs-watchdog diagnose function (read-only probes)",
-        )
         environment = {
             "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
             "SLACK_SECRET_NAME": config.slack_secret_name,
@@ -44,19 +31,16 @@ class DiagnoseFunction(Construct):
             "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        self.function = lambda_.Function(
+        self.function, self.role, self.log_group = watchdog_function(
             self,
-            "DiagnoseFunction",
-            description="ecs-watchdog: diagnose one ECS service with read-only probes (console test events)",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="ecs_watchdog.handlers.diagnose.handler",
+            "Diagnose",
+            config=config,
             code=code,
+            handler="ecs_watchdog.handlers.diagnose.handler",
+            description="ecs-watchdog: diagnose one ECS service with read-only probes (console test events)",
+            role_description="ecs-watchdog diagnose function (read-only probes)",
             memory_size=512,
             timeout=DIAGNOSE_TIMEOUT,
-            role=self.role,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
             environment=environment,
         )
         self._grant_least_privilege(config, alerts)

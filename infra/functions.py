@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -37,19 +39,6 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.code = code or function_code()  # one asset, shared with the diagnose function
-        self.log_group = logs.LogGroup(
-            self,
-            "EventsLogs",
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        role = iam.Role(
-            self,
-            "EventsRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="ecs-watchdog events function",
-        )
-        self.events_role = role
         environment = {
             "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
             "STATE_TABLE_NAME": state.table.table_name,
@@ -80,26 +69,24 @@ class Functions(Construct):
         }
         if config.tracing:
             environment["WATCHDOG_TRACING"] = "true"
-        self.events_function = lambda_.Function(
+        self.events_function, role, self.log_group = watchdog_function(
             self,
-            "EventsFunction",
-            description="ecs-watchdog: classify stopped ECS tasks, track incidents, notify",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="ecs_watchdog.handlers.ecs_events.handler",
+            "Events",
+            config=config,
             code=self.code,
+            handler="ecs_watchdog.handlers.ecs_events.handler",
+            description="ecs-watchdog: classify stopped ECS tasks, track incidents, notify",
+            role_description="ecs-watchdog events function",
             memory_size=512,  # pydantic + boto3 import faster with the CPU share of 512 MB
             timeout=TIMEOUT,
+            environment=environment,
             # Opt-in: it keeps the watchdog running when other functions exhaust the account's concurrency,
             # but accounts with a concurrency quota of 10 refuse any reservation. The event source's
             # max_concurrency is what bounds the pressure a storm puts on Slack, SNS and the table.
             reserved_concurrent_executions=config.reserved_concurrency,
-            role=role,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
-            environment=environment,
         )
+        self.events_role = role
         self.events_function.add_event_source(
             event_sources.SqsEventSource(
                 ingest.queue,
@@ -214,6 +201,50 @@ class Functions(Construct):
             # url_suffix: amazonaws.com, or amazonaws.com.cn in the China partition.
             conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{stack.url_suffix}"}},
         )
+
+
+def watchdog_function(
+    scope: Construct,
+    prefix: str,
+    *,
+    config: WatchdogConfig,
+    code: lambda_.Code,
+    handler: str,
+    description: str,
+    role_description: str,
+    memory_size: int,
+    timeout: Duration,
+    environment: dict[str, str],
+    **extra: Any,
+) -> tuple[lambda_.Function, iam.Role, logs.LogGroup]:
+    """One of the stack's functions: `<prefix>Logs` (retained as configured), `<prefix>Role` (policies
+    added by the caller: least privilege per function) and `<prefix>Function` (arm64, JSON logs)."""
+    log_group = logs.LogGroup(
+        scope,
+        f"{prefix}Logs",
+        retention=retention_days(config.log_retention_days),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    role = iam.Role(
+        scope, f"{prefix}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=role_description
+    )
+    function = lambda_.Function(
+        scope,
+        f"{prefix}Function",
+        description=description,
+        runtime=RUNTIME,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=handler,
+        code=code,
+        memory_size=memory_size,
+        timeout=timeout,
+        role=role,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        environment=environment,
+        **extra,
+    )
+    return function, role, log_group
 
 
 def retention_days(days: int) -> logs.RetentionDays:

@@ -6,10 +6,9 @@ table's sparse index names, and announces through the same pipeline as the event
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
@@ -17,7 +16,7 @@ from constructs import Construct
 from infra.alerts import Alerts
 from infra.bundling import function_code
 from infra.config import WatchdogConfig
-from infra.functions import LEASE_MARGIN, RUNTIME, retention_days
+from infra.functions import LEASE_MARGIN, watchdog_function
 from infra.state import StateTable
 
 SWEEP_TIMEOUT = Duration.seconds(120)
@@ -39,25 +38,16 @@ class SweepFunction(Construct):
         code: lambda_.Code | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self, "SweepLogs", retention=retention_days(config.log_retention_days), removal_policy=RemovalPolicy.DESTROY
-        )
-        self.role = iam.Role(
-            self, "SweepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description="ecs-watchdog sweep"
-        )
-        self.function = lambda_.Function(
+        self.function, self.role, self.log_group = watchdog_function(
             self,
-            "SweepFunction",
-            description="ecs-watchdog: sweep every ECS service; run the timers of quiet ones",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="ecs_watchdog.handlers.sweep.handler",
+            "Sweep",
+            config=config,
             code=code or function_code(),
+            handler="ecs_watchdog.handlers.sweep.handler",
+            description="ecs-watchdog: sweep every ECS service; run the timers of quiet ones",
+            role_description="ecs-watchdog sweep",
             memory_size=512,
             timeout=SWEEP_TIMEOUT,
-            role=self.role,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
             environment={
                 "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
                 "STATE_TABLE_NAME": state.table.table_name,
