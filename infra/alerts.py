@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.config import WatchdogConfig
+from infra.config import ConfigError, WatchdogConfig, kms_key_region
 
 
 class Alerts(Construct):
@@ -59,3 +59,65 @@ class Alerts(Construct):
             self.slack_secret = secretsmanager.Secret.from_secret_name_v2(
                 self, "SlackWebhook", config.slack_secret_name
             )
+
+
+def notification_statements(
+    scope: Construct, config: WatchdogConfig, alerts: Alerts, state_table_arn: str
+) -> list[iam.PolicyStatement]:
+    """What a function that announces needs: publish to the alerts topic (under its key), read the Slack
+    webhook or bot token (through Secrets Manager only, when under a customer-managed key), and record
+    thread replies of the bot's living messages (UpdateItem on SLACKMSG# items only)."""
+    statements = [
+        iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn]),
+        iam.PolicyStatement(
+            sid="EncryptAlerts", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alerts.key.key_arn]
+        ),
+    ]
+    if alerts.slack_secret is not None:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadSlackWebhook",
+                actions=["secretsmanager:GetSecretValue"],
+                # A secret referenced by name has a partial ARN; the real one ends in Secrets Manager's
+                # random six-character suffix, which IAM must match.
+                resources=[f"{alerts.slack_secret.secret_arn}-??????"],
+            )
+        )
+    if config.slack_bot_secret_name:
+        bot_secret = secretsmanager.Secret.from_secret_name_v2(scope, "SlackBotToken", config.slack_bot_secret_name)
+        statements += [
+            iam.PolicyStatement(
+                sid="ReadSlackBotToken",
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[f"{bot_secret.secret_arn}-??????"],
+            ),
+            iam.PolicyStatement(
+                sid="RecordSlackThreadReplies",
+                # ADD to the living message's reply set; only on SLACKMSG# items, never on service state.
+                actions=["dynamodb:UpdateItem"],
+                resources=[state_table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SLACKMSG#*"]}},
+            ),
+        ]
+    if config.slack_secret_kms_key_arn:
+        statements.append(_decrypt_slack_secret(scope, config.slack_secret_kms_key_arn))
+    return statements
+
+
+def _decrypt_slack_secret(scope: Construct, key_arn: str) -> iam.PolicyStatement:
+    """kms:Decrypt on the Slack secret's customer-managed key, and only through Secrets Manager."""
+    stack = Stack.of(scope)
+    region = stack.region
+    # A secret and its key live in one region; a key elsewhere would deploy and fail on the first message.
+    if not Token.is_unresolved(region) and kms_key_region(key_arn) != region:
+        raise ConfigError(
+            f"watchdog:slack_secret_kms_key_arn: the key is in {kms_key_region(key_arn)}, "
+            f"the stack deploys to {region}; the Slack secret's key must be in the stack's region"
+        )
+    return iam.PolicyStatement(
+        sid="DecryptSlackWebhook",
+        actions=["kms:Decrypt"],
+        resources=[key_arn],
+        # url_suffix: amazonaws.com, or amazonaws.com.cn in the China partition.
+        conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{stack.url_suffix}"}},
+    )

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.alerts import Alerts
+from infra.alerts import Alerts, notification_statements
 from infra.bundling import function_code
-from infra.config import LOG_RETENTION_DAYS, ConfigError, WatchdogConfig, kms_key_region
+from infra.config import LOG_RETENTION_DAYS, WatchdogConfig
 from infra.ingest import Ingest
 from infra.state import StateTable
 
@@ -111,46 +110,8 @@ class Functions(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        role.add_to_policy(
-            iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn])
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="EncryptAlerts",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[alerts.key.key_arn],
-            )
-        )
-        if alerts.slack_secret is not None:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ReadSlackWebhook",
-                    actions=["secretsmanager:GetSecretValue"],
-                    # A secret referenced by name has a partial ARN; the real one ends in Secrets Manager's
-                    # random six-character suffix, which IAM must match.
-                    resources=[f"{alerts.slack_secret.secret_arn}-??????"],
-                )
-            )
-        if config.slack_bot_secret_name:
-            bot_secret = secretsmanager.Secret.from_secret_name_v2(self, "SlackBotToken", config.slack_bot_secret_name)
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ReadSlackBotToken",
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[f"{bot_secret.secret_arn}-??????"],
-                )
-            )
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="RecordSlackThreadReplies",
-                    # ADD to the living message's reply set; only on SLACKMSG# items, never on service state.
-                    actions=["dynamodb:UpdateItem"],
-                    resources=[state.table.table_arn],
-                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SLACKMSG#*"]}},
-                )
-            )
-        if config.slack_secret_kms_key_arn:
-            role.add_to_policy(self._decrypt_slack_secret(config.slack_secret_kms_key_arn))
+        for statement in notification_statements(self, config, alerts, state.table.table_arn):
+            role.add_to_policy(statement)
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ParkUnprocessableRecords",
@@ -182,24 +143,6 @@ class Functions(Construct):
                 # DescribeTaskDefinition supports no resource-level permissions: "*" is the only option.
                 resources=["*"],
             )
-        )
-
-    def _decrypt_slack_secret(self, key_arn: str) -> iam.PolicyStatement:
-        """kms:Decrypt on the Slack secret's customer-managed key, and only through Secrets Manager."""
-        stack = Stack.of(self)
-        region = stack.region
-        # A secret and its key live in one region; a key elsewhere would deploy and fail on the first message.
-        if not Token.is_unresolved(region) and kms_key_region(key_arn) != region:
-            raise ConfigError(
-                f"watchdog:slack_secret_kms_key_arn: the key is in {kms_key_region(key_arn)}, "
-                f"the stack deploys to {region}; the Slack secret's key must be in the stack's region"
-            )
-        return iam.PolicyStatement(
-            sid="DecryptSlackWebhook",
-            actions=["kms:Decrypt"],
-            resources=[key_arn],
-            # url_suffix: amazonaws.com, or amazonaws.com.cn in the China partition.
-            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{stack.url_suffix}"}},
         )
 
 

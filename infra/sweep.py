@@ -13,7 +13,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
-from infra.alerts import Alerts
+from infra.alerts import Alerts, notification_statements
 from infra.bundling import function_code
 from infra.config import WatchdogConfig
 from infra.functions import LEASE_MARGIN, watchdog_function
@@ -57,6 +57,8 @@ class SweepFunction(Construct):
                 "CORRELATED_SERVICES": str(config.correlated_services),
                 "CORRELATION_WINDOW_MINUTES": str(config.correlation_window_minutes),
                 "SLACK_SECRET_NAME": config.slack_secret_name,
+                "SLACK_BOT_SECRET_NAME": config.slack_bot_secret_name,  # count updates go to the living message
+                "SLACK_CHANNEL": config.slack_channel,
                 "WATCHDOG_LEASE_SECONDS": str(int(SWEEP_TIMEOUT.to_seconds() + LEASE_MARGIN.to_seconds())),
                 "RUNBOOK_BASE_URL": config.runbook_base_url,
                 "SWEEP_MAX_SERVICES": str(SWEEP_MAX_SERVICES),
@@ -114,29 +116,7 @@ class SweepFunction(Construct):
             iam.PolicyStatement(
                 sid="QueryWatchedServices", actions=["dynamodb:Query"], resources=[state.watch_index_arn]
             ),
-            iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn]),
-            iam.PolicyStatement(
-                sid="EncryptAlerts", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alerts.key.key_arn]
-            ),
+            *notification_statements(self, config, alerts, state.table.table_arn),
         ]
-        if alerts.slack_secret is not None:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="ReadSlackWebhook",
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[f"{alerts.slack_secret.secret_arn}-??????"],
-                )
-            )
-        if config.slack_secret_kms_key_arn:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="DecryptSlackWebhook",
-                    actions=["kms:Decrypt"],
-                    resources=[config.slack_secret_kms_key_arn],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"}
-                    },
-                )
-            )
         for statement in statements:
             self.role.add_to_policy(statement)
