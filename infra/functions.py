@@ -39,16 +39,7 @@ class Functions(Construct):
         super().__init__(scope, construct_id)
         self.code = code or function_code()  # one asset, shared with the diagnose function
         environment = {
-            "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
-            "STATE_TABLE_NAME": state.table.table_name,
-            "FAILURE_THRESHOLD": str(config.failure_threshold),
-            "CRASH_LOOP_WINDOW_MINUTES": str(config.crash_loop_window_minutes),
-            "STUCK_DEPLOYMENT_MINUTES": str(config.stuck_deployment_minutes),
-            "CORRELATED_SERVICES": str(config.correlated_services),
-            "CORRELATION_WINDOW_MINUTES": str(config.correlation_window_minutes),
-            "SLACK_SECRET_NAME": config.slack_secret_name,
-            "SLACK_BOT_SECRET_NAME": config.slack_bot_secret_name,
-            "SLACK_CHANNEL": config.slack_channel,
+            **pipeline_environment(config, alerts, state),
             # Records that can never succeed are parked here by the function itself, not retried to the DLQ.
             "PARKED_RECORDS_QUEUE_URL": ingest.dead_letter_queue.queue_url,
             # How long an invocation owns the delivery of what it stored: longer than it can run, and
@@ -144,6 +135,23 @@ class Functions(Construct):
                 resources=["*"],
             )
         )
+
+
+def pipeline_environment(config: WatchdogConfig, alerts: Alerts, state: StateTable) -> dict[str, str]:
+    """What every function that runs the pipeline is told: where state and alerts live, the loop rules,
+    the Slack secrets (names only: values never pass through the template)."""
+    return {
+        "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
+        "STATE_TABLE_NAME": state.table.table_name,
+        "FAILURE_THRESHOLD": str(config.failure_threshold),
+        "CRASH_LOOP_WINDOW_MINUTES": str(config.crash_loop_window_minutes),
+        "STUCK_DEPLOYMENT_MINUTES": str(config.stuck_deployment_minutes),
+        "CORRELATED_SERVICES": str(config.correlated_services),
+        "CORRELATION_WINDOW_MINUTES": str(config.correlation_window_minutes),
+        "SLACK_SECRET_NAME": config.slack_secret_name,
+        "SLACK_BOT_SECRET_NAME": config.slack_bot_secret_name,
+        "SLACK_CHANNEL": config.slack_channel,
+    }
 
 
 def watchdog_function(

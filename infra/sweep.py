@@ -16,7 +16,7 @@ from constructs import Construct
 from infra.alerts import Alerts, notification_statements
 from infra.bundling import function_code
 from infra.config import WatchdogConfig
-from infra.functions import LEASE_MARGIN, watchdog_function
+from infra.functions import LEASE_MARGIN, pipeline_environment, watchdog_function
 from infra.state import StateTable
 
 SWEEP_TIMEOUT = Duration.seconds(120)
@@ -49,16 +49,7 @@ class SweepFunction(Construct):
             memory_size=512,
             timeout=SWEEP_TIMEOUT,
             environment={
-                "ALERTS_TOPIC_ARN": alerts.topic.topic_arn,
-                "STATE_TABLE_NAME": state.table.table_name,
-                "FAILURE_THRESHOLD": str(config.failure_threshold),
-                "CRASH_LOOP_WINDOW_MINUTES": str(config.crash_loop_window_minutes),
-                "STUCK_DEPLOYMENT_MINUTES": str(config.stuck_deployment_minutes),
-                "CORRELATED_SERVICES": str(config.correlated_services),
-                "CORRELATION_WINDOW_MINUTES": str(config.correlation_window_minutes),
-                "SLACK_SECRET_NAME": config.slack_secret_name,
-                "SLACK_BOT_SECRET_NAME": config.slack_bot_secret_name,  # count updates go to the living message
-                "SLACK_CHANNEL": config.slack_channel,
+                **pipeline_environment(config, alerts, state),  # count updates go to the living message too
                 "WATCHDOG_LEASE_SECONDS": str(int(SWEEP_TIMEOUT.to_seconds() + LEASE_MARGIN.to_seconds())),
                 "RUNBOOK_BASE_URL": config.runbook_base_url,
                 "SWEEP_MAX_SERVICES": str(SWEEP_MAX_SERVICES),
