@@ -94,3 +94,12 @@ def test_recorded_events_replay_through_the_real_watchdog_in_dry_run(tmp_path: P
         "image": result["services"]["agricultural-core"]["failed_tasks"]
     }
     assert any("OPENED ava-olo-production/agricultural-core" in n["text"] for n in result["notifications"])
+
+
+@pytest.mark.parametrize("name", ["seed-000-webhook-crash-loop", "seed-003-scalemap-cloudformation-stuck"])
+def test_each_incident_is_told_once_when_it_opens_is_contained_and_resolves_on_each_channel(name: str) -> None:
+    result = runner.run_scenario(scenario(name), "watchdog")
+    for channel in ("sns", "slack"):
+        said = [n["text"] for n in result["notifications"] if n["channel"] == channel]
+        kinds = [next(k for k in ("OPENED", "CONTAINED", "RESOLVED") if k in text.split("\n")[0]) for text in said]
+        assert kinds == ["OPENED", "CONTAINED", "RESOLVED"], channel
