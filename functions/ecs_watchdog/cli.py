@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_replay_arguments(replay)
     replay.set_defaults(run=_replay)
 
-    from ecs_watchdog.restore_command import add_restore_arguments, run_restore
+    from ecs_watchdog.commands.restore import add_restore_arguments, run_restore
 
     restore = commands.add_parser("restore", help="undo the watchdog's last action on a service (docs/containment.md)")
     add_restore_arguments(restore)
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_diagnose(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from ecs_watchdog.diagnose_command import add_diagnose_arguments
+    from ecs_watchdog.commands.diagnose import add_diagnose_arguments
 
     diagnose = commands.add_parser(
         "diagnose", help="run the read-only probes against one ECS service (exit 1 when one finds a cause)"
@@ -148,7 +148,7 @@ def _add_diagnose(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def _diagnose(args: argparse.Namespace) -> int:
     _quiet_lambda_tooling()
-    from ecs_watchdog.diagnose_command import run_diagnose
+    from ecs_watchdog.commands.diagnose import run_diagnose
 
     return run_diagnose(args)
 
