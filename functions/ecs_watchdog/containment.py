@@ -21,6 +21,7 @@ from ecs_watchdog.contain.decision import decide_containment
 from ecs_watchdog.contain.execute import carry_out
 from ecs_watchdog.contain.guards import GuardFacts
 from ecs_watchdog.contain.models import (
+    ACTION_TAG,
     Action,
     ActionKind,
     ActionRecord,
@@ -127,7 +128,7 @@ class Containment:
             record = self._carry_out(ref, incident.id, action, owner, now, update_service, update_account)
             if record is None:
                 continue  # another invocation claimed it first
-            saved, transitions = update_service(_recorder(record, now))
+            saved, transitions = update_service(_recorder(record, now, view.tags.get(ACTION_TAG)))
             state = saved
             self._audit(record)
             decided.append(Decided(incident.id, record, transitions))
@@ -228,9 +229,11 @@ def last_action(state: ServiceState | None) -> ActionRecord | None:
     return max(records, key=lambda r: r.at, default=None)
 
 
-def _recorder(record: ActionRecord, now: datetime) -> Callable[[ServiceState], Result]:
+def _recorder(record: ActionRecord, now: datetime, action_tag: str | None) -> Callable[[ServiceState], Result]:
+    """Keep the decision on the incident, and the service's action tag as the fresh look-up read it."""
+
     def change(current: ServiceState) -> Result:
-        return actions.record(
+        result = actions.record(
             current,
             record.action.incident_id,
             action_json(record),
@@ -239,6 +242,9 @@ def _recorder(record: ActionRecord, now: datetime) -> Callable[[ServiceState], R
             record.took_effect,
             now,
         )
+        if result.changed:
+            result.state.action_tag = action_tag
+        return result
 
     return change
 
