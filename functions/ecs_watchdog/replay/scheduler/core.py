@@ -130,6 +130,21 @@ class SchedulerCore(ABC):
     ) -> None:
         """Stop one task and count it."""
 
+    def _trim_primary(self, svc: LiveService, primary: LiveDeployment, desired: int, reason: str) -> None:
+        """Stop the primary deployment's tasks above `desired`: unhealthy ones first, then the newest."""
+        extra = sorted(primary.tasks.values(), key=lambda t: (t.healthy, -t.created_at))
+        for task in extra[: max(0, len(primary.tasks) - desired)]:
+            self._stop(svc, task, stop_code="ServiceSchedulerInitiated", reason=reason, failure=False)
+
+    def _waiting_for_throttle(self, svc: LiveService) -> bool:
+        """Whether the service's launches must wait for its start throttle; schedules the wake-up once."""
+        if self.now >= svc.not_before:
+            return False
+        if svc.wake_at != svc.not_before:
+            svc.wake_at = svc.not_before
+            self._push(svc.not_before, "wake", svc.spec.name, None)
+        return True
+
     @abstractmethod
     def _make_task(self, svc: LiveService, dep: LiveDeployment, created_at: float) -> LiveTask:
         """A new task of a deployment, with its fate drawn (not yet scheduled)."""

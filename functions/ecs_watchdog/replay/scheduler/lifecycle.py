@@ -160,18 +160,10 @@ class Lifecycle(SchedulerCore):
         desired = svc.desired_count
         if primary.stage != "PRE_SCALE_UP":
             drain_reason = f"Scaling activity initiated by (deployment {primary.deployment_id})"
-            if len(primary.tasks) > desired:
-                extra = sorted(primary.tasks.values(), key=lambda t: (t.healthy, -t.created_at))
-                for task in extra[: len(primary.tasks) - desired]:
-                    self._stop(svc, task, stop_code="ServiceSchedulerInitiated", reason=drain_reason, failure=False)
+            self._trim_primary(svc, primary, desired, drain_reason)
             want = desired - len(primary.tasks)
-            if want > 0 and not primary.stalled:
-                if self.now < svc.not_before:
-                    if svc.wake_at != svc.not_before:
-                        svc.wake_at = svc.not_before
-                        self._push(svc.not_before, "wake", svc.spec.name, None)
-                else:
-                    self._launch(svc, primary, want)
+            if want > 0 and not primary.stalled and not self._waiting_for_throttle(svc):
+                self._launch(svc, primary, want)
         healthy = sum(1 for t in primary.tasks.values() if t.healthy)
         if primary.stage == "SCALE_UP" and healthy == desired == len(primary.tasks):
             self._next_stage(svc, primary)

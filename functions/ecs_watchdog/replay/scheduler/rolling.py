@@ -47,32 +47,22 @@ class RollingUpdate(SchedulerCore):
             excess -= 1
 
         # The primary deployment scales in, or launches what it lacks within the percent window.
-        if len(primary.tasks) > desired:
-            extra = sorted(primary.tasks.values(), key=lambda t: (t.healthy, -t.created_at))
-            for task in extra[: len(primary.tasks) - desired]:
-                self._stop(svc, task, stop_code="ServiceSchedulerInitiated", reason=drain_reason, failure=False)
+        self._trim_primary(svc, primary, desired, drain_reason)
         want = desired - len(primary.tasks)
-        if want > 0 and not primary.stalled:
-            if self.now < svc.not_before:
-                if svc.wake_at != svc.not_before:
-                    svc.wake_at = svc.not_before
-                    self._push(svc.not_before, "wake", svc.spec.name, None)
-            else:
-                old_tasks = self._old_tasks_in_stop_order(svc)
-                room = upper - len(primary.tasks) - len(old_tasks)
-                healthy_total = sum(1 for t in primary.tasks.values() if t.healthy) + sum(
-                    1 for t in old_tasks if t.healthy
-                )
-                for task in old_tasks:
-                    if room >= want:
-                        break
-                    if task.healthy and healthy_total - 1 < lower:
-                        continue
-                    healthy_total -= task.healthy
-                    self._stop(svc, task, stop_code="ServiceSchedulerInitiated", reason=drain_reason, failure=False)
-                    room += 1
-                if min(want, room) > 0:
-                    self._launch(svc, primary, min(want, room))
+        if want > 0 and not primary.stalled and not self._waiting_for_throttle(svc):
+            old_tasks = self._old_tasks_in_stop_order(svc)
+            room = upper - len(primary.tasks) - len(old_tasks)
+            healthy_total = sum(1 for t in primary.tasks.values() if t.healthy) + sum(1 for t in old_tasks if t.healthy)
+            for task in old_tasks:
+                if room >= want:
+                    break
+                if task.healthy and healthy_total - 1 < lower:
+                    continue
+                healthy_total -= task.healthy
+                self._stop(svc, task, stop_code="ServiceSchedulerInitiated", reason=drain_reason, failure=False)
+                room += 1
+            if min(want, room) > 0:
+                self._launch(svc, primary, min(want, room))
 
         # Completion and steady state.
         primary_healthy = sum(1 for t in primary.tasks.values() if t.healthy)
