@@ -32,6 +32,7 @@ from ecs_watchdog.contain.models import (
     Mode,
     ServiceTagAction,
     ServiceView,
+    action_on,
 )
 from ecs_watchdog.incidents.model import Incident, IncidentStatus
 
@@ -284,18 +285,8 @@ def _narrow_by_tag(chosen: Action, tag: ServiceTagAction, view: ServiceView) -> 
 
 
 def _base(incident: Incident, view: ServiceView) -> Action:
-    return Action(
-        kind=ActionKind.NOTIFY_ONLY,
-        mode=Mode.NOTIFY,
-        service=incident.service,
-        incident_id=incident.id,
-        reason="",
-        before=Counts(
-            task_definition=view.task_definition, desired_count=view.desired_count, running_count=view.running_count
-        ),
-        fingerprint=view.fingerprint(),
-        previous_desired_count=view.desired_count,
-        previous_task_definition=view.task_definition,
+    return action_on(
+        view, kind=ActionKind.NOTIFY_ONLY, mode=Mode.NOTIFY, service=incident.service, incident_id=incident.id
     )
 
 

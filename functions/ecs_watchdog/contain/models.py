@@ -197,6 +197,24 @@ class Action(_Frozen):
         return self.mode is Mode.ENFORCE and self.kind.changes_service and bool(self.calls)
 
 
+def action_on(view: ServiceView, *, kind: ActionKind, mode: Mode, service: str, incident_id: str) -> Action:
+    """An action about `view` that changes nothing yet: the counts before it, the fingerprint a re-read
+    is compared with, and what undo needs (desired count and revision as they were)."""
+    return Action(
+        kind=kind,
+        mode=mode,
+        service=service,
+        incident_id=incident_id,
+        reason="",
+        before=Counts(
+            task_definition=view.task_definition, desired_count=view.desired_count, running_count=view.running_count
+        ),
+        fingerprint=view.fingerprint(),
+        previous_desired_count=view.desired_count,
+        previous_task_definition=view.task_definition,
+    )
+
+
 class CallRefused(Exception):
     """ECS refused a call for a reason a fallback can work around (ConflictException,
     UnsupportedFeatureException on StopServiceDeployment)."""

@@ -12,9 +12,9 @@ from ecs_watchdog.contain.models import (
     ActionKind,
     ActionRecord,
     ApiCall,
-    Counts,
     Mode,
     ServiceView,
+    action_on,
 )
 
 ROLLBACKS = (ActionKind.ROLLBACK_DEPLOYMENT, ActionKind.ROLLBACK_UPDATE_SERVICE)
@@ -26,18 +26,12 @@ def plan_undo(view: ServiceView, record: ActionRecord | None, *, service: str, m
     Without a record (the watchdog's state was lost) a service scaled to zero is restored from its
     tag. Stands down when there is nothing to undo, or when someone changed the service since.
     """
-    base = Action(
+    base = action_on(
+        view,
         kind=ActionKind.STAND_DOWN,
         mode=mode,
         service=service,
         incident_id=record.action.incident_id if record else "",
-        reason="",
-        before=Counts(
-            task_definition=view.task_definition, desired_count=view.desired_count, running_count=view.running_count
-        ),
-        fingerprint=view.fingerprint(),
-        previous_desired_count=view.desired_count,
-        previous_task_definition=view.task_definition,
     )
     base = base.model_copy(update={"after": base.before})
     if record is not None and not record.took_effect:
