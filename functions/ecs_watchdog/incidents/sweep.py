@@ -124,48 +124,51 @@ def _event_id(kind: str, ref: ServiceRef, suffix: str) -> str:
     return f"sweep-{kind}-{ref.key}-{suffix}"
 
 
+def _envelope(
+    detail_type: str,
+    event_id: str,
+    ref: ServiceRef,
+    service: DescribedService,
+    now: datetime,
+    detail: dict[str, object],
+) -> dict[str, object]:
+    """An EventBridge envelope as ECS would send it about this service, made by the sweep."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": "aws.ecs",
+        "account": ref.account,
+        "time": now,
+        "region": ref.region,
+        "resources": [service.arn],
+        "detail": detail,
+    }
+
+
 def _deployment_in_progress(
     ref: ServiceRef, service: DescribedService, deployment: DescribedDeployment, now: datetime
 ) -> DeploymentStateChangeEvent:
-    at = deployment.created_at or now
+    detail = {
+        "eventType": "INFO",
+        "eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "deploymentId": deployment.id,
+        "updatedAt": deployment.created_at or now,
+        "reason": "seen IN_PROGRESS by the watchdog's sweep",
+    }
+    event_id = _event_id("deployment", ref, deployment.id)
     return DeploymentStateChangeEvent.model_validate(
-        {
-            "version": "0",
-            "id": _event_id("deployment", ref, deployment.id),
-            "detail-type": "ECS Deployment State Change",
-            "source": "aws.ecs",
-            "account": ref.account,
-            "time": now,
-            "region": ref.region,
-            "resources": [service.arn],
-            "detail": {
-                "eventType": "INFO",
-                "eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS",
-                "deploymentId": deployment.id,
-                "updatedAt": at,
-                "reason": "seen IN_PROGRESS by the watchdog's sweep",
-            },
-        }
+        _envelope("ECS Deployment State Change", event_id, ref, service, now, detail)
     )
 
 
 def _start_impaired(ref: ServiceRef, service: DescribedService, now: datetime, reason: str) -> ServiceActionEvent:
-    return ServiceActionEvent.model_validate(
-        {
-            "version": "0",
-            "id": _event_id("impaired", ref, now.strftime("%Y%m%dT%H%M")),
-            "detail-type": "ECS Service Action",
-            "source": "aws.ecs",
-            "account": ref.account,
-            "time": now,
-            "region": ref.region,
-            "resources": [service.arn],
-            "detail": {
-                "eventType": "WARN",
-                "eventName": "SERVICE_TASK_START_IMPAIRED",
-                "clusterArn": service.cluster_arn,
-                "createdAt": now,
-                "reason": f"the watchdog's sweep: {reason}",
-            },
-        }
-    )
+    detail = {
+        "eventType": "WARN",
+        "eventName": "SERVICE_TASK_START_IMPAIRED",
+        "clusterArn": service.cluster_arn,
+        "createdAt": now,
+        "reason": f"the watchdog's sweep: {reason}",
+    }
+    event_id = _event_id("impaired", ref, now.strftime("%Y%m%dT%H%M"))
+    return ServiceActionEvent.model_validate(_envelope("ECS Service Action", event_id, ref, service, now, detail))
