@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ecs_watchdog.metrics_catalog import CATALOG, NAMESPACE, SERVICE
+from ecs_watchdog.metrics.catalog import CATALOG, NAMESPACE, SERVICE
 
 SERVICE_DIMENSION = {"service": SERVICE}
 FIVE_MINUTES = Duration.minutes(5)

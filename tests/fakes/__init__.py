@@ -20,8 +20,8 @@ from aws_lambda_powertools import Logger
 
 from ecs_watchdog.announce.outbox import Outbox
 from ecs_watchdog.events import parse_envelope
+from ecs_watchdog.flow.pipeline import Outcome, Pipeline
 from ecs_watchdog.incidents.policy import LoopPolicy
-from ecs_watchdog.pipeline import Outcome, Pipeline
 from tests.fakes.delivery import ParkingRefused, RecordingChannel, RecordingParker, Refused, Sent
 from tests.fakes.ecs import T0, MemoryServices, completed_snapshot
 from tests.fakes.store import OPERATIONS, ContainerDied, MemoryStateTable, MemoryStore, no_pause

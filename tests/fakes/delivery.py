@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_watchdog.announce.channels import ChannelUnavailable
+from ecs_watchdog.announce.render import render_transition_slack, render_transition_sns
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify.render import render_transition_slack, render_transition_sns
 
 SQS_REFUSES = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

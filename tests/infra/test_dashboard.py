@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from ecs_watchdog.metrics_catalog import CATALOG, NAMESPACE
+from ecs_watchdog.metrics.catalog import CATALOG, NAMESPACE
 from infra.dashboard import RECENT_INCIDENTS, TOP_FAILING_SERVICES, dashboard_body
 
 

@@ -156,7 +156,7 @@ def test_api_call_rule_lets_through_failed_ecs_calls_only(template: Template, ro
 
 
 def test_api_call_rule_watches_every_operation_the_finding_module_knows(template: Template):
-    from ecs_watchdog.incidents.api_errors import WATCHED_OPERATIONS
+    from ecs_watchdog.api_errors.findings import WATCHED_OPERATIONS
 
     pattern = _pattern_of(template, "AWS API Call via CloudTrail")
     assert sorted(pattern["detail"]["eventName"]) == sorted(WATCHED_OPERATIONS)

@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from ecs_watchdog.announce.outbox import DeliveryFailed, Outbox
-from ecs_watchdog.api_error_announcement import announce_api_error
+from ecs_watchdog.api_errors.step import announce_api_error
 from ecs_watchdog.aws.api_error_store import ApiErrorStore, api_error_key
 from ecs_watchdog.events import ApiCallErrorEvent, parse_envelope
 from ecs_watchdog.incidents.model import Transition

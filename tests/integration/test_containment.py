@@ -18,7 +18,7 @@ from ecs_watchdog.events import parse_envelope
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
-from ecs_watchdog.wiring import build_pipeline
+from ecs_watchdog.wiring.events import build_pipeline
 from tests.integration.incident_events import ACCOUNT, CLUSTER, REGION, SERVICE, bodies, stopped, td
 from tests.integration.service_setup import create_service, invoke
 

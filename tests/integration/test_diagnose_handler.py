@@ -9,9 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ecs_watchdog.diagnose_wiring import DiagnoseSettings
 from ecs_watchdog.handlers import diagnose
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext
+from ecs_watchdog.wiring.diagnose import DiagnoseSettings
 from tests.integration.diagnose_account import CLUSTER, SERVICE, create_diagnosable_service
 
 REGION = "us-east-1"

@@ -9,7 +9,7 @@ import pytest
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
 from ecs_watchdog.replay.sandbox import local_account
-from ecs_watchdog.wiring import Settings
+from ecs_watchdog.wiring.settings import Settings
 from tests.conftest import load_event
 from tests.integration.incident_events import benign, bodies, stopped
 from tests.integration.service_setup import create_service, invoke

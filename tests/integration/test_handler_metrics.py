@@ -7,7 +7,7 @@ import json
 import logging
 
 from ecs_watchdog.handlers import ecs_events
-from ecs_watchdog.metrics_catalog import CATALOG
+from ecs_watchdog.metrics.catalog import CATALOG
 from ecs_watchdog.replay.sandbox import local_account
 from tests.integration.incident_events import benign, bodies, stopped
 from tests.integration.service_setup import create_service, invoke

@@ -14,7 +14,7 @@ from ecs_watchdog.events import parse_envelope
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.incidents.model import StaleWrite
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
-from ecs_watchdog.wiring import build_pipeline
+from ecs_watchdog.wiring.events import build_pipeline
 from tests.integration.incident_events import (
     ACCOUNT,
     CLUSTER,

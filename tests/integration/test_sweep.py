@@ -26,8 +26,9 @@ from ecs_watchdog.aws.state_table import WATCH_INDEX, StateTable
 from ecs_watchdog.aws.sweep_cursor import SweepCursorItem
 from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, ServiceState
 from ecs_watchdog.incidents.policy import LoopPolicy
-from ecs_watchdog.sweep import Sweep
-from ecs_watchdog.wiring import Settings, SweepLimits, build_sweep
+from ecs_watchdog.sweep.step import Sweep
+from ecs_watchdog.wiring.settings import Settings
+from ecs_watchdog.wiring.sweep import SweepLimits, build_sweep
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CLUSTERS = {"prod": 120, "staging": 50, "batch": 30}  # 200 services

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from ecs_watchdog.events import ApiCallErrorEvent, MalformedEvent, parse_envelope
-from ecs_watchdog.incidents.api_errors import (
+from ecs_watchdog.api_errors.findings import (
     ApiErrorState,
     api_error_finding,
     record_api_error,
 )
+from ecs_watchdog.events import ApiCallErrorEvent, MalformedEvent, parse_envelope
 from tests.conftest import load_event
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ecs_watchdog.announce.cadence import PictureChange, due_update, next_update_at, picture_changes
 from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus
-from ecs_watchdog.notify.cadence import PictureChange, due_update, next_update_at, picture_changes
 
 OPENED_AT = datetime(2025, 7, 21, 8, 0, tzinfo=UTC)
 INCIDENT = Incident(

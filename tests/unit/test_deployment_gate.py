@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecs_watchdog.contain.hooks import (
+from ecs_watchdog.gate.hooks import (
     FIRST_ASKED_KEY,
     GateVerdict,
     LambdaHookPayload,

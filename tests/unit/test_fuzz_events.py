@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecs_watchdog.events import EARLIEST, LATEST, MalformedEvent, parse_envelope
+from ecs_watchdog.flow.intake import Intake
+from ecs_watchdog.flow.pipeline import Outcome
+from ecs_watchdog.flow.sqs_text import sqs_text
 from ecs_watchdog.incidents.model import StaleWrite, StoreBusy, TransitionKind, Unstorable
-from ecs_watchdog.intake import Intake
-from ecs_watchdog.pipeline import Outcome
-from ecs_watchdog.sqs_text import sqs_text
 from tests.event_strategies import (
     DETAIL_TYPES,
     HOME,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ecs_watchdog.contain.hooks import FIRST_ASKED_KEY
+from ecs_watchdog.gate.hooks import FIRST_ASKED_KEY
 from ecs_watchdog.gate.lambda_hook import LambdaHookGate, target_has_open_incident
 from ecs_watchdog.incidents.model import IncidentStatus, RevisionHealth, ServiceState
 from tests.unit.containment_builders import NOW, SERVICE_ARN, incident, td

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ecs_watchdog.announce.render import escape_mrkdwn, render_transition_slack, render_transition_sns
+from ecs_watchdog.announce.slack_blocks import cut
 from ecs_watchdog.incidents.model import Explanation, IncidentKind, Transition, TransitionKind
-from ecs_watchdog.notify.render import escape_mrkdwn, render_transition_slack, render_transition_sns
-from ecs_watchdog.notify.slack_blocks import cut
 from tests.unit.notify_fixtures import DRY_RUN_ACTION, REF, transition, with_containment
 
 HOSTILE = ["<!here>", "<!channel>", "@channel", "@Here", "<@U123>", "<https://evil.example|click>", "```", "&", "`x`"]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ecs_watchdog.metering import DimensionedCounts, counter
-from ecs_watchdog.metrics_catalog import CATALOG, key, parse_key
+from ecs_watchdog.metrics.catalog import CATALOG, key, parse_key
+from ecs_watchdog.metrics.metering import DimensionedCounts, counter
 
 
 def test_a_key_carries_the_dimensions_the_catalog_names_in_its_order():

@@ -13,10 +13,10 @@ import pytest
 
 from ecs_watchdog.announce.outbox import DeliveryFailed
 from ecs_watchdog.conflicts import MAX_ATTEMPTS, Contention
+from ecs_watchdog.flow.intake import Intake
+from ecs_watchdog.flow.pipeline import Outcome, Pipeline
 from ecs_watchdog.incidents.model import IncidentKind, StaleWrite, StoreBusy
 from ecs_watchdog.incidents.policy import LoopPolicy
-from ecs_watchdog.intake import Intake
-from ecs_watchdog.pipeline import Outcome, Pipeline
 from tests.fakes import (
     Clock,
     ContainerDied,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ecs_watchdog.flow.pipeline import Pipeline
 from ecs_watchdog.incidents.model import IncidentKind, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
-from ecs_watchdog.pipeline import Pipeline
 from tests.fakes import MemoryServices, MemoryStore, RecordingChannel, completed_snapshot, process, watchdog
 from tests.integration.incident_events import (
     ACCOUNT,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ecs_watchdog.announce.render import render_transition_slack, render_transition_sns, sns_subject
 from ecs_watchdog.incidents.model import Explanation, Incident, IncidentKind, Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify.render import render_transition_slack, render_transition_sns, sns_subject
 
 REF = ServiceRef(account="123456789012", region="us-east-1", cluster="prod", name="api")
 AT = datetime(2025, 7, 21, 8, 3, tzinfo=UTC)

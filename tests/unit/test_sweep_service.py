@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from ecs_watchdog.events import DeploymentStateChangeEvent, ServiceActionEvent
 from ecs_watchdog.incidents.policy import LoopPolicy
-from ecs_watchdog.incidents.sweep import DescribedDeployment, DescribedService, SweepFlag, sweep_service
+from ecs_watchdog.sweep.judgement import DescribedDeployment, DescribedService, SweepFlag, sweep_service
 
 NOW = datetime(2025, 7, 21, 12, 0, tzinfo=UTC)
 ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/api"

@@ -1,2 +1,3 @@
-"""Announcing incident transitions: the channels people read, and the outbox protocol that makes each
-transition reach each channel once."""
+"""Telling people: rendering (content.py, slack_blocks.py, email.py, render.py; pure), the update cadence
+(cadence.py; pure), the channels people read (channels.py), the outbox protocol that makes each transition
+reach each channel once (outbox.py) and the count updates it sends on the cadence (updates.py)."""

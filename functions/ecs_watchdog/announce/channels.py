@@ -11,9 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ecs_watchdog.incidents.model import Incident, Transition
-from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify.render import (
+from ecs_watchdog.announce.render import (
     SnsMessage,
     render_living_message,
     render_thread_reply,
@@ -22,6 +20,8 @@ from ecs_watchdog.notify.render import (
     render_update_slack,
     sns_attributes,
 )
+from ecs_watchdog.incidents.model import Incident, Transition
+from ecs_watchdog.incidents.service_ref import ServiceRef
 
 
 class ChannelUnavailable(RuntimeError):

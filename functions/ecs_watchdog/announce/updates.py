@@ -15,11 +15,11 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from ecs_watchdog.announce.cadence import due_update
 from ecs_watchdog.announce.outbox import OutboxItem
 from ecs_watchdog.conflicts import update_with_retry
 from ecs_watchdog.incidents.model import Incident, ServiceState
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify.cadence import due_update
 
 logger = Logger(child=True)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ecs_watchdog.api_errors.findings import ApiErrorState
 from ecs_watchdog.aws.state_table import read_document, write_document
-from ecs_watchdog.incidents.api_errors import ApiErrorState
 
 API_ERROR_TTL = timedelta(days=30)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from ecs_watchdog.incidents.sweep import DescribedDeployment, DescribedService
+from ecs_watchdog.sweep.judgement import DescribedDeployment, DescribedService
 
 DESCRIBE_CHUNK = 10  # DescribeServices' limit per call
 SWEEP_CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=10)

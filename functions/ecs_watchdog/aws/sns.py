@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_watchdog.notify.render import SnsMessage
+from ecs_watchdog.announce.render import SnsMessage
 
 
 class SnsTopic:

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.state_table import StateTable
-from ecs_watchdog.containment import Containment, action_summary
+from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 

@@ -1,5 +1,6 @@
 """Read-only diagnosis, the pure part: probe results, the task definition lint, the service checks,
-and which probes a stop category calls for. The AWS look-ups live in `ecs_watchdog.aws.probes`."""
+and which probes a stop category calls for. The AWS look-ups live in `ecs_watchdog.aws.probes`; step.py
+runs the confirming probes for the pipeline."""
 
 from ecs_watchdog.diagnose.model import Diagnosis, ProbeName, ProbeResult, ProbeRun, ProbeStatus
 from ecs_watchdog.diagnose.plan import confirming_probes, probes_for

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecs_watchdog.announce.render import SnsMessage, sns_subject
 from ecs_watchdog.diagnose.model import Diagnosis
 from ecs_watchdog.diagnose.report import headline, ordered_runs, probe_lines, report_text, verdict
-from ecs_watchdog.notify.render import SnsMessage, sns_subject
 
 SLACK_MAX_BLOCKS = 50
 SLACK_SECTION_LIMIT = 2900  # a section's text may hold 3,000 characters

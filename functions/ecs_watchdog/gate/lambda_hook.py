@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ecs_watchdog.contain.hooks import TRAFFIC_SHIFT_STAGES, LambdaHookPayload, answer_lambda_hook
+from ecs_watchdog.gate.hooks import TRAFFIC_SHIFT_STAGES, LambdaHookPayload, answer_lambda_hook
 from ecs_watchdog.gate.target import target_has_open_incident
 from ecs_watchdog.incidents.model import ServiceState
 from ecs_watchdog.incidents.service_ref import ServiceRef

@@ -19,8 +19,8 @@ from typing import Protocol
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from ecs_watchdog.contain.hooks import GateDecision, GateVerdict, PauseHook, decide_pause_hook
 from ecs_watchdog.contain.models import ApiCall, CallRefused, Mode, ServiceView
+from ecs_watchdog.gate.hooks import GateDecision, GateVerdict, PauseHook, decide_pause_hook
 from ecs_watchdog.gate.target import target_has_open_incident
 from ecs_watchdog.incidents.model import ServiceState
 

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.diagnose.console import DiagnoseConsole
-from ecs_watchdog.diagnose_wiring import DiagnoseSettings, build_diagnose_console
+from ecs_watchdog.wiring.diagnose import DiagnoseSettings, build_diagnose_console
 
 logger = Logger(service="ecs-watchdog")
 _console: DiagnoseConsole | None = None

@@ -15,10 +15,11 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ecs_watchdog.intake import Intake
-from ecs_watchdog.metering import DimensionedCounts, counter
-from ecs_watchdog.metrics_catalog import NAMESPACE, SERVICE
-from ecs_watchdog.wiring import Settings, build_intake
+from ecs_watchdog.flow.intake import Intake
+from ecs_watchdog.metrics.catalog import NAMESPACE, SERVICE
+from ecs_watchdog.metrics.metering import DimensionedCounts, counter
+from ecs_watchdog.wiring.events import build_intake
+from ecs_watchdog.wiring.settings import Settings
 
 logger = Logger(service="ecs-watchdog")
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

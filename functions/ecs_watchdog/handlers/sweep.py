@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecs_watchdog.sweep import Sweep
-from ecs_watchdog.wiring import Settings, SweepLimits, build_sweep
+from ecs_watchdog.sweep.step import Sweep
+from ecs_watchdog.wiring.settings import Settings
+from ecs_watchdog.wiring.sweep import SweepLimits, build_sweep
 
 logger = Logger(service="ecs-watchdog")
 metrics = Metrics(namespace="EcsWatchdog", service="ecs-watchdog")

@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from ecs_watchdog.announce.render import render_transition_slack, render_transition_sns, sns_attributes
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify.render import render_transition_slack, render_transition_sns, sns_attributes
 
 OPTIONAL_ATTRIBUTES = ("action", "probes", "stopped_task")  # read by notify.content when present
 

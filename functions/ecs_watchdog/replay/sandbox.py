@@ -20,7 +20,7 @@ import boto3
 from moto import mock_aws
 
 from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
-from ecs_watchdog.wiring import Settings
+from ecs_watchdog.wiring.settings import Settings
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

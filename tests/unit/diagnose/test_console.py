@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ecs_watchdog.announce.render import SnsMessage
 from ecs_watchdog.diagnose.console import DiagnoseConsole, SlackDiagnosisChannel, SnsDiagnosisChannel
 from ecs_watchdog.diagnose.model import Diagnosis, ProbeRun, failed, passed
 from ecs_watchdog.diagnose.request import TaskLookupError, cluster_of_task_arn, parse_request, service_of_group
-from ecs_watchdog.notify.render import SnsMessage
 
 TASK = "arn:aws:ecs:us-east-1:123456789012:task/pairva-cluster/0123456789abcdef"
 

@@ -12,9 +12,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ecs_watchdog.announce import content
 from ecs_watchdog.incidents.model import Incident, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify import content
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from ecs_watchdog.contain import claims
 from ecs_watchdog.contain.decision import decide_containment
 from ecs_watchdog.contain.execute import carry_out
 from ecs_watchdog.contain.guards import GuardFacts
@@ -33,7 +34,6 @@ from ecs_watchdog.contain.models import (
     ServiceView,
 )
 from ecs_watchdog.contain.undo import plan_undo
-from ecs_watchdog.incidents import actions
 from ecs_watchdog.incidents.correlation import AccountState, containment_paused
 from ecs_watchdog.incidents.engine import Result
 from ecs_watchdog.incidents.model import IncidentStatus, ServiceState, Transition
@@ -92,7 +92,7 @@ class Containment:
         """Decide, and act where allowed, for each open incident of the service that awaits a decision."""
         if self.policy.mode is Mode.NOTIFY:
             return []  # notify mode says nothing about containment and costs no look-up
-        due = [i for i in state.incidents.values() if actions.needs_containment(i, now)]
+        due = [i for i in state.incidents.values() if claims.needs_containment(i, now)]
         decided: list[Decided] = []
         for incident in due:
             view = self.actions.describe_service_view(ref.cluster, ref.name)
@@ -111,7 +111,7 @@ class Containment:
                 now=now,
                 account_action_times=tuple(account.action_times) if account else (),
                 service_last_action_at=state.last_action_at,
-                incident_acted=False,  # a decided incident is never due (actions.needs_containment)
+                incident_acted=False,  # a decided incident is never due (claims.needs_containment)
                 correlated_pause=containment_paused(account, incident.category),
                 kill_switch=self._kill_switch_engaged(),
                 revisions_with_open_incidents=open_revisions,
@@ -182,7 +182,7 @@ class Containment:
                 Outcome.DRY_RUN if action.mode is Mode.DRY_RUN and action.kind.changes_service else Outcome.NOT_ACTED
             )
             return ActionRecord(action=action, outcome=outcome, at=now)
-        saved, _ = update_service(lambda current: actions.claim(current, incident_id, owner, now))
+        saved, _ = update_service(lambda current: claims.claim(current, incident_id, owner, now))
         claimed = saved.incidents.get(incident_id)
         if claimed is None or (claimed.containment or {}).get("owner") != owner:
             logger.info("containment already claimed by another invocation", extra={"incident": incident_id})
@@ -233,7 +233,7 @@ def _recorder(record: ActionRecord, now: datetime, action_tag: str | None) -> Ca
     """Keep the decision on the incident, and the service's action tag as the fresh look-up read it."""
 
     def change(current: ServiceState) -> Result:
-        result = actions.record(
+        result = claims.record(
             current,
             record.action.incident_id,
             action_json(record),

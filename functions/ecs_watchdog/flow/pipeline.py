@@ -20,10 +20,12 @@ from aws_lambda_powertools import Logger
 
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox, OutboxItem
 from ecs_watchdog.announce.updates import send_due_updates
-from ecs_watchdog.api_error_announcement import ApiErrorStates, announce_api_error
+from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict, update_with_retry
-from ecs_watchdog.containment import Containment, UpdateAccount, UpdateService, action_summary
+from ecs_watchdog.contain import claims
+from ecs_watchdog.contain.step import Containment, UpdateAccount, UpdateService, action_summary
+from ecs_watchdog.diagnose.step import ProbeVerdict
 from ecs_watchdog.events import (
     ApiCallErrorEvent,
     DeploymentStateChangeEvent,
@@ -34,14 +36,13 @@ from ecs_watchdog.events import (
     stop_from_event,
 )
 from ecs_watchdog.gate.pause import DeploymentGate, awaiting
-from ecs_watchdog.incidents import actions, correlation, engine
+from ecs_watchdog.incidents import correlation, engine
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
 from ecs_watchdog.incidents.model import Explanation, Incident, ServiceState, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.models import Finding, Stop
-from ecs_watchdog.probing import ProbeVerdict
 
 logger = Logger(child=True)
 
@@ -347,7 +348,7 @@ class Pipeline:
         """Decide for the account, contain, deliver the service's and the account's entries, acknowledge."""
         delivery = Delivery()
         contain = bool(
-            self.containment and state and any(actions.needs_containment(i, now) for i in state.incidents.values())
+            self.containment and state and any(claims.needs_containment(i, now) for i in state.incidents.values())
         )
         if not entries and not contain:
             return delivery

@@ -15,9 +15,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox
-from ecs_watchdog.conflicts import backoff, retry_on_conflict, update_with_retry
-from ecs_watchdog.events import ApiCallErrorEvent
-from ecs_watchdog.incidents.api_errors import (
+from ecs_watchdog.api_errors.findings import (
     DEDUPE_WINDOW,
     ApiErrorDecision,
     ApiErrorFinding,
@@ -25,6 +23,8 @@ from ecs_watchdog.incidents.api_errors import (
     api_error_finding,
     record_api_error,
 )
+from ecs_watchdog.conflicts import backoff, retry_on_conflict, update_with_retry
+from ecs_watchdog.events import ApiCallErrorEvent
 from ecs_watchdog.incidents.model import Transition
 
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics
 from ecs_watchdog.announce.channels import ChannelUnavailable
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.metrics_catalog import CATALOG, NAMESPACE, SERVICE, MetricSpec, key, parse_key
+from ecs_watchdog.metrics.catalog import CATALOG, NAMESPACE, SERVICE, MetricSpec, key, parse_key
 
 Count = Callable[[str, float], None]  # a metrics_catalog.key(...) string, and the value to add
 AddMetric = Callable[[str, str, float], None]  # name, unit, value: Powertools Metrics.add_metric

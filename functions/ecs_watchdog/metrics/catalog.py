@@ -9,7 +9,7 @@ names). CloudWatch bills every distinct dimension set as its own metric, so a pe
 dimension would cost (and clutter) in proportion to the fleet; which services fail comes from Logs
 Insights over the `event processed` and `incident transition` log lines instead.
 
-How counts reach CloudWatch (Powertools EMF) is in `ecs_watchdog/metering.py`.
+How counts reach CloudWatch (Powertools EMF) is in `ecs_watchdog/metrics/metering.py`.
 """
 
 from __future__ import annotations

@@ -18,23 +18,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel
 
 from ecs_watchdog.events import EcsEvent
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.incidents.sweep import DescribedService, SweepFlag, sweep_service
+from ecs_watchdog.sweep.judgement import DescribedService, SweepCursor, SweepFlag, sweep_service
 
 logger = Logger(child=True)
-
-
-class SweepCursor(BaseModel):
-    """Where the walk over clusters stopped: the cluster and the ListServices token of the next page."""
-
-    cluster: str | None = None
-    token: str | None = None
-    watched_from: str | None = None  # the last service key ticked, when the index was not finished
-    laps: int = 0  # completed walks over every cluster
 
 
 class Inventory(Protocol):

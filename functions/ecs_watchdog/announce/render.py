@@ -6,9 +6,9 @@ email layout in `email`, when updates are due in `cadence`.
 
 from __future__ import annotations
 
-from ecs_watchdog.notify.content import headline, runbook_url
-from ecs_watchdog.notify.email import SnsMessage, render_transition_sns, sns_attributes, sns_subject
-from ecs_watchdog.notify.slack_blocks import (
+from ecs_watchdog.announce.content import headline, runbook_url
+from ecs_watchdog.announce.email import SnsMessage, render_transition_sns, sns_attributes, sns_subject
+from ecs_watchdog.announce.slack_blocks import (
     escape_mrkdwn,
     render_living_message,
     render_thread_reply,

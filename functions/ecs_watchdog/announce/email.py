@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ecs_watchdog.announce import content
 from ecs_watchdog.incidents.model import Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.notify import content
 
 SNS_SUBJECT_LIMIT = 100  # SNS rejects subjects of 100 characters or more
 _LABEL_WIDTH = 17

@@ -1,1 +1,0 @@
-"""Turn findings into messages for people (pure rendering; delivery lives in aws/)."""

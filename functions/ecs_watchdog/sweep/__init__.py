@@ -1,0 +1,2 @@
+"""The scheduled sweep: what it makes of one described service (judgement.py, pure) and the bounded,
+resumable walk over every cluster (step.py)."""
