@@ -21,7 +21,7 @@ def completed_snapshot(task_definition: str, deployment_id: str = "ecs-svc/10000
 
 @dataclass
 class MemoryServices:
-    """`pipeline.ServiceLookup`: a snapshot per (cluster, service), `default` for the rest, or an error."""
+    """`flow.pipeline.ServiceLookup`: a snapshot per (cluster, service), `default` for the rest, or an error."""
 
     snapshots: dict[tuple[str, str], ServiceSnapshot | None] = field(default_factory=dict)
     default: ServiceSnapshot | None = None

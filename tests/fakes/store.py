@@ -151,7 +151,7 @@ class MemoryStore:
 
 @dataclass
 class MemoryStateTable:
-    """`pipeline.StateStore` for one container, over a shared MemoryStore (cf. aws/state_table.py)."""
+    """`flow.state_items.StateStore` for one container, over a shared MemoryStore (cf. aws/state_table.py)."""
 
     table: MemoryStore
     cache_entries: int = 256
