@@ -26,8 +26,8 @@ CONSOLE_HOSTS = {
 }
 
 
-# Logs Insights over the handler's structured logs (intake.py `_observe`): which services fail, which
-# incidents moved; per-service detail lives in logs, never in metric dimensions (metrics_catalog.py).
+# Logs Insights over the handler's structured logs (flow/intake.py `_observe`): which services fail, which
+# incidents moved; per-service detail lives in logs, never in metric dimensions (metrics/catalog.py).
 TOP_FAILING_SERVICES = [
     'filter message = "event processed" and failure = 1',
     "stats count(*) as failed_stops by service, category",
@@ -151,7 +151,7 @@ class HealthDashboard(Construct):
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Watchdog alarms", alarms=self.alarms, width=24, height=3),
         )
-        # What happened to the services: incidents, stops, actions, probes (metrics_catalog.py).
+        # What happened to the services: incidents, stops, actions, probes (metrics/catalog.py).
         self.dashboard.add_widgets(
             graph("Incidents over time (by transition)", [search("Incidents")], stacked=False),
             graph("Stops by category", [search("Stops")]),

@@ -40,7 +40,7 @@ SERVICE_ACTION_PATTERN = {
 HOOK_STATE_CHANGE_PATTERN = {"source": ["aws.ecs"], "detail_type": ["ECS Hook State Change"], "detail": None}
 
 # Failed ECS API calls CloudTrail records (only in accounts with a trail): a rejected RegisterTaskDefinition
-# stops no task, so no other event shows it (seed 001). Mirrors OPERATION_CATEGORIES in incidents/api_errors.py.
+# stops no task, so no other event shows it (seed 001). Mirrors OPERATION_CATEGORIES in api_errors/findings.py.
 ECS_API_CALL_OPERATIONS = [
     "RegisterTaskDefinition",
     "CreateService",

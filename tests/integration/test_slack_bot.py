@@ -16,7 +16,7 @@ from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone, bot_token_fro
 from ecs_watchdog.aws.slack_messages import LivingMessage, SlackMessages
 from ecs_watchdog.incidents.model import IncidentKind, TransitionKind
 from tests.integration.fake_slack import CHANNEL_ID, FakeSlack, Reply, fake_slack
-from tests.unit.notify_fixtures import REF, transition
+from tests.unit.announce_fixtures import REF, transition
 
 TABLE = "ecs-watchdog-state"
 TOKEN = "xoxb-1111-2222-secret"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ecs_watchdog.announce.render import render_transition_slack, render_transition_sns, sns_attributes
-from tests.unit.notify_fixtures import REF, all_cases
+from tests.unit.announce_fixtures import REF, all_cases
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 RUNBOOK_BASE = "https://git.example.org/ecs-watchdog/blob/main"

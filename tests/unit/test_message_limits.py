@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ecs_watchdog.announce.render import escape_mrkdwn, render_transition_slack, render_transition_sns
 from ecs_watchdog.announce.slack_blocks import cut
 from ecs_watchdog.incidents.model import Explanation, IncidentKind, Transition, TransitionKind
-from tests.unit.notify_fixtures import DRY_RUN_ACTION, REF, transition, with_containment
+from tests.unit.announce_fixtures import DRY_RUN_ACTION, REF, transition, with_containment
 
 HOSTILE = ["<!here>", "<!channel>", "@channel", "@Here", "<@U123>", "<https://evil.example|click>", "```", "&", "`x`"]
 FLOOD = "&<>`" * 1200  # grows fourfold when escaped: well past every limit

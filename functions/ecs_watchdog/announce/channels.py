@@ -120,7 +120,7 @@ class SlackBotChannel:
             raise ChannelUnavailable(str(error)) from error
 
     def send_update(self, incident: Incident, ref: ServiceRef, now: datetime) -> bool:
-        """A count update in the incident's thread (see notify.cadence); False when it has no message yet."""
+        """A count update in the incident's thread (see announce/cadence.py); False when it has no message yet."""
         known = self.messages.find(incident.id)
         if known is None:
             return False

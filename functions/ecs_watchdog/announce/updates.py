@@ -1,4 +1,4 @@
-"""Count updates of ongoing incidents, on the cadence notify/cadence.py sets (about 5, 15, 30, 60 minutes
+"""Count updates of ongoing incidents, on the cadence announce/cadence.py sets (about 5, 15, 30, 60 minutes
 after opening, then hourly), driven by the scheduled sweep: they need no incoming event.
 
 Only channels that can say "still going" take them (Slack: a thread reply in bot mode, a short new

@@ -15,7 +15,7 @@ MESSAGE_ID_ATTRIBUTE = "ecs-watchdog-original-message-id"
 
 
 class ParkedRecords:
-    """SendMessage to the events DLQ (the intake hands it text SQS accepts, sqs_text.py). Errors
+    """SendMessage to the events DLQ (the intake hands it text SQS accepts, flow/sqs_text.py). Errors
     propagate: the record is then retried the usual way."""
 
     def __init__(self, client: Any, queue_url: str) -> None:

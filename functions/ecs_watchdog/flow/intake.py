@@ -119,7 +119,7 @@ class Intake:
         logger.error("record can never succeed: parked on the DLQ", extra={"message_id": message_id, "reason": reason})
 
     def _observe(self, outcome: Outcome) -> None:
-        # Metric names and dimensions come from metrics_catalog (the dashboard draws the same ones).
+        # Metric names and dimensions come from metrics/catalog.py (the dashboard draws the same ones).
         service = None
         if outcome.finding:
             c = outcome.finding.classification

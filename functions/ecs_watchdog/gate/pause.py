@@ -6,7 +6,7 @@ open incident, ROLLBACK when it has one; while undecided (it failed, but fewer t
 incident), decide again later — the event is put back on the events queue with an SQS delay (at most
 15 minutes, and never past the hook's expiry less a margin), so the hook is never left to time out
 silently. Near the expiry an undecided gate CONTINUEs: the watchdog's own doubt must not roll a
-customer's deployment back (contain/hooks.py). Dry-run reports the answer it would give; notify mode
+customer's deployment back (gate/hooks.py). Dry-run reports the answer it would give; notify mode
 leaves hooks alone. No boto3 here.
 """
 

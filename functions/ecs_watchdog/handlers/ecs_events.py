@@ -2,7 +2,7 @@
 EventBridge event pasted as a console test event.
 
 A record is done, parked (it can never succeed) or reported as a batch item failure (SQS retries it
-and, after maxReceiveCount, moves it to the DLQ); the rest of the batch is unaffected. See intake.py.
+and, after maxReceiveCount, moves it to the DLQ); the rest of the batch is unaffected. See flow/intake.py.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ dimensioned = DimensionedCounts()  # metrics split by category, channel, transit
 count = counter(lambda name, unit, value: metrics.add_metric(name=name, unit=unit, value=value), dimensioned)
 # A batch whose records all fail must still answer with batchItemFailures, not raise: raising would
 # fail the invocation and hide which records were bad.
-# Given the logger so its own record of a failure (DEBUG) lands with ours; intake.py logs the reason at ERROR.
+# Given the logger so its own record of a failure (DEBUG) lands with ours; flow/intake.py logs the reason at ERROR.
 processor = BatchProcessor(
     event_type=EventType.SQS, raise_on_entire_batch_failure=False, logger=cast(logging.Logger, logger)
 )  # Powertools' Logger quacks like logging.Logger, which is all the processor asks of it

@@ -1,21 +1,18 @@
 """Lambda entry point for ECS deployment lifecycle hooks (the `hookTargetArn` of a service's lifecycle hook).
 
 Answers `hookStatus` SUCCEEDED / FAILED / IN_PROGRESS from the state table. Never raises, not even when
-misconfigured: an error would roll the customer's deployment back (deployment_gate.py, docs/containment.md).
+misconfigured: an error would roll the customer's deployment back (gate/lambda_hook.py, docs/containment.md).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecs_watchdog.aws.service_revisions import ServiceRevisions
-from ecs_watchdog.aws.state_table import StateTable
-from ecs_watchdog.gate.lambda_hook import SUCCEEDED, HookSettings, LambdaHookGate
+from ecs_watchdog.gate.lambda_hook import SUCCEEDED, LambdaHookGate
+from ecs_watchdog.wiring.lifecycle_hook import build_lambda_hook_gate
 
 logger = Logger(service="ecs-watchdog")
 metrics = Metrics(namespace="EcsWatchdog", service="ecs-watchdog")
@@ -26,10 +23,7 @@ def gate() -> LambdaHookGate:
     """The gate, built from the environment on first use and reused while warm."""
     global _gate
     if _gate is None:
-        settings = HookSettings(state_table_name=os.environ.get("STATE_TABLE_NAME", ""))
-        session = boto3.Session()
-        store = StateTable(session.client("dynamodb"), settings.state_table_name)
-        _gate = LambdaHookGate(ServiceRevisions(session.client("ecs")), store)
+        _gate = build_lambda_hook_gate()
     return _gate
 
 

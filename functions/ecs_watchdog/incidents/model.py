@@ -93,7 +93,7 @@ class Incident(_Doc):
     # held it back) are re-checked after `containment_checked_at` + the recheck interval.
     containment: dict[str, Any] | None = None
     containment_checked_at: datetime | None = None
-    last_update_at: datetime | None = None  # the last count update people got (notify/cadence.py)
+    last_update_at: datetime | None = None  # the last count update people got (announce/cadence.py)
 
 
 class Explanation(_Doc):
@@ -102,7 +102,7 @@ class Explanation(_Doc):
     evidence: list[str] = Field(default_factory=list)
     next_steps: list[str] = Field(default_factory=list)
     runbook: str | None = None
-    probes: list[dict[str, Any]] = Field(default_factory=list)  # read-only checks run for it (probing.py)
+    probes: list[dict[str, Any]] = Field(default_factory=list)  # read-only checks run for it (diagnose/step.py)
     stopped_task: dict[str, Any] | None = None  # task_arn, container, log_group: the links a message shows
 
 

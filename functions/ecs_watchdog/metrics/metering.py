@@ -1,7 +1,7 @@
 """How the watchdog's counts reach CloudWatch: Powertools EMF lines on the function's log stream.
 
 Dimension-less metrics go through the handler's Powertools `Metrics` (one EMF line per invocation);
-metrics with dimensions (metrics_catalog.py says which) are summed per invocation and printed by
+metrics with dimensions (catalog.py says which) are summed per invocation and printed by
 `EphemeralMetrics`, one line per distinct dimension set. Notifications are counted where they
 happen, at each channel (`CountedChannel`), so a send that fails is counted even though the record
 is then retried by SQS.
@@ -21,7 +21,7 @@ from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.metrics.catalog import CATALOG, NAMESPACE, SERVICE, MetricSpec, key, parse_key
 
-Count = Callable[[str, float], None]  # a metrics_catalog.key(...) string, and the value to add
+Count = Callable[[str, float], None]  # a catalog.key(...) string, and the value to add
 AddMetric = Callable[[str, str, float], None]  # name, unit, value: Powertools Metrics.add_metric
 MAX_REMEMBERED_FAILURES = 1000  # transitions whose failed sends a channel remembers, to count retries
 

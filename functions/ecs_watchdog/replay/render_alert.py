@@ -18,7 +18,7 @@ from ecs_watchdog.announce.render import render_transition_slack, render_transit
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
-OPTIONAL_ATTRIBUTES = ("action", "probes", "stopped_task")  # read by notify.content when present
+OPTIONAL_ATTRIBUTES = ("action", "probes", "stopped_task")  # read by announce/content.py when present
 
 
 def add_render_alert_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@
 whose timers can fire without an event (the state table's sparse `watched` index) get a timer tick —
 a stuck deployment opens, a resolved incident closes, an undelivered announcement goes out.
 (a) then walks every cluster's services from where the last run stopped (a cursor item), 10 at a time,
-judges each (`incidents/sweep.py`) and sends the synthetic events it calls for through `Pipeline.process`.
+judges each (`sweep/judgement.py`) and sends the synthetic events it calls for through `Pipeline.process`.
 A run stops at `max_services`, at its time budget (below the function's timeout) or when ECS keeps
 throttling after botocore's retries; the next run resumes from the cursor. No boto3 here.
 """

@@ -1,7 +1,7 @@
 """Transitions for the message tests: every incident kind, every transition, with and without containment.
 
 `action`, `probes` and `stopped_task` are the optional attributes containment and diagnosis attach to a
-transition (see notify/content.py for their shape); they are set with model_copy as the lead's fields will be.
+transition (see announce/content.py for their shape); they are set with model_copy as the lead's fields will be.
 """
 
 from __future__ import annotations
