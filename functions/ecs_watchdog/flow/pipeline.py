@@ -36,12 +36,17 @@ from ecs_watchdog.events import (
     stop_from_event,
 )
 from ecs_watchdog.gate.pause import DeploymentGate, awaiting
-from ecs_watchdog.incidents import correlation, engine
+from ecs_watchdog.incidents import correlation
+from ecs_watchdog.incidents.action_outcomes import apply_containment
+from ecs_watchdog.incidents.contract import ACTIVE, MAX_OUTBOX, Result, ServiceSnapshot, StopFacts
 from ecs_watchdog.incidents.correlation import AccountState
-from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
+from ecs_watchdog.incidents.deployments import apply_deployment_event, bootstrap
+from ecs_watchdog.incidents.failed_stops import apply_stop
 from ecs_watchdog.incidents.model import Explanation, Incident, ServiceState, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
+from ecs_watchdog.incidents.service_action_events import apply_service_action
 from ecs_watchdog.incidents.service_ref import ServiceRef
+from ecs_watchdog.incidents.timers import check_timers
 from ecs_watchdog.models import Finding, Stop
 
 logger = Logger(child=True)
@@ -124,7 +129,7 @@ class Pipeline:
                 ref,
                 at,
                 need_snapshot=lambda state: True,
-                decide=lambda state, snap: engine.apply_deployment_event(
+                decide=lambda state, snap: apply_deployment_event(
                     state, event.detail.eventName, event.detail.deploymentId, at, event.detail.reason, snap, self.policy
                 ),
             )
@@ -170,7 +175,7 @@ class Pipeline:
             ref,
             at,
             need_snapshot=lambda state: False,
-            decide=lambda state, snap: engine.apply_containment(state, incident_id, action, took_effect, at),
+            decide=lambda state, snap: apply_containment(state, incident_id, action, took_effect, at),
         )
 
     def restore(self, cluster: str, service: str, *, reapply_revision: bool = False) -> dict[str, Any]:
@@ -235,7 +240,7 @@ class Pipeline:
             ref,
             facts.at,
             need_snapshot=lambda state: False,
-            decide=lambda state, snap: engine.apply_stop(state, facts, self.policy, confirmed),
+            decide=lambda state, snap: apply_stop(state, facts, self.policy, confirmed),
         )
         return replace(
             outcome,
@@ -256,7 +261,7 @@ class Pipeline:
             if steady:
                 # Periodic and usually uneventful: only worth a DescribeServices when it can change
                 # something (an active incident to resolve, or no last known good yet).
-                return state.last_known_good is None or any(i.status in engine.ACTIVE for i in state.incidents.values())
+                return state.last_known_good is None or any(i.status in ACTIVE for i in state.incidents.values())
             return name in ("SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_CONFIGURATION_FAILURE")
 
         return self._step(
@@ -264,9 +269,7 @@ class Pipeline:
             at,
             need_snapshot=need,
             create=not steady,
-            decide=lambda state, snap: engine.apply_service_action(
-                state, name, at, event.detail.reason, snap, self.policy
-            ),
+            decide=lambda state, snap: apply_service_action(state, name, at, event.detail.reason, snap, self.policy),
         )
 
     # ----------------------------------------------------------------------------------------------
@@ -296,12 +299,8 @@ class Pipeline:
             snapshot = looked_up[0] if looked_up else None
             if first_sight:
                 # Last known good comes from ECS once, never guessed; a service ECS does not know has none.
-                state = (
-                    engine.bootstrap(state, snapshot, now)
-                    if snapshot
-                    else state.model_copy(update={"bootstrapped": True})
-                )
-            timers = engine.check_timers(state, now, self.policy)
+                state = bootstrap(state, snapshot, now) if snapshot else state.model_copy(update={"bootstrapped": True})
+            timers = check_timers(state, now, self.policy)
             result = decide(timers.state, snapshot)
             transitions = [*timers.transitions, *result.transitions]
             changed = first_sight or timers.changed or result.changed
@@ -315,7 +314,7 @@ class Pipeline:
                 return Outcome("ignored", result.note or "nothing changed"), [], result.state
             outbox = self.outbox.take(result.state.outbox, mine | due, owner)
             saved = self.state.save_service(result.state.model_copy(update={"outbox": outbox}), now)
-            if len(saved.outbox) >= engine.MAX_OUTBOX:
+            if len(saved.outbox) >= MAX_OUTBOX:
                 logger.warning(
                     "announcement outbox full: the oldest undelivered ones give way", extra={"service_key": ref.key}
                 )
