@@ -22,7 +22,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot
+from ecs_watchdog.incidents.contract import DeploymentSnapshot, ServiceSnapshot
 from ecs_watchdog.incidents.service_actions import SERVICE_ACTION_RULES
 from tests.stop_cases import CASES_FILE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot
+from ecs_watchdog.incidents.contract import DeploymentSnapshot, ServiceSnapshot
 
 T0 = datetime(2025, 7, 21, 8, 0, tzinfo=UTC)
 

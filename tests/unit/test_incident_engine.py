@@ -6,10 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecs_watchdog.incidents import engine
-from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot, StopFacts
+from ecs_watchdog.incidents.action_outcomes import apply_containment
+from ecs_watchdog.incidents.contract import MAX_OUTBOX, DeploymentSnapshot, ServiceSnapshot, StopFacts
+from ecs_watchdog.incidents.deployments import apply_deployment_event, bootstrap
+from ecs_watchdog.incidents.failed_stops import apply_stop
 from ecs_watchdog.incidents.model import Explanation, IncidentKind, IncidentStatus, ServiceState, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy, threshold_from_tags
+from ecs_watchdog.incidents.service_action_events import apply_service_action
+from ecs_watchdog.incidents.timers import check_timers
 
 T0 = datetime(2025, 7, 21, 8, 0, tzinfo=UTC)
 GOOD = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:5"
@@ -41,7 +45,7 @@ def failure(
 def feed(state: ServiceState, stops, policy: LoopPolicy = POLICY, confirmed: bool = False):
     transitions = []
     for stop in stops:
-        result = engine.apply_stop(state, stop, policy, confirmed)
+        result = apply_stop(state, stop, policy, confirmed)
         state, transitions = result.state, transitions + result.transitions
     return state, transitions
 
@@ -112,15 +116,15 @@ def test_unknown_failures_count_but_do_not_make_an_incident_eligible_for_contain
 
 def test_duplicates_and_later_versions_of_a_counted_stop_change_nothing():
     state, _ = feed(fresh(), [failure(1)])
-    again = engine.apply_stop(state, failure(1), POLICY)
-    later = engine.apply_stop(state, failure(1, version=5), POLICY)
+    again = apply_stop(state, failure(1), POLICY)
+    later = apply_stop(state, failure(1, version=5), POLICY)
     assert (again.changed, later.changed) == (False, False)
     assert state.revisions[NEW].failures_since_healthy == 1
 
 
 def test_deployment_completed_sets_last_known_good_and_resolves_then_quiet_closes():
     state, _ = feed(fresh(lkg=None), [failure(n) for n in (1, 2, 3)])
-    done = engine.apply_deployment_event(
+    done = apply_deployment_event(
         state,
         "SERVICE_DEPLOYMENT_COMPLETED",
         "ecs-svc/9",
@@ -131,40 +135,38 @@ def test_deployment_completed_sets_last_known_good_and_resolves_then_quiet_close
     )
     assert done.state.last_known_good == GOOD and done.state.last_known_good_source == "deployment_completed"
     assert [t.kind for t in done.transitions] == [TransitionKind.RESOLVED]
-    early = engine.check_timers(done.state, T0 + timedelta(minutes=10), POLICY)
+    early = check_timers(done.state, T0 + timedelta(minutes=10), POLICY)
     assert early.transitions == [] and early.changed is False
-    closed = engine.check_timers(done.state, T0 + timedelta(minutes=21), POLICY)
+    closed = check_timers(done.state, T0 + timedelta(minutes=21), POLICY)
     assert [t.kind for t in closed.transitions] == [TransitionKind.CLOSED] and not closed.state.incidents
 
 
 def test_failures_resuming_within_the_window_reopen_the_incident():
     state, _ = feed(fresh(), [failure(n) for n in (1, 2, 3)])
-    state = engine.apply_service_action(
-        state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=4), "", None, POLICY
-    ).state
+    state = apply_service_action(state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=4), "", None, POLICY).state
     (incident,) = state.incidents.values()
     assert incident.status is IncidentStatus.RESOLVED
-    reopened = engine.apply_stop(state, failure(9), POLICY)
+    reopened = apply_stop(state, failure(9), POLICY)
     assert [t.kind for t in reopened.transitions] == [TransitionKind.REOPENED]
 
 
 def test_out_of_order_deployment_events_never_undo_a_completion():
     state = fresh()
     snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "COMPLETED"),))
-    done = engine.apply_deployment_event(
+    done = apply_deployment_event(
         state, "SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/2", T0 + timedelta(minutes=9), "", snapshot, POLICY
     ).state
-    stale = engine.apply_deployment_event(done, "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY)
+    stale = apply_deployment_event(done, "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY)
     assert stale.changed is False and done.deployments["ecs-svc/2"].status == "COMPLETED"
 
 
 def test_a_deployment_in_progress_too_long_is_stuck():
     snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
-    state = engine.apply_deployment_event(
+    state = apply_deployment_event(
         fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY
     ).state
-    assert engine.check_timers(state, T0 + timedelta(minutes=30), POLICY).transitions == []
-    (stuck,) = engine.check_timers(state, T0 + timedelta(minutes=31), POLICY).transitions
+    assert check_timers(state, T0 + timedelta(minutes=30), POLICY).transitions == []
+    (stuck,) = check_timers(state, T0 + timedelta(minutes=31), POLICY).transitions
     assert stuck.incident.kind is IncidentKind.STUCK_DEPLOYMENT and "IN_PROGRESS for 31 min" in stuck.summary
 
 
@@ -175,7 +177,7 @@ def test_two_deployments_in_progress_open_an_overlap_incident():
             DeploymentSnapshot("ecs-svc/3", NEW, "ACTIVE", "IN_PROGRESS"),
         )
     )
-    (opened,) = engine.apply_deployment_event(
+    (opened,) = apply_deployment_event(
         fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/3", T0, "", snapshot, POLICY
     ).transitions
     assert opened.incident.kind is IncidentKind.OVERLAPPING_DEPLOYMENTS
@@ -183,7 +185,7 @@ def test_two_deployments_in_progress_open_an_overlap_incident():
 
 
 def test_start_impaired_opens_an_incident_that_adopts_later_failures():
-    impaired = engine.apply_service_action(fresh(), "SERVICE_TASK_START_IMPAIRED", T0, "", None, POLICY)
+    impaired = apply_service_action(fresh(), "SERVICE_TASK_START_IMPAIRED", T0, "", None, POLICY)
     (opened,) = impaired.transitions
     assert opened.incident.kind is IncidentKind.START_IMPAIRED
     state, transitions = feed(impaired.state, [failure(1)])
@@ -198,63 +200,59 @@ def test_bootstrap_takes_last_known_good_from_the_completed_deployment_and_never
         ),
         threshold_override=7,
     )
-    state = engine.bootstrap(ServiceState(service="s"), snapshot, T0)
+    state = bootstrap(ServiceState(service="s"), snapshot, T0)
     assert (state.last_known_good, state.last_known_good_source, state.threshold_override) == (
         GOOD,
         "describe_services",
         7,
     )
     brand_new = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
-    assert engine.bootstrap(ServiceState(service="s"), brand_new, T0).last_known_good is None
+    assert bootstrap(ServiceState(service="s"), brand_new, T0).last_known_good is None
 
 
 def test_containment_that_took_effect_makes_the_incident_contained():
     state, (opened,) = feed(fresh(), [failure(n) for n in (1, 2, 3)])
-    result = engine.apply_containment(state, opened.incident.id, "rollback to api:5", True, T0 + timedelta(minutes=4))
+    result = apply_containment(state, opened.incident.id, "rollback to api:5", True, T0 + timedelta(minutes=4))
     assert [t.kind for t in result.transitions] == [TransitionKind.CONTAINED]
-    assert engine.apply_containment(result.state, opened.incident.id, "again", True, T0).changed is False
+    assert apply_containment(result.state, opened.incident.id, "again", True, T0).changed is False
 
 
 def test_the_engine_never_changes_the_state_it_was_given():
     state, _ = feed(fresh(), [failure(1), failure(2)])
     before = state.model_dump_json()
-    engine.apply_stop(state, failure(3), POLICY)
-    engine.check_timers(state, T0 + timedelta(hours=2), POLICY)
+    apply_stop(state, failure(3), POLICY)
+    check_timers(state, T0 + timedelta(hours=2), POLICY)
     assert state.model_dump_json() == before
 
 
 def test_the_same_deployment_failed_event_twice_opens_one_incident():
     snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "FAILED"),))
-    first = engine.apply_deployment_event(fresh(), "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, "", snapshot, POLICY)
+    first = apply_deployment_event(fresh(), "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, "", snapshot, POLICY)
     rollback = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/1", GOOD, "PRIMARY", "COMPLETED"),))
-    resolved = engine.apply_deployment_event(
+    resolved = apply_deployment_event(
         first.state, "SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1", T0 + timedelta(minutes=3), "", rollback, POLICY
     )
-    again = engine.apply_deployment_event(
-        resolved.state, "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, "", snapshot, POLICY
-    )
+    again = apply_deployment_event(resolved.state, "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, "", snapshot, POLICY)
     assert [t.kind for t in first.transitions] == [TransitionKind.OPENED]
     assert again.transitions == [] and again.changed is False
 
 
 def test_a_stop_from_before_the_resolution_arriving_late_does_not_reopen():
     state, _ = feed(fresh(), [failure(n) for n in (1, 2, 3)])
-    state = engine.apply_service_action(
-        state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=10), "", None, POLICY
-    ).state
-    late = engine.apply_stop(state, failure(4, minute=3.5), POLICY)
+    state = apply_service_action(state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=10), "", None, POLICY).state
+    late = apply_stop(state, failure(4, minute=3.5), POLICY)
     assert late.transitions == []
 
 
 def test_a_deployment_is_reported_stuck_once_even_if_no_event_ever_ends_it():
     snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
-    state = engine.apply_deployment_event(
+    state = apply_deployment_event(
         fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY
     ).state
     kinds = []
     for minute in (40, 50, 60, 70):
-        timers = engine.check_timers(state, T0 + timedelta(minutes=minute), POLICY)
-        steady = engine.apply_service_action(
+        timers = check_timers(state, T0 + timedelta(minutes=minute), POLICY)
+        steady = apply_service_action(
             timers.state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=minute), "", None, POLICY
         )
         state, kinds = steady.state, kinds + [t.kind for t in timers.transitions + steady.transitions]
@@ -263,13 +261,13 @@ def test_a_deployment_is_reported_stuck_once_even_if_no_event_ever_ends_it():
 
 def test_describe_services_settles_deployments_whose_own_events_were_lost():
     snapshot = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/2", NEW, "PRIMARY", "IN_PROGRESS"),))
-    state = engine.apply_deployment_event(
+    state = apply_deployment_event(
         fresh(), "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", T0, "", snapshot, POLICY
     ).state
     later = ServiceSnapshot(deployments=(DeploymentSnapshot("ecs-svc/3", NEW, "PRIMARY", "COMPLETED"),))
-    steady = engine.apply_service_action(state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=5), "", later, POLICY)
+    steady = apply_service_action(state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=5), "", later, POLICY)
     assert steady.state.deployments["ecs-svc/2"].status == "INACTIVE"
-    assert engine.check_timers(steady.state, T0 + timedelta(hours=2), POLICY).transitions == []
+    assert check_timers(steady.state, T0 + timedelta(hours=2), POLICY).transitions == []
 
 
 def test_announcements_carry_no_timeline_and_the_outbox_is_bounded():
@@ -278,14 +276,14 @@ def test_announcements_carry_no_timeline_and_the_outbox_is_bounded():
     for n in range(200):  # incidents opening and resolving while nothing is ever delivered
         minute = 10 + n * 40
         state, _ = feed(state, [failure(1000 + 3 * n + k, minute=minute + k) for k in range(3)])
-        state = engine.apply_service_action(
+        state = apply_service_action(
             state, "SERVICE_STEADY_STATE", T0 + timedelta(minutes=minute + 5), "", None, POLICY
         ).state
-    assert len(state.outbox) == engine.MAX_OUTBOX
+    assert len(state.outbox) == MAX_OUTBOX
 
 
 def test_a_rollback_by_the_circuit_breaker_contains_the_incident_and_is_announced():
-    from ecs_watchdog.incidents.engine import apply_deployment_event
+    from ecs_watchdog.incidents.deployments import apply_deployment_event
     from ecs_watchdog.incidents.model import ServiceState, TransitionKind
     from ecs_watchdog.incidents.policy import LoopPolicy
 

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_watchdog.incidents.engine import DeploymentSnapshot, ServiceSnapshot
+from ecs_watchdog.incidents.contract import DeploymentSnapshot, ServiceSnapshot
 from ecs_watchdog.incidents.policy import threshold_from_tags
 
 logger = Logger(child=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecs_watchdog.incidents.engine import ACTIVE, Result, _fork, _timeline, _transition
+from ecs_watchdog.incidents.contract import ACTIVE, Result
+from ecs_watchdog.incidents.lifecycle import add_to_timeline, fork, record_transition
 from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, ServiceState, TransitionKind
 
 RECHECK = timedelta(minutes=5)
@@ -37,7 +38,7 @@ def claim(state: ServiceState, incident_id: str, owner: str, at: datetime) -> Re
     incident = state.incidents.get(incident_id)
     if incident is None or not needs_containment(incident, at):
         return Result(state, note=f"{incident_id}: containment already decided or under way")
-    result = Result(_fork(state), changed=True)
+    result = Result(fork(state), changed=True)
     claimed = result.state.incidents[incident_id]
     claimed.containment = {"outcome": CLAIMED, "owner": owner, "at": at.isoformat()}
     claimed.containment_checked_at = at
@@ -59,11 +60,11 @@ def record(
     incident = state.incidents.get(incident_id)
     if incident is None:
         return Result(state, note=f"{incident_id}: no such incident any more")
-    result = Result(_fork(state), changed=True)
+    result = Result(fork(state), changed=True)
     incident = result.state.incidents[incident_id]
     incident.containment = outcome
     incident.containment_checked_at = at
-    _timeline(incident, at, "action", line)
+    add_to_timeline(incident, at, "action", line)
     new = result.state
     new.outbox = [
         t.model_copy(update={"action": summary})
@@ -73,7 +74,7 @@ def record(
     ]
     if took_effect and incident.status in ACTIVE:
         incident.status, incident.updated_at = IncidentStatus.CONTAINED, at
-        transition = _transition(new, incident, TransitionKind.CONTAINED, at, line)
+        transition = record_transition(new, incident, TransitionKind.CONTAINED, at, line)
         contained = transition.model_copy(update={"action": summary})
         new.outbox = [contained if t.id == transition.id else t for t in new.outbox]
         result.transitions.append(contained)

@@ -34,8 +34,8 @@ from ecs_watchdog.contain.models import (
     ServiceView,
 )
 from ecs_watchdog.contain.undo import plan_undo
+from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState, containment_paused
-from ecs_watchdog.incidents.engine import Result
 from ecs_watchdog.incidents.model import IncidentStatus, ServiceState, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 

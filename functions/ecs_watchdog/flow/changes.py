@@ -1,6 +1,7 @@
-"""What each kind of event asks of its service's state (pure): a `ServiceChange` says how to decide
-(an incidents/ rule), whether deciding needs a DescribeServices snapshot, and whether the event may start
-state for a service the watchdog never saw. The pipeline walks every change the same way."""
+"""What each kind of event asks of its service's state (pure). A `ServiceChange` says how to decide (an
+incidents/ rule: failed_stops, deployments, service_action_events, action_outcomes), whether deciding needs
+a DescribeServices snapshot, and whether the event may start state for a service the watchdog never saw.
+The pipeline walks every change the same way."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from datetime import datetime
 
 from ecs_watchdog.diagnose.step import ProbeVerdict
 from ecs_watchdog.events import DeploymentStateChangeEvent, ServiceActionEvent
-from ecs_watchdog.incidents import engine
-from ecs_watchdog.incidents.engine import Result, ServiceSnapshot, StopFacts
+from ecs_watchdog.incidents.action_outcomes import apply_containment
+from ecs_watchdog.incidents.contract import ACTIVE, Result, ServiceSnapshot, StopFacts
+from ecs_watchdog.incidents.deployments import apply_deployment_event
+from ecs_watchdog.incidents.failed_stops import apply_stop
 from ecs_watchdog.incidents.model import Explanation, ServiceState
 from ecs_watchdog.incidents.policy import LoopPolicy
+from ecs_watchdog.incidents.service_action_events import apply_service_action
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.models import Finding, Stop
 
@@ -39,7 +43,7 @@ def stop_change(stop: Stop, facts: StopFacts, policy: LoopPolicy, confirmed: boo
     """A failed stop of a service task: count it against the loop rules (`confirmed`: a probe confirmed
     its deterministic cause)."""
     ref = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name=stop.service)
-    return ServiceChange(ref, facts.at, decide=lambda state, snap: engine.apply_stop(state, facts, policy, confirmed))
+    return ServiceChange(ref, facts.at, decide=lambda state, snap: apply_stop(state, facts, policy, confirmed))
 
 
 def deployment_change(event: DeploymentStateChangeEvent, policy: LoopPolicy) -> ServiceChange | None:
@@ -54,7 +58,7 @@ def deployment_change(event: DeploymentStateChangeEvent, policy: LoopPolicy) -> 
         ref,
         at,
         need_snapshot=lambda state: True,
-        decide=lambda state, snap: engine.apply_deployment_event(
+        decide=lambda state, snap: apply_deployment_event(
             state, detail.eventName, detail.deploymentId, at, detail.reason, snap, policy
         ),
     )
@@ -74,7 +78,7 @@ def service_action_change(event: ServiceActionEvent, policy: LoopPolicy) -> Serv
         if steady:
             # Periodic and usually uneventful: only worth a DescribeServices when it can change
             # something (an active incident to resolve, or no last known good yet).
-            return state.last_known_good is None or any(i.status in engine.ACTIVE for i in state.incidents.values())
+            return state.last_known_good is None or any(i.status in ACTIVE for i in state.incidents.values())
         return name in ("SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_CONFIGURATION_FAILURE")
 
     return ServiceChange(
@@ -82,7 +86,7 @@ def service_action_change(event: ServiceActionEvent, policy: LoopPolicy) -> Serv
         at,
         need_snapshot=need,
         create=not steady,
-        decide=lambda state, snap: engine.apply_service_action(state, name, at, event.detail.reason, snap, policy),
+        decide=lambda state, snap: apply_service_action(state, name, at, event.detail.reason, snap, policy),
     )
 
 
@@ -91,7 +95,7 @@ def containment_change(
 ) -> ServiceChange:
     """An action taken on an incident's service, and whether it took effect."""
     return ServiceChange(
-        ref, at, decide=lambda state, snap: engine.apply_containment(state, incident_id, action, took_effect, at)
+        ref, at, decide=lambda state, snap: apply_containment(state, incident_id, action, took_effect, at)
     )
 
 

@@ -53,12 +53,14 @@ from ecs_watchdog.flow.changes import (
 )
 from ecs_watchdog.flow.state_items import StateStore, account_item, account_updater, service_item, service_updater
 from ecs_watchdog.gate.pause import DeploymentGate, awaiting
-from ecs_watchdog.incidents import correlation, engine
+from ecs_watchdog.incidents import correlation
+from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot
 from ecs_watchdog.incidents.correlation import AccountState
-from ecs_watchdog.incidents.engine import ServiceSnapshot
+from ecs_watchdog.incidents.deployments import bootstrap
 from ecs_watchdog.incidents.model import ServiceState, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
+from ecs_watchdog.incidents.timers import check_timers
 from ecs_watchdog.models import Finding, Stop
 
 logger = Logger(child=True)
@@ -287,10 +289,8 @@ class Pipeline:
         snapshot = looked_up[0] if looked_up else None
         if first_sight:
             # Last known good comes from ECS once, never guessed; a service ECS does not know has none.
-            state = (
-                engine.bootstrap(state, snapshot, now) if snapshot else state.model_copy(update={"bootstrapped": True})
-            )
-        timers = engine.check_timers(state, now, self.policy)
+            state = bootstrap(state, snapshot, now) if snapshot else state.model_copy(update={"bootstrapped": True})
+        timers = check_timers(state, now, self.policy)
         result = change.decide(timers.state, snapshot)
         transitions = [*timers.transitions, *result.transitions]
         changed = first_sight or timers.changed or result.changed
@@ -304,7 +304,7 @@ class Pipeline:
             return ServiceDecision(Outcome("ignored", result.note or "nothing changed"), [], result.state)
         outbox = self.outbox.take(result.state.outbox, mine | due, owner)
         saved = self.state.save_service(result.state.model_copy(update={"outbox": outbox}), now)
-        if len(saved.outbox) >= engine.MAX_OUTBOX:
+        if len(saved.outbox) >= MAX_OUTBOX:
             logger.warning(
                 "announcement outbox full: the oldest undelivered ones give way", extra={"service_key": ref.key}
             )

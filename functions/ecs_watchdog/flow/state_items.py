@@ -10,8 +10,8 @@ from typing import Protocol
 from ecs_watchdog.announce.outbox import Outbox, OutboxItem
 from ecs_watchdog.conflicts import update_with_retry
 from ecs_watchdog.contain.step import UpdateAccount, UpdateService
+from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState
-from ecs_watchdog.incidents.engine import Result
 from ecs_watchdog.incidents.model import Incident, ServiceState, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
@@ -46,7 +46,7 @@ def account_item(store: StateStore, ref: ServiceRef, now: datetime) -> OutboxIte
 def service_updater(
     store: StateStore, outbox: Outbox, ref: ServiceRef, now: datetime, owner: str, pause: Callable[[int], None]
 ) -> UpdateService:
-    """Apply an engine change to the stored service state (retried on conflict); its new transitions
+    """Apply an incidents/ change to the stored service state (retried on conflict); its new transitions
     are leased to `owner`."""
 
     def update(change: Callable[[ServiceState], Result]) -> tuple[ServiceState, list[Transition]]:

@@ -1,4 +1,4 @@
-"""What each `ECS Service Action` event means to the watchdog: rules as data, read by the engine.
+"""What each `ECS Service Action` event means to the watchdog: rules as data, read by `service_action_events.py`.
 
 The stack's rule delivers every WARN and ERROR service action plus SERVICE_STEADY_STATE (see the ECS
 guide "Amazon ECS service action events"). Each name has one defined effect; a name not listed here
