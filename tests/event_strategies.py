@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ecs_watchdog.incidents.contract import DeploymentSnapshot, ServiceSnapshot
-from ecs_watchdog.incidents.service_actions import SERVICE_ACTION_RULES
+from ecs_watchdog.incidents.service_action_rules import SERVICE_ACTION_RULES
 from tests.stop_cases import CASES_FILE
 
 HOME = ("123456789012", "us-east-1")

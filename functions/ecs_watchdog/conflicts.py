@@ -12,10 +12,17 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from ecs_watchdog.incidents.model import StaleWrite, StoreBusy
-
 T = TypeVar("T")
 D = TypeVar("D")
+
+
+class StaleWrite(Exception):
+    """Another writer changed the stored state since it was read: read again and decide again."""
+
+
+class StoreBusy(Exception):
+    """The state store is throttling or briefly unavailable: wait a little and try again."""
+
 
 MAX_ATTEMPTS = 20  # a handful of racers settle in two or three; a burst of fifty needs more
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ecs_watchdog.conflicts import StaleWrite
 from ecs_watchdog.incidents.correlation import AccountState
-from ecs_watchdog.incidents.model import Incident, ServiceState, StaleWrite, Unstorable
+from ecs_watchdog.incidents.model import Incident, ServiceState, Unstorable
 
 Doc = TypeVar("Doc", ServiceState, AccountState)
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit: bigger writes fail with ValidationException

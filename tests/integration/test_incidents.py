@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.conflicts import StaleWrite
 from ecs_watchdog.events import parse_envelope
 from ecs_watchdog.handlers import ecs_events
-from ecs_watchdog.incidents.model import StaleWrite
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
 from ecs_watchdog.wiring.events import build_pipeline
 from tests.integration.incident_events import (

@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ecs_watchdog.conflicts import StaleWrite, StoreBusy
 from ecs_watchdog.events import EARLIEST, LATEST, MalformedEvent, parse_envelope
 from ecs_watchdog.flow.intake import Intake
 from ecs_watchdog.flow.pipeline import Outcome
 from ecs_watchdog.flow.sqs_text import sqs_text
-from ecs_watchdog.incidents.model import StaleWrite, StoreBusy, TransitionKind, Unstorable
+from ecs_watchdog.incidents.model import TransitionKind, Unstorable
 from tests.event_strategies import (
     DETAIL_TYPES,
     HOME,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from ecs_watchdog.announce.outbox import DeliveryFailed
-from ecs_watchdog.conflicts import MAX_ATTEMPTS, Contention
+from ecs_watchdog.conflicts import MAX_ATTEMPTS, Contention, StaleWrite, StoreBusy
 from ecs_watchdog.flow.intake import Intake
 from ecs_watchdog.flow.pipeline import Outcome, Pipeline
-from ecs_watchdog.incidents.model import IncidentKind, StaleWrite, StoreBusy
+from ecs_watchdog.incidents.model import IncidentKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 from tests.fakes import (
     Clock,

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from ecs_watchdog.conflicts import StaleWrite, StoreBusy
 from ecs_watchdog.incidents.correlation import AccountState
-from ecs_watchdog.incidents.model import Incident, ServiceState, StaleWrite, StoreBusy, Unstorable
+from ecs_watchdog.incidents.model import Incident, ServiceState, Unstorable
 
 SERVICE_TTL = timedelta(days=30)  # a service quiet for a month starts afresh (LKG re-read from ECS)
 INCIDENT_TTL = timedelta(days=400)

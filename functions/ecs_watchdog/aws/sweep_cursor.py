@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_watchdog.sweep.judgement import SweepCursor
+from ecs_watchdog.sweep.cursor import SweepCursor
 
 CURSOR_KEY = {"pk": {"S": "SWEEP#CURSOR"}, "sk": {"S": "STATE"}}
 

@@ -2,7 +2,7 @@
 
 ECS invokes the function with the service and the target service revision; the revision is mapped to its
 task definition, and the service's state item says whether that task definition has an open incident.
-The answer comes from `contain.hooks.answer_lambda_hook`. Fail-open throughout: a Lambda hook that errors
+The answer comes from `gate.hooks.answer_lambda_hook`. Fail-open throughout: a Lambda hook that errors
 or answers badly ROLLS THE DEPLOYMENT BACK, so every trouble of the watchdog's own — a payload it cannot
 read, ECS or DynamoDB unreachable, a permission missing — answers SUCCEEDED and is logged as an error.
 """

@@ -15,14 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = 1
 
 
-class StaleWrite(Exception):
-    """Another writer changed the stored state since it was read: read again and decide again."""
-
-
-class StoreBusy(Exception):
-    """The state store is throttling or briefly unavailable: wait a little and try again."""
-
-
 class Unstorable(ValueError):
     """The state cannot be stored however often it is retried (too large, not encodable)."""
 

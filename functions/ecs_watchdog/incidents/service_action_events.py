@@ -1,6 +1,6 @@
-"""One `ECS Service Action` event applied to a service's state, as its rule in `service_actions.py` says.
+"""One `ECS Service Action` event applied to a service's state, as its rule in `service_action_rules.py` says.
 
-`service_actions.py` is the table (what each event name means); this module acts on it: a `resolve`
+`service_action_rules.py` is the table (what each event name means); this module acts on it: a `resolve`
 (steady state) resolves the active incidents and makes the completed revision the last known good, an
 `open` (start impaired, configuration failure) opens an incident unless one is active, and a `note`
 only joins an active incident's timeline.
@@ -22,7 +22,7 @@ from ecs_watchdog.incidents.lifecycle import (
 )
 from ecs_watchdog.incidents.model import DeploymentRecord, IncidentKind, ServiceState
 from ecs_watchdog.incidents.policy import LoopPolicy
-from ecs_watchdog.incidents.service_actions import rule_for
+from ecs_watchdog.incidents.service_action_rules import rule_for
 
 
 def apply_service_action(

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel
-
 from ecs_watchdog.events import DeploymentStateChangeEvent, EcsEvent, ServiceActionEvent
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
@@ -174,12 +172,3 @@ def _start_impaired(ref: ServiceRef, service: DescribedService, now: datetime, r
     }
     event_id = _event_id("impaired", ref, now.strftime("%Y%m%dT%H%M"))
     return ServiceActionEvent.model_validate(_envelope("ECS Service Action", event_id, ref, service, now, detail))
-
-
-class SweepCursor(BaseModel):
-    """Where the walk over clusters stopped: the cluster and the ListServices token of the next page."""
-
-    cluster: str | None = None
-    token: str | None = None
-    watched_from: str | None = None  # the last service key ticked, when the index was not finished
-    laps: int = 0  # completed walks over every cluster

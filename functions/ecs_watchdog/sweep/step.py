@@ -22,7 +22,8 @@ from aws_lambda_powertools import Logger
 from ecs_watchdog.events import EcsEvent
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.sweep.judgement import DescribedService, SweepCursor, SweepFlag, sweep_service
+from ecs_watchdog.sweep.cursor import SweepCursor
+from ecs_watchdog.sweep.judgement import DescribedService, SweepFlag, sweep_service
 
 logger = Logger(child=True)
 
