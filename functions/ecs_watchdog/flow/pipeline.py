@@ -1,8 +1,10 @@
 """The one path an ECS event takes: typed event → Stop → Classification → incident transition → messages.
 
 Handlers, the CLI and the simulator all call `Pipeline.process`; it holds no boto3, only the narrow
-adapters it is given. Each event becomes a `ServiceChange` (how to decide for its service), and every
-change walks the same five steps, top to bottom in `Pipeline._walk`:
+adapters it is given. A failed stop, a deployment event, a service action and the sweep's tick each
+become a `ServiceChange` (how to decide for the service; flow/changes.py), and every change walks the
+same five steps, top to bottom in `Pipeline._walk` (PAUSE hooks go to gate/, failed API calls to
+api_errors/):
 
 1. decide for the service — load, decide (incidents/), save conditionally; a lost race decides again;
 2. decide for the account — the correlated-failure guard (incidents/correlation.py);
