@@ -31,7 +31,7 @@ from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox
 from ecs_watchdog.announce.updates import send_due_updates
 from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
-from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict, update_with_retry
+from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict
 from ecs_watchdog.contain import claims
 from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.diagnose.step import ProbeVerdict
@@ -326,21 +326,12 @@ class Pipeline:
             decision = correlation.decide(account, entries, self.policy)
             ids = {t.id for t in decision.transitions}
             ids |= {t.id for t in self.outbox.due(account.outbox, self.outbox.clock(), owner)}
-            decided.update(
-                announce=decision.announce, ids=ids, state=decision.state, made={t.id for t in decision.transitions}
-            )
+            decided.update(announce=decision.announce, ids=ids, made={t.id for t in decision.transitions})
             if not (decision.changed or ids):
                 return None
             return decision.state.model_copy(update={"outbox": self.outbox.take(decision.state.outbox, ids, owner)})
 
-        item = account_item(self.state, ref, now)
-        saved = update_with_retry(
-            lambda fresh: item.load(fresh) or AccountState(account=ref.account_key),
-            change,
-            item.save,
-            what=item.what,
-            pause=self.pause,
-        )
+        saved = account_updater(self.state, ref, now, self.pause)(change)
         leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
         return AccountDecision(leased, decided["announce"], saved, decided["made"])
 
@@ -388,7 +379,8 @@ class Pipeline:
         state = service.state
         if any(not d.record.action.notify_people for d in decided):
             state = stored.model_copy(update={"action_tag": "ignore"})
-        entries = [t for t in stored.outbox if t.id in {t.id for t in service.entries} | made]
+        ids = {t.id for t in service.entries} | made
+        entries = [t for t in stored.outbox if t.id in ids]
         return replace(service, entries=entries, state=state)
 
     def _deliver(
