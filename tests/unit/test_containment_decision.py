@@ -40,7 +40,6 @@ def decide(
     *,
     the_incident: Incident | None = None,
     lkg: str | None = td(5),
-    lkg_open: bool = False,
     policy: ContainmentPolicy = ENFORCE,
     tag: ServiceTagAction = ServiceTagAction.AUTO,
     guards: GuardFacts | None = None,
@@ -49,7 +48,6 @@ def decide(
         the_incident or incident(),
         service,
         last_known_good=lkg,
-        lkg_has_open_incident=lkg_open,
         policy=policy,
         service_tag_action=tag,
         guards=guards or facts(),
@@ -120,7 +118,7 @@ def test_scale_to_zero_suspends_auto_scaling_so_it_sticks() -> None:
 
 
 def test_last_known_good_failing_too_scales_to_zero() -> None:
-    action = decide(steady(running=0), lkg=td(5), lkg_open=True)
+    action = decide(steady(running=0), lkg=td(5), guards=facts(failing_revisions=frozenset({td(5)})))
     assert action.kind is ActionKind.SCALE_TO_ZERO
     assert "ping-pong" in action.reason
 
@@ -153,7 +151,7 @@ def test_other_deployment_controllers_are_notify_only_and_say_so(controller: str
 
 
 def test_rollback_to_a_serving_revision_with_its_own_open_incident_is_refused() -> None:
-    action = decide(deploying(old_running=2), guards=facts(revisions_with_open_incidents=frozenset({td(5)})))
+    action = decide(deploying(old_running=2), guards=facts(failing_revisions=frozenset({td(5)})))
     assert action.kind is ActionKind.NOTIFY_ONLY
     assert "ping-pong" in action.reason
 
@@ -329,3 +327,87 @@ def test_no_action_ever_stops_running_tasks_by_scaling_to_zero(
     if action.kind in (ActionKind.ROLLBACK_DEPLOYMENT, ActionKind.ROLLBACK_UPDATE_SERVICE):
         # A rollback replaces failing tasks; it never targets the failing revision.
         assert action.after.task_definition != td(6)
+
+
+# --- never fight a person, never ping-pong, never roll back blind (issue 22) ----------------------
+
+
+def test_a_person_deploying_another_revision_while_the_failing_one_is_listed_is_never_stopped() -> None:
+    # Revision 6 still fails and its deployment is still listed; a person deploys the fix, revision 7.
+    service = view(
+        deployment(7, running=0, status="PRIMARY", rollout="IN_PROGRESS"),
+        deployment(6, running=0, status="ACTIVE", rollout="IN_PROGRESS", failed=4),
+        deployment(5, running=2, status="ACTIVE", rollout="COMPLETED"),
+        arn=DEPLOYMENT_ARN,
+    )
+    action = decide(service)
+    assert action.kind is ActionKind.STAND_DOWN
+    assert action.calls == () and action.fallback_calls == ()
+    assert "api:7" in action.reason and "does not stop it" in action.reason
+
+
+def test_rollback_stops_the_current_deployment_of_the_failing_revision() -> None:
+    current = DEPLOYMENT_ARN.replace("abc123", "current")
+    service = deploying(old_running=2, arn=DEPLOYMENT_ARN).model_copy(
+        update={"current_service_deployment_arn": current}
+    )
+    action = decide(service)
+    assert action.calls[0].params["serviceDeploymentArn"] == current
+
+
+def test_the_revision_just_contained_is_never_a_rollback_target() -> None:
+    # 6 was rolled back to 5; while ECS rolls back, 5 fails too: 6 is still running (draining).
+    service = view(
+        deployment(5, running=0, status="PRIMARY", rollout="IN_PROGRESS", failed=3),
+        deployment(6, running=2, status="ACTIVE", rollout="IN_PROGRESS"),
+        arn=DEPLOYMENT_ARN,
+    )
+    action = decide(service, the_incident=incident(5), lkg=td(6), guards=facts(failing_revisions=frozenset({td(6)})))
+    assert action.kind is ActionKind.NOTIFY_ONLY
+    assert action.calls == ()
+    assert "ping-pong" in action.reason
+
+
+def test_a_deregistered_last_known_good_is_never_the_target_of_update_service() -> None:
+    action = decide_containment(
+        incident(),
+        steady(running=0),
+        last_known_good=td(5),
+        policy=ENFORCE,
+        service_tag_action=ServiceTagAction.AUTO,
+        guards=facts(),
+        inactive=frozenset({td(5)}),
+    )
+    assert not any(c.params.get("taskDefinition") == td(5) for c in action.calls + action.fallback_calls)
+    assert "INACTIVE" in action.reason
+
+
+def test_stopping_a_deployment_back_to_a_deregistered_revision_has_no_update_service_fallback() -> None:
+    action = decide_containment(
+        incident(),
+        deploying(old_running=2),
+        last_known_good=td(5),
+        policy=ENFORCE,
+        service_tag_action=ServiceTagAction.AUTO,
+        guards=facts(),
+        inactive=frozenset({td(5)}),
+    )
+    assert action.kind is ActionKind.ROLLBACK_DEPLOYMENT
+    assert action.fallback_calls == ()
+
+
+def test_cooldown_is_waived_for_a_rollback_to_the_revision_the_last_rollback_proved() -> None:
+    recent = NOW - timedelta(minutes=10)
+    waived = decide(
+        deploying(old_running=2), guards=facts(service_last_action_at=recent, service_last_rollback_to=td(5))
+    )
+    assert waived.kind is ActionKind.ROLLBACK_DEPLOYMENT
+    other = decide(
+        deploying(old_running=2), guards=facts(service_last_action_at=recent, service_last_rollback_to=td(4))
+    )
+    assert other.kind is ActionKind.NOTIFY_ONLY and "cooldown" in other.reason
+
+
+def test_the_action_remembers_the_deployment_it_was_decided_for() -> None:
+    action = decide(deploying(old_running=2), the_incident=incident(deployment_id="ecs-svc/6"))
+    assert action.deployment_id == "ecs-svc/6"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecs_watchdog.contain.decision import decide_containment
+from ecs_watchdog.contain.decision import decide_containment, effect_visible
 from ecs_watchdog.contain.execute import carry_out
 from ecs_watchdog.contain.models import (
     PREVIOUS_DESIRED_COUNT_TAG,
@@ -10,6 +10,7 @@ from ecs_watchdog.contain.models import (
     ActionKind,
     ActionRecord,
     ApiCall,
+    CallOutcomeUnknown,
     CallRefused,
     ContainmentPolicy,
     Mode,
@@ -27,9 +28,10 @@ SERVICE_KEY = incident().service
 class RecordingCalls:
     """Records calls; refuses or fails the operations it is told to."""
 
-    def __init__(self, refuse: str = "", fail: str = "") -> None:
+    def __init__(self, refuse: str = "", fail: str = "", *, dry_run: bool = False) -> None:
         self.made: list[ApiCall] = []
         self._refuse, self._fail = refuse, fail
+        self.dry_run = dry_run
 
     def make(self, call: ApiCall) -> None:
         if call.operation == self._refuse:
@@ -44,7 +46,6 @@ def decided(service: ServiceView, *, lkg: str | None = td(5), mode: Mode = Mode.
         incident(),
         service,
         last_known_good=lkg,
-        lkg_has_open_incident=False,
         policy=ContainmentPolicy(mode=mode),
         service_tag_action=ServiceTagAction.AUTO,
         guards=facts(),
@@ -180,3 +181,35 @@ def test_nothing_to_undo_after_a_dry_run() -> None:
     service = steady(running=0)
     record = carry_out(decided(service, mode=Mode.DRY_RUN), service, RecordingCalls(), NOW)
     assert plan_undo(service, record, service=SERVICE_KEY, mode=Mode.ENFORCE).kind is ActionKind.STAND_DOWN
+
+
+# --- honest outcomes (issue 22) ---------------------------------------------------------------------
+
+
+def test_an_adapter_that_makes_no_call_never_reports_one_done() -> None:
+    # Enforce decided it; the account went back to dry-run, so the adapter makes nothing.
+    service = deploying(old_running=2)
+    calls = RecordingCalls(dry_run=True)
+    record = carry_out(decided(service), service, calls, NOW)
+    assert record.outcome is Outcome.DRY_RUN
+    assert record.action.mode is Mode.DRY_RUN
+    assert not record.took_effect
+
+
+def test_a_call_whose_answer_was_lost_is_unknown_not_done_or_failed() -> None:
+    class LostAnswer(RecordingCalls):
+        def make(self, call: ApiCall) -> None:
+            raise CallOutcomeUnknown(call, "ReadTimeoutError")
+
+    service = deploying(old_running=2)
+    record = carry_out(decided(service), service, LostAnswer(), NOW)
+    assert record.outcome is Outcome.UNKNOWN
+    assert not record.took_effect and record.retry_later
+    assert "may or may not" in (record.error or "")
+
+
+def test_the_effect_of_a_rollback_is_read_from_the_service() -> None:
+    action = decided(deploying(old_running=2))
+    rolled_back = view(deployment(5, running=2, status="PRIMARY", rollout="IN_PROGRESS"))
+    assert effect_visible(action, rolled_back)
+    assert not effect_visible(action, deploying(old_running=2))

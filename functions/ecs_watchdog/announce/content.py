@@ -54,14 +54,36 @@ class CountsView(_View):
 
 
 class ActionView(_View):
-    """`transition.action`: what containment did, or in dry-run the exact call it would make."""
+    """`transition.action`: what containment did, or in dry-run the exact call it would make. Its
+    `outcome` decides every word about it: only `done` and `fallback_done` say anything was changed."""
 
     kind: str
     dry_run: bool = False
     call: CallView | None = None
+    calls: list[CallView] = Field(default_factory=list)
+    calls_made: list[CallView] = Field(default_factory=list)
     reason: str = ""
+    outcome: str | None = None  # contain/models.py Outcome; None in records from before outcomes were shown
+    error: str | None = None
+    note: str | None = None
+    would_have: str | None = None
     before: CountsView | None = None
     after: CountsView | None = None
+
+    @property
+    def changed_service(self) -> bool:
+        return self.outcome in (None, "done", "fallback_done") and not self.dry_run and _acting(self.kind)
+
+
+ACTION_HEADINGS = {
+    "done": "Action taken",
+    "fallback_done": "Action taken (fallback)",
+    "dry_run": "Would do (dry-run)",
+    "failed": "Action FAILED: nothing more was changed",
+    "refused": "Action REFUSED by ECS: nothing was changed",
+    "unknown": "Action outcome UNKNOWN: checking the service",
+    "claimed": "Action under way",
+}
 
 
 class ProbeView(_View):
@@ -173,18 +195,59 @@ def facts(transition: Transition) -> list[tuple[str, str]]:
     return found[:10]
 
 
+def action_heading(action: ActionView) -> str:
+    """The heading of the action's section: what became of it, never "taken" for a call that was not."""
+    if action.dry_run:
+        return ACTION_HEADINGS["dry_run"]
+    if action.outcome in ACTION_HEADINGS:
+        return ACTION_HEADINGS[action.outcome]
+    if action.outcome == "not_acted" or not _acting(action.kind):
+        return "Held back: nothing was changed" if action.would_have else "No action: nothing was changed"
+    return ACTION_HEADINGS["done"]
+
+
 def action_lines(action: ActionView) -> list[str]:
-    """The action in plain words: what was done (or would be), the exact call, the reason, before → after."""
-    verb = "Would" if action.dry_run else "Did"
-    lines = [f"{verb}: {action.kind.replace('_', ' ')}" + (" (dry-run: no call made)" if action.dry_run else "")]
-    if action.call is not None and action.call.operation:
-        params = ", ".join(f"{k}={_param(v)}" for k, v in sorted(action.call.params.items()))
-        lines.append(f"Call: {action.call.operation}({params})")
+    """The action in plain words: what was done (or would be, or failed), the exact call, the reason, and
+    before → after only where the service did change (or would, in dry-run)."""
+    kind = action.kind.replace("_", " ")
+    outcome = action.outcome
+    if action.dry_run:
+        first = f"Would: {kind} (dry-run: no call made)"
+    elif action.changed_service:
+        first = f"Did: {kind}"
+    elif outcome == "failed":
+        first = f"Tried: {kind}. It FAILED: {action.error or 'no error recorded'}"
+    elif outcome == "refused":
+        first = f"Tried: {kind}. ECS REFUSED it: {action.error or 'no reason given'}"
+    elif outcome == "unknown":
+        first = f"Tried: {kind}. No answer came back ({action.error or 'lost'}): the watchdog checks the service"
+    elif outcome == "claimed":
+        first = f"Doing: {kind}"
+    elif action.would_have:
+        first = f"Held back from: {action.would_have.replace('_', ' ')}"
+    else:
+        first = f"No action: {kind}"
+    lines = [first]
+    calls = action.calls or ([action.call] if action.call is not None else [])
+    for call in calls:
+        if call.operation:
+            params = ", ".join(f"{k}={_param(v)}" for k, v in sorted(call.params.items()))
+            lines.append(f"Call: {call.operation}({params})")
+    if outcome in ("failed", "refused", "unknown") and action.calls_made:
+        lines.append("Made before that: " + ", ".join(c.operation for c in action.calls_made))
     if action.reason:
         lines.append(f"Why: {action.reason}")
-    if action.before is not None or action.after is not None:
+    if action.note:
+        lines.append(f"Note: {action.note}")
+    if action.dry_run or action.changed_service:
         lines.append(f"Before: {_counts(action.before)} -> after: {_counts(action.after)}")
+    elif action.before is not None:
+        lines.append(f"Service now: {_counts(action.before)} (unchanged by the watchdog)")
     return lines
+
+
+def _acting(kind: str) -> bool:
+    return kind not in ("notify_only", "stand_down")
 
 
 def probe_line(probe: ProbeView) -> str:

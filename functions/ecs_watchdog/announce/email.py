@@ -64,7 +64,7 @@ def render_transition_sns(transition: Transition, ref: ServiceRef, runbook_base_
         lines += ["", "Evidence (verbatim):", *(f"  {_one_line(e)}" for e in explanation.evidence)]
     action = content.action_of(transition)
     if action is not None:
-        heading = "Containment (dry-run, nothing was changed):" if action.dry_run else "Containment:"
+        heading = f"Containment: {content.action_heading(action)}:"
         lines += ["", heading, *(f"  {_one_line(a)}" for a in content.action_lines(action))]
     probes = content.probes_of(transition)
     if probes:

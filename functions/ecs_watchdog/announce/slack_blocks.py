@@ -106,7 +106,7 @@ def transition_blocks(transition: Transition, ref: ServiceRef, runbook_base_url:
         blocks.append(_code("Evidence (verbatim)", explanation.evidence))
     action = content.action_of(transition)
     if action is not None:
-        blocks.append(_code("Would do (dry-run)" if action.dry_run else "Action taken", content.action_lines(action)))
+        blocks.append(_code(content.action_heading(action), content.action_lines(action)))
     probes = content.probes_of(transition)
     if probes:
         blocks.append(_titled("Probes", "\n".join(f"• {escape_mrkdwn(content.probe_line(p))}" for p in probes)))

@@ -12,11 +12,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore import xform_name
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from ecs_watchdog.contain.models import (
     ECS_CONTROLLER,
     ApiCall,
+    CallOutcomeUnknown,
     CallRefused,
     DeploymentView,
     ScalingView,
@@ -47,18 +48,24 @@ class EcsActions:
     # --- writes -----------------------------------------------------------------------------------
 
     def make(self, call: ApiCall) -> None:
-        """Make one call (nothing in dry-run). Raises CallRefused for a refusal a fallback can handle;
-        any other error propagates."""
+        """Make one call (nothing in dry-run). Raises CallRefused for a refusal a fallback can handle,
+        CallOutcomeUnknown when the answer was lost (the call may have been applied); any other error —
+        an answer saying it was not applied — propagates."""
         if self.dry_run:
             logger.info("dry-run: not making the call", extra={"operation": call.operation, "params": call.params})
             return
         method = getattr(self._clients[call.service], xform_name(call.operation))
         try:
             method(**call.params)
+        except (ReadTimeoutError, ConnectionClosedError) as error:  # sent, never answered
+            raise CallOutcomeUnknown(call, type(error).__name__) from error
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in REFUSALS:
                 raise CallRefused(call, code, error.response["Error"].get("Message", "")) from error
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if status >= 500:  # a server error after the SDK's retries: applied or not, nobody says
+                raise CallOutcomeUnknown(call, f"{code or 'HTTP'} {status}") from error
             raise
 
     def stop_service_deployment(self, service_deployment_arn: str) -> ApiCall:
@@ -193,6 +200,22 @@ class EcsActions:
             in_progress_service_deployment_arn=in_progress_arn,
             scaling=self.scalable_target(f"service/{cluster}/{service}"),
         )
+
+    def inactive_task_definitions(self, arns: list[str]) -> frozenset[str]:
+        """Which of these task definitions are deregistered (INACTIVE) or gone: ECS updates no service to one.
+        A task definition is immutable once registered, but its status is not: described every time."""
+        inactive: set[str] = set()
+        for arn in arns:
+            try:
+                described = self._clients["ecs"].describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "ClientException":  # "unable to describe": gone
+                    inactive.add(arn)
+                    continue
+                raise
+            if described.get("status") == "INACTIVE":
+                inactive.add(arn)
+        return frozenset(inactive)
 
     def scalable_target(self, resource_id: str) -> ScalingView | None:
         """The service's scalable target, when Application Auto Scaling manages it."""

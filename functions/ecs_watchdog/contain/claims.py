@@ -1,11 +1,15 @@
 """What an incident remembers of containment. Pure: the state changes around an action.
 
-- before an enforced action, a **claim** (a conditional write) makes sure one invocation acts, once: an
-  incident that carries any containment record is never acted on again;
+- before an enforced action, a **claim** (a conditional write) makes sure one invocation acts, once per
+  deployment of the incident: an incident whose action took effect is acted on again only when a new
+  deployment brings its revision back (the incident reopened for it);
 - after it, the **record** (the ActionRecord as JSON) is kept on the incident, with a timeline entry, and
   an action that took effect makes the incident contained (a CONTAINED transition people are told of);
-- a decision a guard held back (cooldown, hourly cap, the correlated-failure guard, the kill switch) is
-  looked at again after RECHECK, when the service's next event arrives.
+- a claim older than CLAIM_LEASE lost its invocation before the record was written: the next look at
+  the service settles it (contain/step.py) — the action's effect is there, or it was not made;
+- a decision a guard held back (cooldown, hourly cap, the correlated-failure guard, the kill switch), and
+  one that failed, was refused or lost its answer, is looked at again after RECHECK, when the service's
+  next event (or the sweep's tick) arrives.
 """
 
 from __future__ import annotations
@@ -15,10 +19,21 @@ from typing import Any
 
 from ecs_watchdog.incidents.contract import ACTIVE, Result
 from ecs_watchdog.incidents.lifecycle import add_to_timeline, fork, record_transition
-from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, ServiceState, TransitionKind
+from ecs_watchdog.incidents.model import (
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    RevisionHealth,
+    ServiceState,
+    TransitionKind,
+)
 
 RECHECK = timedelta(minutes=5)
+# Longer than the events function's 60 s timeout: a claim this old lost the invocation that made it.
+CLAIM_LEASE = timedelta(minutes=3)
 CLAIMED = "claimed"
+TOOK_EFFECT = ("done", "fallback_done")
+RETRIED = ("failed", "refused", "unknown")
 
 
 def needs_containment(incident: Incident, now: datetime) -> bool:
@@ -28,22 +43,78 @@ def needs_containment(incident: Incident, now: datetime) -> bool:
     record = incident.containment
     if record is None:
         return True
-    held = record.get("outcome") == "not_acted" and bool((record.get("action") or {}).get("would_have"))
+    outcome = record.get("outcome")
+    if outcome == CLAIMED:
+        return orphaned(record, now)
+    if outcome in TOOK_EFFECT:
+        # One action per deployment: the incident reopened for a new deployment of its revision.
+        acted_on = (record.get("action") or {}).get("deployment_id")
+        return incident.deployment_id is not None and acted_on != incident.deployment_id
+    held = outcome == "not_acted" and bool((record.get("action") or {}).get("would_have"))
     checked = incident.containment_checked_at
-    return held and (checked is None or now - checked >= RECHECK)
+    return (held or outcome in RETRIED) and (checked is None or now - checked >= RECHECK)
 
 
-def claim(state: ServiceState, incident_id: str, owner: str, at: datetime) -> Result:
-    """Mark the incident as being acted on by `owner` (written before any call is made)."""
+def orphaned(record: dict[str, Any], now: datetime) -> bool:
+    """A claim whose invocation stopped before it recorded what it did."""
+    try:
+        return now - datetime.fromisoformat(str(record.get("at"))) >= CLAIM_LEASE
+    except ValueError:
+        return True
+
+
+def claimed_action(incident: Incident) -> dict[str, Any] | None:
+    """The action an orphaned claim, or a record whose answer was lost, was about to make: JSON as stored."""
+    record = incident.containment or {}
+    if record.get("outcome") in (CLAIMED, "unknown"):
+        action = record.get("action")
+        return action if isinstance(action, dict) else None
+    return None
+
+
+def claim(state: ServiceState, incident_id: str, owner: str, at: datetime, action: dict[str, Any]) -> Result:
+    """Mark the incident as being acted on by `owner` (written before any call is made), with the action
+    it is about to make, so that an invocation that dies after the calls leaves enough to settle it."""
     incident = state.incidents.get(incident_id)
     if incident is None or not needs_containment(incident, at):
         return Result(state, note=f"{incident_id}: containment already decided or under way")
     result = Result(fork(state), changed=True)
     claimed = result.state.incidents[incident_id]
-    claimed.containment = {"outcome": CLAIMED, "owner": owner, "at": at.isoformat()}
+    previous = result.state.last_action_at
+    claimed.containment = {
+        "outcome": CLAIMED,
+        "owner": owner,
+        "at": at.isoformat(),
+        "action": action,
+        "previous_last_action_at": previous.isoformat() if previous else None,
+    }
     claimed.containment_checked_at = at
     result.state.last_action_at = at
     return result
+
+
+def release(state: ServiceState, incident_id: str, owner: str, at: datetime, why: str) -> Result:
+    """Give a claim back when no call was made (the write before the calls failed): the incident is
+    decided again at its next event, and the cooldown the claim started does not hold it back."""
+    incident = state.incidents.get(incident_id)
+    stored = (incident.containment or {}) if incident else {}
+    if incident is None or stored.get("outcome") != CLAIMED or stored.get("owner") != owner:
+        return Result(state, note=f"{incident_id}: no claim of {owner} to release")
+    result = Result(fork(state), changed=True)
+    released = result.state.incidents[incident_id]
+    released.containment = None
+    released.containment_checked_at = None
+    result.state.last_action_at = _previous_action_at(stored)
+    add_to_timeline(released, at, "action", f"containment not attempted, decided again next time: {why}")
+    return result
+
+
+def _previous_action_at(claimed: dict[str, Any]) -> datetime | None:
+    value = claimed.get("previous_last_action_at")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def record(
@@ -62,10 +133,21 @@ def record(
         return Result(state, note=f"{incident_id}: no such incident any more")
     result = Result(fork(state), changed=True)
     incident = result.state.incidents[incident_id]
+    claimed = incident.containment or {}
     incident.containment = outcome
     incident.containment_checked_at = at
     add_to_timeline(incident, at, "action", line)
     new = result.state
+    if took_effect:
+        target = (outcome.get("action") or {}).get("after", {}).get("task_definition")
+        kind = (outcome.get("action") or {}).get("kind", "")
+        new.last_action_at = at
+        new.last_rollback_to = target if str(kind).startswith("rollback") else None
+        if incident.task_definition:
+            new.revisions.setdefault(incident.task_definition, RevisionHealth()).contained_at = at
+    elif claimed.get("outcome") == CLAIMED:
+        # Nothing known to have changed the service: the claim's cooldown does not stand.
+        new.last_action_at = _previous_action_at(claimed)
     new.outbox = [
         t.model_copy(update={"action": summary})
         if t.incident.id == incident_id and t.kind in (TransitionKind.OPENED, TransitionKind.REOPENED)

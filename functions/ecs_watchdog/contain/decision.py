@@ -49,12 +49,13 @@ def decide_containment(
     view: ServiceView,
     *,
     last_known_good: str | None,
-    lkg_has_open_incident: bool,
     policy: ContainmentPolicy,
     service_tag_action: ServiceTagAction,
     guards: g.GuardFacts,
+    inactive: frozenset[str] = frozenset(),
 ) -> Action:
     """The one action for `incident`, decided on `view` (a DescribeServices made just before).
+    `inactive`: task definitions known to be deregistered (ECS updates no service to one).
 
     Never returns an action whose calls would lower the count of healthy running tasks.
     """
@@ -70,7 +71,11 @@ def decide_containment(
         )
     if incident.status is not IncidentStatus.OPEN:
         return _not_acting(base, ActionKind.STAND_DOWN, f"the incident is {incident.status.value}, not open")
-    for held in (g.already_acted(guards), g.changed_since_incident(incident, view)):
+    for held in (
+        g.already_acted(guards),
+        g.changed_since_incident(incident, view),
+        g.not_the_service_target(incident, view),
+    ):
         if held:
             return _not_acting(base, ActionKind.STAND_DOWN, held)
     if not incident.containment_eligible:
@@ -78,11 +83,16 @@ def decide_containment(
             base, ActionKind.NOTIFY_ONLY, "the cause is not known well enough to act on the service automatically"
         )
 
-    chosen = _by_situation(base, incident, view, last_known_good, lkg_has_open_incident, guards)
+    chosen = _by_situation(base, incident, view, last_known_good, guards, inactive)
     chosen = _narrow_by_tag(chosen, service_tag_action, view)
     if not chosen.kind.changes_service:
         return chosen
-    held = g.correlated_pause(guards) or g.in_cooldown(guards, policy) or g.over_hourly_cap(guards, policy)
+    rolling_back_to = chosen.after.task_definition if chosen.kind in ROLLBACKS else None
+    held = (
+        g.correlated_pause(guards)
+        or g.in_cooldown(guards, policy, rolling_back_to=rolling_back_to)
+        or g.over_hourly_cap(guards, policy)
+    )
     if held:
         return _hold(chosen, held)
     mode = effective_mode(policy.mode, service_tag_action, kill_switch=guards.kill_switch)
@@ -122,6 +132,17 @@ def confirm_unchanged(action: Action, reread: ServiceView) -> Action:
     )
 
 
+def effect_visible(action: Action, view: ServiceView) -> bool:
+    """Whether the service as described now shows what the action set out to do: for an action whose
+    answer or record was lost, the difference between done and never made."""
+    if action.kind in ROLLBACKS or action.kind is ActionKind.REAPPLY_REVISION:
+        target = action.after.task_definition
+        return target is not None and view.task_definition == target != action.before.task_definition
+    if action.kind in (ActionKind.SCALE_TO_ZERO, ActionKind.RESTORE_DESIRED_COUNT):
+        return view.desired_count == action.after.desired_count != action.before.desired_count
+    return False
+
+
 # --------------------------------------------------------------------------------------------------
 # The situation
 
@@ -131,8 +152,8 @@ def _by_situation(
     incident: Incident,
     view: ServiceView,
     last_known_good: str | None,
-    lkg_has_open_incident: bool,
     guards: g.GuardFacts,
+    inactive: frozenset[str],
 ) -> Action:
     failing = incident.task_definition or view.task_definition
     healthy = view.running_other_than(failing)
@@ -142,10 +163,14 @@ def _by_situation(
 
     if deploying and healthy > 0:
         target = _serving_revision(view, failing, last_known_good)
-        held = g.ping_pong(target, guards, last_known_good=last_known_good, lkg_has_open_incident=lkg_has_open_incident)
+        held = g.ping_pong(target, guards) or (
+            f"{_short(target)} was deregistered (INACTIVE), and ECS updates no service to it"
+            if target in inactive and not _stoppable(view)
+            else None
+        )
         if held:
             return _not_acting(base, ActionKind.NOTIFY_ONLY, f"{held}; {healthy} tasks of other revisions keep serving")
-        return _rollback(base, view, target, f"{healthy} tasks of {_short(target)} are still running")
+        return _rollback(base, view, target, f"{healthy} tasks of {_short(target)} are still running", inactive)
     if healthy > 0 or (running_failing > 0 and not deploying):
         return _not_acting(
             base,
@@ -153,19 +178,10 @@ def _by_situation(
             f"{running_total} tasks are running and no deployment is in progress: failures continue in steady "
             "state, and rolling back or scaling to zero could stop tasks that serve traffic; a person should decide",
         )
-    lkg_usable = last_known_good is not None and last_known_good != failing
-    ping = (
-        g.ping_pong(
-            last_known_good, guards, last_known_good=last_known_good, lkg_has_open_incident=lkg_has_open_incident
-        )
-        if last_known_good is not None and lkg_usable
-        else None
-    )
-    if last_known_good is not None and lkg_usable and ping is None:
-        return _rollback(base, view, last_known_good, "no task of the failing revision is healthy")
-    nothing_to_roll_back_to = ping or (
-        "the last known good is the failing revision" if last_known_good else "there is no last known good"
-    )
+    unusable = _unusable_target(last_known_good, failing, view, guards, inactive)
+    if last_known_good is not None and unusable is None:
+        return _rollback(base, view, last_known_good, "no task of the failing revision is healthy", inactive)
+    nothing_to_roll_back_to = unusable or "there is no last known good"
     if running_total > 0:
         return _not_acting(
             base,
@@ -173,6 +189,37 @@ def _by_situation(
             f"{nothing_to_roll_back_to}, and scaling to zero would stop {running_total} running tasks",
         )
     return _scale_to_zero(base, view, f"no task is running and {nothing_to_roll_back_to}")
+
+
+def _unusable_target(
+    last_known_good: str | None, failing: str, view: ServiceView, guards: g.GuardFacts, inactive: frozenset[str]
+) -> str | None:
+    """Why the last known good cannot be rolled back to, or None when it can."""
+    if last_known_good is None:
+        return "there is no last known good"
+    if last_known_good == failing:
+        return "the last known good is the failing revision"
+    held = g.ping_pong(last_known_good, guards)
+    if held:
+        return held
+    if last_known_good in inactive and not _stoppable(view):
+        # Only StopServiceDeployment's own rollback (to the service revision it replaced) can still use it.
+        return (
+            f"the last known good {_short(last_known_good)} was deregistered (INACTIVE): ECS updates no service "
+            "to an INACTIVE task definition"
+        )
+    return None
+
+
+def _stoppable(view: ServiceView) -> bool:
+    return bool(view.in_progress()) and _failing_deployment_arn(view) is not None
+
+
+def _failing_deployment_arn(view: ServiceView) -> str | None:
+    """The service deployment that deploys the failing revision: the current one (DescribeServices'
+    `currentServiceDeployment`, the deployment of its primary revision, which the guards made sure is the
+    failing one); the IN_PROGRESS one ListServiceDeployments names only when DescribeServices names none."""
+    return view.current_service_deployment_arn or view.in_progress_service_deployment_arn
 
 
 def _serving_revision(view: ServiceView, failing: str, last_known_good: str | None) -> str:
@@ -183,14 +230,14 @@ def _serving_revision(view: ServiceView, failing: str, last_known_good: str | No
     return max(others, key=lambda d: d.running_count).task_definition
 
 
-def _rollback(base: Action, view: ServiceView, target: str, why: str) -> Action:
+def _rollback(base: Action, view: ServiceView, target: str, why: str, inactive: frozenset[str]) -> Action:
     update = ApiCall(
         service="ecs",
         operation="UpdateService",
         params={"cluster": view.cluster, "service": view.service, "taskDefinition": target},
     )
     after = Counts(task_definition=target, desired_count=view.desired_count, running_count=view.running_count)
-    deployment_arn = view.in_progress_service_deployment_arn or view.current_service_deployment_arn
+    deployment_arn = _failing_deployment_arn(view)
     if view.in_progress() and deployment_arn:
         stop = ApiCall(
             service="ecs",
@@ -202,7 +249,8 @@ def _rollback(base: Action, view: ServiceView, target: str, why: str) -> Action:
                 "kind": ActionKind.ROLLBACK_DEPLOYMENT,
                 "reason": f"stop the failing deployment and roll back to {_short(target)}: {why}",
                 "calls": (stop,),
-                "fallback_calls": (update,),
+                # ECS updates no service to an INACTIVE task definition: then there is no fallback.
+                "fallback_calls": () if target in inactive else (update,),
                 "after": after,
             }
         )
@@ -285,9 +333,10 @@ def _narrow_by_tag(chosen: Action, tag: ServiceTagAction, view: ServiceView) -> 
 
 
 def _base(incident: Incident, view: ServiceView) -> Action:
-    return action_on(
+    action = action_on(
         view, kind=ActionKind.NOTIFY_ONLY, mode=Mode.NOTIFY, service=incident.service, incident_id=incident.id
     )
+    return action.model_copy(update={"deployment_id": incident.deployment_id})
 
 
 def _not_acting(base: Action, kind: ActionKind, reason: str, *, quiet: bool = False) -> Action:

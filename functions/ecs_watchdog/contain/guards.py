@@ -23,11 +23,13 @@ class GuardFacts(_Frozen):
     # Times of actions that changed a service (enforced, not dry-run) anywhere in the account.
     account_action_times: tuple[datetime, ...] = ()
     service_last_action_at: datetime | None = None  # the last such action on this service
+    service_last_rollback_to: str | None = None  # the revision that action rolled back to, if a rollback
     incident_acted: bool = False  # an action was already made (or attempted) for this incident
     correlated_pause: bool = False  # the correlated-failure guard holds for the incident's category
     kill_switch: bool = False  # the operator's kill switch is engaged
-    # Task definitions with an open incident of their own (a rollback to one would ping-pong).
-    revisions_with_open_incidents: frozenset[str] = Field(default_factory=frozenset)
+    # Task definitions with an open or contained incident of their own, or contained since last healthy
+    # (ServiceState.failing_revisions): a rollback to one would ping-pong.
+    failing_revisions: frozenset[str] = Field(default_factory=frozenset)
 
 
 def already_acted(facts: GuardFacts) -> str | None:
@@ -35,10 +37,14 @@ def already_acted(facts: GuardFacts) -> str | None:
     return "containment already acted on this incident" if facts.incident_acted else None
 
 
-def in_cooldown(facts: GuardFacts, policy: ContainmentPolicy) -> str | None:
-    """A service gets at most one action per cooldown, whichever incident asked for it."""
+def in_cooldown(facts: GuardFacts, policy: ContainmentPolicy, *, rolling_back_to: str | None = None) -> str | None:
+    """A service gets at most one action per cooldown, whichever incident asked for it — except a rollback
+    to the very revision the last action rolled back to: that revision is proven (the service runs it,
+    healthy), and holding the rollback back only lets a redeployed failing revision fail for longer."""
     last = facts.service_last_action_at
     if last is None or facts.now - last >= policy.cooldown:
+        return None
+    if rolling_back_to is not None and rolling_back_to == facts.service_last_rollback_to:
         return None
     minutes = int(policy.cooldown.total_seconds() // 60)
     return f"the watchdog acted on this service at {last:%H:%M:%S}Z, within its {minutes}-minute cooldown"
@@ -59,12 +65,23 @@ def correlated_pause(facts: GuardFacts) -> str | None:
     return "many services are failing for the same cause at once: automatic containment is paused"
 
 
-def ping_pong(
-    target: str, facts: GuardFacts, *, last_known_good: str | None, lkg_has_open_incident: bool
-) -> str | None:
-    """Never roll back to a revision that has an open incident of its own."""
-    if target in facts.revisions_with_open_incidents or (target == last_known_good and lkg_has_open_incident):
-        return f"{_short(target)} has an open incident of its own: rolling back to it would ping-pong"
+def ping_pong(target: str, facts: GuardFacts) -> str | None:
+    """Never roll back to a revision that is failing itself, or was contained and has not been healthy since
+    (rolling back to the revision just contained is the ping-pong)."""
+    if target in facts.failing_revisions:
+        return f"{_short(target)} is failing itself (open or contained incident): rolling back to it would ping-pong"
+    return None
+
+
+def not_the_service_target(incident: Incident, view: ServiceView) -> str | None:
+    """The service's primary deployment is another revision than the failing one: a person deployed another
+    (the fix, perhaps), or ECS is already rolling back. Acting now would stop their deployment."""
+    failing = incident.task_definition
+    if failing and view.task_definition != failing:
+        return (
+            f"the service now deploys {_short(view.task_definition)}, not the failing {_short(failing)}: "
+            "someone deployed another revision (or ECS is rolling back), and the watchdog does not stop it"
+        )
     return None
 
 

@@ -186,6 +186,7 @@ class Action(_Frozen):
     before: Counts = Field(default_factory=Counts)
     after: Counts = Field(default_factory=Counts)
     fingerprint: str = ""  # of the view decided on: a re-read that differs stands down
+    deployment_id: str | None = None  # the incident's deployment when decided: one action per deployment
     # What undo needs, recorded before anything changes.
     previous_desired_count: int | None = None
     previous_task_definition: str | None = None
@@ -224,13 +225,25 @@ class CallRefused(Exception):
         self.call, self.code, self.message = call, code, message
 
 
+class CallOutcomeUnknown(Exception):
+    """A call's answer was lost — a read timeout, a closed connection, a 5xx after the SDK's retries —
+    so ECS may have applied it or not."""
+
+    def __init__(self, call: ApiCall, problem: str) -> None:
+        super().__init__(f"{call.operation}: no answer ({problem}): it may or may not have been applied")
+        self.call = call
+
+
 class Outcome(StrEnum):
     DONE = "done"  # the calls were made
     FALLBACK_DONE = "fallback_done"  # the first call was refused; the fallback was made
     DRY_RUN = "dry_run"  # reported, not made
     NOT_ACTED = "not_acted"  # notify only or stand down
     REFUSED = "refused"  # ECS refused and there was no fallback
-    FAILED = "failed"  # an error part-way: `calls_made` says how far it got
+    FAILED = "failed"  # an error part-way: `calls_made` says how far it got; the failed call was not applied
+    # A call's answer was lost (timeout, connection closed, a 5xx): ECS may or may not have applied it.
+    # The next look at the service settles it (contain/step.py).
+    UNKNOWN = "unknown"
 
 
 class ActionRecord(_Frozen):
@@ -241,7 +254,18 @@ class ActionRecord(_Frozen):
     at: datetime
     calls_made: tuple[ApiCall, ...] = ()
     error: str | None = None
+    # How the outcome is known when not from the calls' answers: e.g. the service described after the
+    # record of the calls was lost shows the action's effect.
+    note: str | None = None
 
     @property
     def took_effect(self) -> bool:
         return self.outcome in (Outcome.DONE, Outcome.FALLBACK_DONE)
+
+    @property
+    def retry_later(self) -> bool:
+        """Whether the incident is decided again after the recheck interval: nothing is known to have
+        changed the service (a failure, a refusal, an answer lost), or a guard held the action back."""
+        if self.outcome in (Outcome.FAILED, Outcome.REFUSED, Outcome.UNKNOWN):
+            return True
+        return self.outcome is Outcome.NOT_ACTED and self.action.would_have is not None

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.contain import claims
-from ecs_watchdog.contain.decision import decide_containment
+from ecs_watchdog.contain.decision import decide_containment, effect_visible
 from ecs_watchdog.contain.execute import carry_out
 from ecs_watchdog.contain.guards import GuardFacts
 from ecs_watchdog.contain.models import (
@@ -36,7 +36,7 @@ from ecs_watchdog.contain.models import (
 from ecs_watchdog.contain.undo import plan_undo
 from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState, containment_paused
-from ecs_watchdog.incidents.model import IncidentStatus, ServiceState, Transition
+from ecs_watchdog.incidents.model import Incident, ServiceState, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 logger = Logger(child=True)
@@ -45,7 +45,10 @@ HOUR = timedelta(hours=1)
 
 
 class ServiceActions(Protocol):
+    dry_run: bool
+
     def describe_service_view(self, cluster: str, service: str) -> ServiceView | None: ...
+    def inactive_task_definitions(self, arns: list[str]) -> frozenset[str]: ...
     def make(self, call: ApiCall) -> None: ...
 
 
@@ -99,40 +102,92 @@ class Containment:
             if view is None:
                 logger.warning("cannot contain: ECS does not know the service", extra={"service_key": ref.key})
                 return decided
-            tag, problem = ServiceTagAction.from_tags(view.tags)
-            if problem:
-                logger.warning("ignoring an invalid service tag", extra={"service_key": ref.key, "problem": problem})
-            open_revisions = frozenset(
-                i.task_definition
-                for i in state.incidents.values()
-                if i.status is IncidentStatus.OPEN and i.task_definition and i.id != incident.id
-            )
-            facts = GuardFacts(
-                now=now,
-                account_action_times=tuple(account.action_times) if account else (),
-                service_last_action_at=state.last_action_at,
-                incident_acted=False,  # a decided incident is never due (claims.needs_containment)
-                correlated_pause=containment_paused(account, incident.category),
-                kill_switch=self._kill_switch_engaged(),
-                revisions_with_open_incidents=open_revisions,
-            )
-            action = decide_containment(
-                incident,
-                view,
-                last_known_good=state.last_known_good,
-                lkg_has_open_incident=state.last_known_good in open_revisions,
-                policy=self.policy,
-                service_tag_action=tag,
-                guards=facts,
-            )
-            record = self._carry_out(ref, incident.id, action, owner, now, update_service, update_account)
+            record = self._settled(incident, view, now)
             if record is None:
-                continue  # another invocation claimed it first
-            saved, transitions = update_service(_recorder(record, now, view.tags.get(ACTION_TAG)))
-            state = saved
+                action = self._decide(incident, state, view, account, now)
+                record = self._carry_out(ref, incident.id, action, owner, now, update_service, update_account)
+                if record is None:
+                    continue  # another invocation claimed it first
+            # The audit event goes first: if the state write below fails past its retries, the account's
+            # event bus still says what was done (and the next look at the service settles the claim).
             self._audit(record)
+            try:
+                saved, transitions = update_service(_recorder(record, now, view.tags.get(ACTION_TAG)))
+            except Exception as error:
+                logger.error(
+                    "containment made its calls but could not record them: settled at the next look",
+                    extra={"incident": incident.id, "action": action_line(record), "problem": str(error)},
+                )
+                raise
+            state = saved
             decided.append(Decided(incident.id, record, transitions))
         return decided
+
+    def _decide(
+        self, incident: Incident, state: ServiceState, view: ServiceView, account: AccountState | None, now: datetime
+    ) -> Action:
+        tag, problem = ServiceTagAction.from_tags(view.tags)
+        if problem:
+            logger.warning("ignoring an invalid service tag", extra={"service_key": state.service, "problem": problem})
+        facts = GuardFacts(
+            now=now,
+            account_action_times=tuple(account.action_times) if account else (),
+            service_last_action_at=state.last_action_at,
+            service_last_rollback_to=state.last_rollback_to,
+            incident_acted=False,  # a decided incident is never due (claims.needs_containment)
+            correlated_pause=containment_paused(account, incident.category),
+            kill_switch=self._kill_switch_engaged(),
+            failing_revisions=state.failing_revisions(),
+        )
+        candidates = {state.last_known_good, *(d.task_definition for d in view.deployments)} - {
+            incident.task_definition or view.task_definition,
+            None,
+        }
+        return decide_containment(
+            incident,
+            view,
+            last_known_good=state.last_known_good,
+            policy=self.policy,
+            service_tag_action=tag,
+            guards=facts,
+            inactive=self._inactive(sorted(c for c in candidates if c)),
+        )
+
+    def _settled(self, incident: Incident, view: ServiceView, now: datetime) -> ActionRecord | None:
+        """An orphaned claim, or an action whose answer was lost: the service as described now shows its
+        effect (recorded as done, confirmed) or not (None: decided afresh, like a first time)."""
+        stored = claims.claimed_action(incident)
+        if stored is None:
+            return None
+        try:
+            action = Action.model_validate(stored)
+        except ValueError:
+            return None
+        if not effect_visible(action, view):
+            logger.warning(
+                "an earlier containment attempt left no trace on the service: deciding again",
+                extra={"incident": incident.id, "claimed": (incident.containment or {}).get("at")},
+            )
+            return None
+        return ActionRecord(
+            action=action,
+            outcome=Outcome.DONE,
+            at=now,
+            calls_made=action.calls,
+            note=(
+                "confirmed from DescribeServices: the service shows the action's effect, though the answer "
+                "to its call or its record was lost"
+            ),
+        )
+
+    def _inactive(self, task_definitions: list[str]) -> frozenset[str]:
+        if not task_definitions:
+            return frozenset()
+        try:
+            return self.actions.inactive_task_definitions(task_definitions)
+        except Exception as error:  # unknown is not inactive: the call, if made, reports its own refusal
+            logger.warning("cannot tell whether task definitions are registered", extra={"problem": str(error)})
+            return frozenset()
 
     def restore(
         self,
@@ -174,7 +229,7 @@ class Containment:
         update_service: UpdateService,
         update_account: UpdateAccount,
     ) -> ActionRecord | None:
-        if action.acts and getattr(self.actions, "dry_run", False):
+        if action.acts and self.actions.dry_run:
             # An adapter that makes no call must never report one made.
             action = action.model_copy(update={"mode": Mode.DRY_RUN})
         if not action.acts:
@@ -182,7 +237,8 @@ class Containment:
                 Outcome.DRY_RUN if action.mode is Mode.DRY_RUN and action.kind.changes_service else Outcome.NOT_ACTED
             )
             return ActionRecord(action=action, outcome=outcome, at=now)
-        saved, _ = update_service(lambda current: claims.claim(current, incident_id, owner, now))
+        planned = action.model_dump(mode="json")
+        saved, _ = update_service(lambda current: claims.claim(current, incident_id, owner, now, planned))
         claimed = saved.incidents.get(incident_id)
         if claimed is None or (claimed.containment or {}).get("owner") != owner:
             logger.info("containment already claimed by another invocation", extra={"incident": incident_id})
@@ -192,7 +248,13 @@ class Containment:
             recent = [t for t in account.action_times if timedelta(0) <= now - t < HOUR]
             return account.model_copy(update={"action_times": [*recent, now]})
 
-        update_account(count_action)
+        try:
+            update_account(count_action)
+        except Exception as error:
+            # No call was made: give the claim back so the next event decides again, and say so.
+            why = f"the account's action count could not be written: {type(error).__name__}: {error}"
+            update_service(lambda current: claims.release(current, incident_id, owner, now, why))
+            raise
         reread = self.actions.describe_service_view(ref.cluster, ref.name)
         if reread is None:
             return ActionRecord(action=action, outcome=Outcome.FAILED, at=now, error="the service disappeared")
@@ -257,7 +319,7 @@ def action_json(record: ActionRecord) -> dict[str, Any]:
 def action_summary(record: ActionRecord) -> dict[str, Any]:
     """What messages show: the action, whether it was only reported, the exact calls, the outcome."""
     action = record.action
-    calls = [c.model_dump(mode="json") for c in (record.calls_made or action.calls)]
+    calls = [c.model_dump(mode="json") for c in (record.calls_made if record.took_effect else action.calls)]
     return {
         "kind": str(action.kind),
         "mode": str(action.mode),
@@ -270,6 +332,8 @@ def action_summary(record: ActionRecord) -> dict[str, Any]:
         "before": action.before.model_dump(mode="json"),
         "after": action.after.model_dump(mode="json"),
         "error": record.error,
+        "note": record.note,
+        "calls_made": [c.model_dump(mode="json") for c in record.calls_made],
         "notify_people": action.notify_people,
     }
 
@@ -284,6 +348,6 @@ def action_line(record: ActionRecord) -> str:
         return f"{action.kind} ({calls}): {action.reason}"
     if action.would_have:
         return f"held back from {action.would_have}: {action.reason}"
-    if record.outcome in (Outcome.REFUSED, Outcome.FAILED):
+    if record.outcome in (Outcome.REFUSED, Outcome.FAILED, Outcome.UNKNOWN):
         return f"{action.kind} {record.outcome}: {record.error or action.reason}"
     return f"{action.kind}: {action.reason}"

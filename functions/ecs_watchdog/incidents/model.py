@@ -134,6 +134,13 @@ class RevisionHealth(_Doc):
     failures_since_healthy: int = 0
     healthy_at: datetime | None = None
     last_failure_at: datetime | None = None
+    # When a containment action took the service away from this revision: until a task of it is healthy
+    # again it is proven bad, never a rollback target, never let through a deployment gate.
+    contained_at: datetime | None = None
+
+    @property
+    def proven_bad(self) -> bool:
+        return self.contained_at is not None and (self.healthy_at is None or self.healthy_at < self.contained_at)
 
 
 class RecentFailure(_Doc):
@@ -165,6 +172,7 @@ class ServiceState(_Doc):
     threshold_override: int | None = None  # from the service tag ecs-watchdog:threshold
     action_tag: str | None = None  # the service tag ecs-watchdog:action, as last read from ECS
     last_action_at: datetime | None = None  # the last containment action that changed the service
+    last_rollback_to: str | None = None  # the revision that action rolled back to, when it was a rollback
     deployments: dict[str, DeploymentRecord] = Field(default_factory=dict)
     revisions: dict[str, RevisionHealth] = Field(default_factory=dict)
     recent_failures: list[RecentFailure] = Field(default_factory=list)
@@ -177,3 +185,14 @@ class ServiceState(_Doc):
     incident_sequence: int = 0
     outbox: list[Transition] = Field(default_factory=list)  # transitions not yet delivered to people
     updated_at: datetime | None = None
+
+    def failing_revisions(self) -> frozenset[str]:
+        """Revisions that must not be rolled back to or let through a gate: an OPEN or CONTAINED incident
+        of their own, or contained since they were last healthy (their incident resolves when the
+        rollback away from them completes, and they are no better for it)."""
+        unresolved = {
+            i.task_definition
+            for i in self.incidents.values()
+            if i.task_definition and i.status in (IncidentStatus.OPEN, IncidentStatus.CONTAINED)
+        }
+        return frozenset(unresolved | {td for td, health in self.revisions.items() if health.proven_bad})
