@@ -87,6 +87,24 @@ def apply_stop(
     failure_line = f"{stop.category}: task {stop.task_id} of {short_revision(stop.task_definition)}"
 
     active = _active_incident_for(new, stop.task_definition)
+    if active is not None and _redeployed_after_containment(active, stop):
+        # The revision it was contained for came back in a new deployment: open again, so that it can be
+        # acted on again (containment acts once per deployment).
+        active.status, active.deployment_id = IncidentStatus.OPEN, stop.deployment_id
+        _count(active, stop, failure_line)
+        result.transitions.append(
+            record_transition(
+                new,
+                active,
+                TransitionKind.REOPENED,
+                stop.at,
+                f"{short_revision(stop.task_definition)} was deployed again ({stop.deployment_id}) and fails: "
+                f"{failure_line}",
+                stop.explanation,
+            )
+        )
+        result.note = f"reopened {active.id} for deployment {stop.deployment_id}"
+        return result
     if active is not None:
         _count(active, stop, failure_line)
         result.note = f"counted in incident {active.id}"
@@ -102,6 +120,7 @@ def apply_stop(
     resolved = _recently_resolved(new, stop, policy)
     if resolved is not None:
         resolved.status, resolved.resolved_at, resolved.updated_at = IncidentStatus.OPEN, None, stop.at
+        resolved.deployment_id = stop.deployment_id or resolved.deployment_id  # what it fails in now
         _count(resolved, stop, failure_line)
         result.transitions.append(
             record_transition(
@@ -178,6 +197,16 @@ def _count(incident: Incident, stop: StopFacts, line: str) -> None:
     incident.task_definition = incident.task_definition or stop.task_definition
     incident.updated_at = stop.at
     add_to_timeline(incident, stop.at, "failure", line, stop.category)
+
+
+def _redeployed_after_containment(incident: Incident, stop: StopFacts) -> bool:
+    return (
+        incident.status is IncidentStatus.CONTAINED
+        and stop.deployment_id is not None
+        and incident.deployment_id is not None
+        and stop.deployment_id != incident.deployment_id
+        and incident.task_definition == stop.task_definition
+    )
 
 
 def _active_incident_for(state: ServiceState, task_definition: str) -> Incident | None:

@@ -103,3 +103,14 @@ def test_each_incident_is_told_once_when_it_opens_is_contained_and_resolves_on_e
         said = [n["text"] for n in result["notifications"] if n["channel"] == channel]
         kinds = [next(k for k in ("OPENED", "CONTAINED", "RESOLVED") if k in text.split("\n")[0]) for text in said]
         assert kinds == ["OPENED", "CONTAINED", "RESOLVED"], channel
+
+
+def test_a_failing_revision_deployed_again_after_its_rollback_is_rolled_back_again_not_after_the_cooldown() -> None:
+    # Seed 004: the team deploys 8, then 9, then 9 again; each fails its ELB health checks.
+    sc = scenario("seed-004-clarity-alb-health-checks")
+    watchdog = runner.run_scenario(sc, "watchdog")["services"]["clarity-backend-service"]
+    breaker = runner.run_scenario(sc, "circuit-breaker")["services"]["clarity-backend-service"]
+    rollbacks = [a for a in watchdog["actions"] if a["action"] == "stop_service_deployment"]
+    assert len(rollbacks) == 3  # one per failing deployment, none held back by the cooldown
+    assert watchdog["failed_tasks_total"] <= breaker["failed_tasks_total"]
+    assert watchdog["final"]["running_revision"] == 7 and watchdog["final"]["healthy_tasks"] == 2

@@ -1,0 +1,154 @@
+"""Containment in the account's bad moments (issue 22): an AWS error at each step between the claim and
+the record, and a mode changed under a scaled-to-zero service. The rule: never say an action happened
+that did not, and never hide one that did."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from ecs_watchdog.contain.models import Mode
+from ecs_watchdog.handlers import ecs_events
+from ecs_watchdog.replay.local_lambda import LocalLambdaContext
+from ecs_watchdog.replay.sandbox import LocalAccount, audit_events
+from tests.integration.incident_events import CLUSTER, SERVICE, bodies, stopped
+from tests.integration.service_setup import invoke
+from tests.integration.test_containment import calls, moto_service, sandbox_with, serving, state
+
+THROTTLED = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeds the allowed"}
+
+
+class Failing:
+    """Answers an operation with an AWS error while `on` is set (a `before-call` hook on the session)."""
+
+    def __init__(self, error: dict[str, str], status: int = 400) -> None:
+        self.error, self.status, self.on, self.refused = error, status, False, 0
+
+    def __call__(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not self.on:
+            return None
+        self.refused += 1
+        return AWSResponse("https://aws.local", self.status, {}, None), {
+            "Error": self.error,
+            "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }
+
+
+def with_hooks(sandbox: LocalAccount, hooks: dict[str, Failing]) -> None:
+    for event, hook in hooks.items():
+        sandbox.session.events.register_first(f"before-call.{event}", hook)
+    ecs_events.install(sandbox.settings, sandbox.session)  # clients built with the hooks in place
+
+
+@pytest.fixture
+def enforcing() -> Iterator[LocalAccount]:
+    yield from sandbox_with(Mode.ENFORCE)
+
+
+def subjects(sandbox: LocalAccount) -> list[str]:
+    return [m["Subject"] for m in sandbox.sns_messages()]
+
+
+def test_a_rollback_whose_record_is_lost_is_still_audited_and_announced_as_contained(enforcing):
+    writes = Failing(THROTTLED)
+    with_hooks(enforcing, {"dynamodb.PutItem": writes})
+    serving(old_running=2)
+    containment = ecs_events.intake().pipeline.containment
+    assert containment is not None
+    make = containment.actions.make
+
+    def rollback_then_the_table_throttles(call: Any) -> None:
+        make(call)
+        writes.on = call.operation == "StopServiceDeployment"
+
+    containment.actions.make = rollback_then_the_table_throttles  # type: ignore[method-assign]
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    assert calls(enforcing) == ["StopServiceDeployment"]
+    assert writes.refused > 0
+    audited = audit_events(enforcing.session)
+    assert [a["detail"]["outcome"] for a in audited] == ["done"]  # written before the state, which was lost
+    (incident,) = state(enforcing).incidents.values()
+    assert incident.containment["outcome"] == "claimed"
+
+    writes.on = False
+    invoke_batch(bodies(stopped(4, 8)))  # the next event, after the claim's lease: settled from the service
+    assert calls(enforcing) == ["StopServiceDeployment"]  # not made twice
+    (incident,) = state(enforcing).incidents.values()
+    assert incident.status == "contained" and incident.containment["outcome"] == "done"
+    assert "confirmed from DescribeServices" in incident.containment["note"]
+    assert subjects(enforcing)[-1] == "[ecs-watchdog] CONTAINED prod/api: Failing deployment (image)"
+
+
+def test_a_claim_whose_account_write_failed_is_released_and_the_next_event_contains(enforcing):
+    account_writes = AccountWriteFails()
+    with_hooks(enforcing, {"dynamodb.PutItem": account_writes})
+    serving(old_running=2)
+    containment = ecs_events.intake().pipeline.containment
+    assert containment is not None
+    describe = containment.actions.describe_service_view
+
+    def the_account_item_throttles_from_now_on(cluster: str, service: str) -> Any:
+        account_writes.on = True  # containment starts: its claim goes through, the account write fails
+        return describe(cluster, service)
+
+    containment.actions.describe_service_view = the_account_item_throttles_from_now_on  # type: ignore[method-assign]
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    assert account_writes.refused > 0 and calls(enforcing) == []  # nothing was done
+    (incident,) = state(enforcing).incidents.values()
+    assert incident.status == "open" and incident.containment is None  # the claim was given back
+    assert any("not attempted" in entry.detail for entry in incident.timeline)
+    assert state(enforcing).last_action_at is None  # no cooldown from an action never made
+
+    containment.actions.describe_service_view = describe  # type: ignore[method-assign]
+    account_writes.on = False
+    invoke_batch(bodies(stopped(4, 4)))
+    assert calls(enforcing) == ["StopServiceDeployment"]
+    assert subjects(enforcing)[-1] == "[ecs-watchdog] CONTAINED prod/api: Failing deployment (image)"
+
+
+class AccountWriteFails(Failing):
+    """Throttles PutItem of the account item only (its key is `ACCOUNT#<account>`)."""
+
+    def __init__(self) -> None:
+        super().__init__(THROTTLED)
+
+    def __call__(self, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if b"ACCOUNT#" not in kwargs.get("params", {}).get("body", b""):
+            return None
+        return super().__call__(**kwargs)
+
+
+def test_a_failed_rollback_is_announced_as_failed_never_as_taken(enforcing):
+    refusing = Failing({"Code": "AccessDeniedException", "Message": "not authorized to perform StopServiceDeployment"})
+    refusing.on = True
+    with_hooks(enforcing, {"ecs.StopServiceDeployment": refusing})
+    serving(old_running=2)
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    assert refusing.refused == 1
+    assert moto_service().task_definition.endswith("api:6")  # nothing changed
+    (opened,) = enforcing.sns_messages()  # read once: the capture queue hands each message out once
+    assert opened["Subject"] == "[ecs-watchdog] OPENED prod/api: Failing deployment (image)"
+    assert "Action FAILED" in opened["Message"] and "AccessDeniedException" in opened["Message"]
+    assert "Action taken" not in opened["Message"]
+    (incident,) = state(enforcing).incidents.values()
+    assert incident.status == "open" and incident.containment["outcome"] == "failed"
+    assert [a["detail"]["outcome"] for a in audit_events(enforcing.session)] == ["failed"]
+
+
+def test_restore_after_the_account_went_back_to_dry_run_says_dry_run_and_changes_nothing(enforcing):
+    serving(old_running=0, completed=None)
+    moto_service().desired_count = 2
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    assert moto_service().desired_count == 0
+    dry = enforcing.settings.model_copy(update={"mode": Mode.DRY_RUN})
+    ecs_events.install(dry, enforcing.session)
+    answer = ecs_events.handler({"restore": {"cluster": CLUSTER, "service": SERVICE}}, LocalLambdaContext())
+    assert answer["restore"]["outcome"] == "dry_run" and answer["restore"]["mode"] == "dry-run"
+    assert moto_service().desired_count == 0  # still scaled to zero: nothing was made, nothing claimed
+
+
+def invoke_batch(events: list[str]) -> dict[str, Any]:
+    return invoke(events)
