@@ -60,8 +60,9 @@ def test_an_action_that_did_not_happen_is_never_announced_as_taken(outcome: Outc
 
 def test_an_action_that_was_made_says_what_changed() -> None:
     slack, sns = _rendered(_record(Outcome.DONE))
+    assert "Action taken" in slack
     for text in (slack, sns):
-        assert "Action taken" in text and "Did: rollback deployment" in text
+        assert "Did: rollback deployment" in text
         assert "after: api:5" in text
 
 

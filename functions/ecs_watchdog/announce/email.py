@@ -64,7 +64,12 @@ def render_transition_sns(transition: Transition, ref: ServiceRef, runbook_base_
         lines += ["", "Evidence (verbatim):", *(f"  {_one_line(e)}" for e in explanation.evidence)]
     action = content.action_of(transition)
     if action is not None:
-        heading = f"Containment: {content.action_heading(action)}:"
+        if action.dry_run:
+            heading = "Containment (dry-run, nothing was changed):"
+        elif action.changed_service:
+            heading = "Containment:"
+        else:
+            heading = f"Containment: {content.action_heading(action)}:"
         lines += ["", heading, *(f"  {_one_line(a)}" for a in content.action_lines(action))]
     probes = content.probes_of(transition)
     if probes:
