@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext
@@ -152,3 +153,23 @@ def test_restore_after_the_account_went_back_to_dry_run_says_dry_run_and_changes
 
 def invoke_batch(events: list[str]) -> dict[str, Any]:
     return invoke(events)
+
+
+def test_a_claim_left_by_an_invocation_that_died_before_its_calls_is_decided_afresh(enforcing):
+    serving(old_running=2)
+    notify_only = Mode.NOTIFY
+    ecs_events.install(enforcing.settings.model_copy(update={"mode": notify_only}), enforcing.session)
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))  # opens; nobody contains
+    stored = state(enforcing)
+    (incident,) = stored.incidents.values()
+    incident.containment = {"outcome": "claimed", "owner": "dead", "at": "2025-07-21T08:03:30+00:00", "action": {}}
+    stored.last_action_at = incident.opened_at  # the claim's cooldown
+    table = StateTable(enforcing.session.client("dynamodb"), enforcing.settings.state_table_name)
+    table.save_service(stored, stored.updated_at)
+    ecs_events.install(enforcing.settings, enforcing.session)
+    invoke_batch(bodies(stopped(4, 4)))  # within the claim's lease: left alone
+    assert calls(enforcing) == []
+    invoke_batch(bodies(stopped(5, 8)))  # after it: no trace on the service, so decided like a first time
+    assert calls(enforcing) == ["StopServiceDeployment"]
+    (incident,) = state(enforcing).incidents.values()
+    assert incident.status == "contained"

@@ -69,3 +69,12 @@ def test_an_action_that_took_effect_marks_its_revision_until_it_is_healthy_again
     assert td(6) in resolved.failing_revisions()  # resolved by the rollback away from it: no better for it
     resolved.revisions[td(6)] = RevisionHealth(contained_at=NOW, healthy_at=NOW + timedelta(minutes=5))
     assert td(6) not in resolved.failing_revisions()
+
+
+def test_an_orphaned_claim_knows_the_cooldown_it_replaced() -> None:
+    before = NOW - timedelta(hours=2)
+    state = service_with(incident()).model_copy(update={"last_action_at": before})
+    claimed = claims.claim(state, "inc-1", "me", NOW, {"kind": "rollback_deployment"}).state.incidents["inc-1"]
+    assert not claims.orphaned_claim(claimed, NOW + timedelta(minutes=1))
+    assert claims.orphaned_claim(claimed, NOW + claims.CLAIM_LEASE)
+    assert claims.action_at_before(claimed) == before

@@ -63,6 +63,16 @@ def orphaned(record: dict[str, Any], now: datetime) -> bool:
         return True
 
 
+def orphaned_claim(incident: Incident, now: datetime) -> bool:
+    record = incident.containment or {}
+    return record.get("outcome") == CLAIMED and orphaned(record, now)
+
+
+def action_at_before(incident: Incident) -> datetime | None:
+    """The service's last action before this incident's claim (what the claim's cooldown replaced)."""
+    return _previous_action_at(incident.containment or {})
+
+
 def claimed_action(incident: Incident) -> dict[str, Any] | None:
     """The action an orphaned claim, or a record whose answer was lost, was about to make: JSON as stored."""
     record = incident.containment or {}

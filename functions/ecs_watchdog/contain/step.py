@@ -104,6 +104,9 @@ class Containment:
                 return decided
             record = self._settled(incident, view, now)
             if record is None:
+                if claims.orphaned_claim(incident, now):
+                    # Its action left no trace: the cooldown its claim started does not hold either.
+                    state = state.model_copy(update={"last_action_at": claims.action_at_before(incident)})
                 action = self._decide(incident, state, view, account, now)
                 record = self._carry_out(ref, incident.id, action, owner, now, update_service, update_account)
                 if record is None:
