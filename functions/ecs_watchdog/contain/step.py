@@ -178,8 +178,8 @@ class Containment:
             at=now,
             calls_made=action.calls,
             note=(
-                "confirmed from DescribeServices: the service shows the action's effect, though the answer "
-                "to its call or its record was lost"
+                "confirmed from DescribeServices: the service now shows this action's effect; the answer to "
+                "the watchdog's call, or its record, was lost, so this is read from the service"
             ),
         )
 
