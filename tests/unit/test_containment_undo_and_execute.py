@@ -147,11 +147,37 @@ def test_undo_scale_to_zero_restores_count_scaling_and_removes_the_tag() -> None
     ]
 
 
-def test_undo_without_the_watchdogs_state_reads_the_tag() -> None:
-    _, now_view = scaled_to_zero_record()
+SCALING = ScalingView(resource_id="service/prod/api", min_capacity=1, max_capacity=6)
+
+
+def test_undo_without_the_watchdogs_state_reads_the_tag_within_the_scalable_targets_maximum() -> None:
+    _, now_view = scaled_to_zero_record(SCALING)
     undo = plan_undo(now_view, None, service=SERVICE_KEY, mode=Mode.ENFORCE)
     assert undo.kind is ActionKind.RESTORE_DESIRED_COUNT
     assert undo.calls[0].params["desiredCount"] == 3
+    assert "from the ecs-watchdog:previous-desired-count tag" in undo.reason
+
+
+def test_a_planted_tag_without_the_watchdogs_record_is_capped_at_the_scalable_targets_maximum() -> None:
+    _, now_view = scaled_to_zero_record(SCALING)
+    planted = now_view.model_copy(update={"tags": {PREVIOUS_DESIRED_COUNT_TAG: "4000"}})
+    undo = plan_undo(planted, None, service=SERVICE_KEY, mode=Mode.ENFORCE)
+    assert undo.calls[0].params["desiredCount"] == 6
+    assert "capped at the scalable target's maximum 6" in undo.reason
+
+
+def test_a_tag_alone_with_nothing_to_bound_it_is_refused_and_says_so() -> None:
+    _, now_view = scaled_to_zero_record()
+    undo = plan_undo(now_view, None, service=SERVICE_KEY, mode=Mode.ENFORCE)
+    assert undo.kind is ActionKind.STAND_DOWN and undo.calls == ()
+    assert undo.reason.startswith("refused") and "by hand" in undo.reason
+
+
+def test_a_tag_of_other_scripts_digits_is_not_a_count() -> None:
+    _, now_view = scaled_to_zero_record(SCALING)
+    for value in ("³", "٣", "-1", "0", "1e3", "999999"):
+        planted = now_view.model_copy(update={"tags": {PREVIOUS_DESIRED_COUNT_TAG: value}})
+        assert plan_undo(planted, None, service=SERVICE_KEY, mode=Mode.ENFORCE).kind is ActionKind.STAND_DOWN
 
 
 def test_undo_stands_down_when_someone_already_restored_the_count() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecs_watchdog.announce import content
+from ecs_watchdog.announce.inert import inert
 from ecs_watchdog.incidents.model import Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
@@ -46,9 +47,9 @@ def sns_attributes(transition: Transition, ref: ServiceRef) -> dict[str, str]:
     """Message attributes for subscription filters (SNS refuses empty string values, hence `none`)."""
     return {
         "severity": severity(transition),
-        "category": transition.incident.category or "none",
-        "cluster": ref.cluster,
-        "service": ref.label,
+        "category": _one_line(transition.incident.category or "none"),
+        "cluster": _one_line(ref.cluster),
+        "service": _one_line(ref.label),
         "transition": str(transition.kind),
         "kind": str(transition.incident.kind),
     }
@@ -58,7 +59,7 @@ def render_transition_sns(transition: Transition, ref: ServiceRef, runbook_base_
     """Subject and plain-text body for SNS (email subscribers read this): short lines, labels aligned."""
     line = content.headline(transition, ref)
     explanation = content.explanation_of(transition)
-    lines = [line, content.where(ref), "", _one_line(transition.summary), ""]
+    lines = [_one_line(line), _one_line(content.where(ref)), "", _one_line(transition.summary), ""]
     lines += [f"{label + ':':<{_LABEL_WIDTH}}{_one_line(value)}" for label, value in content.facts(transition)]
     if explanation.evidence:
         lines += ["", "Evidence (verbatim):", *(f"  {_one_line(e)}" for e in explanation.evidence)]
@@ -78,11 +79,12 @@ def render_transition_sns(transition: Transition, ref: ServiceRef, runbook_base_
         lines += ["", "Next steps:"]
         lines += [f"  {n}. {_one_line(s)}" for n, s in enumerate(explanation.next_steps, start=1)]
     lines += ["", "Links:"]
-    lines += [f"  {label}: {url}" for label, url in content.message_links(transition, ref, runbook_base_url)]
-    lines += ["", "--", f"ecs-watchdog · incident {transition.incident.id} · {content.since(transition.at)}"]
+    lines += [f"  {label}: {_one_line(url)}" for label, url in content.message_links(transition, ref, runbook_base_url)]
+    lines += ["", "--", f"ecs-watchdog · incident {_one_line(transition.incident.id)} · {content.since(transition.at)}"]
     return SnsMessage(subject=sns_subject(f"[ecs-watchdog] {line}"), body="\n".join(lines) + "\n")
 
 
 def _one_line(text: str) -> str:
-    # A stop reason with a newline would break the aligned layout and could fake a line of our own.
-    return " ".join(text.replace("\r", " ").split("\n"))
+    # A stop reason with a newline would break the aligned layout and could fake a line of our own; its
+    # control and invisible characters could rewrite what a terminal or mail client shows.
+    return inert(text)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ecs_watchdog.announce import content
+from ecs_watchdog.announce.inert import inert
 from ecs_watchdog.incidents.model import Incident, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
@@ -33,14 +34,16 @@ _GRAVE = "\u02cb"  # MODIFIER LETTER GRAVE ACCENT: looks like a backtick, opens 
 def escape_mrkdwn(text: str) -> str:
     """Text from outside made inert in Slack mrkdwn: `&`, `<`, `>` as entities (so `<!here>`, `<@U1>` and
     `<url|label>` are shown, not acted on), backticks that cannot open or close a code span, and
-    `@channel` / `@here` / `@everyone` broken with a zero-width space so they notify nobody."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", _GRAVE)
+    `@channel` / `@here` / `@everyone` broken with a zero-width space so they notify nobody; control,
+    bidi and zero-width characters shown, line breaks shown (announce/inert.py)."""
+    escaped = inert(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", _GRAVE)
     return _MENTION.sub(lambda m: "@" + _ZERO_WIDTH_SPACE + m.group(1), escaped)
 
 
 def plain(text: str) -> str:
-    """Text for a plain_text object: Slack shows it literally, but mentions are still broken."""
-    return _MENTION.sub(lambda m: "@" + _ZERO_WIDTH_SPACE + m.group(1), text)
+    """Text for a plain_text object: Slack shows it literally, but mentions are still broken (and the text
+    made inert, as everywhere)."""
+    return _MENTION.sub(lambda m: "@" + _ZERO_WIDTH_SPACE + m.group(1), inert(text))
 
 
 def cut(text: str, limit: int) -> str:

@@ -46,11 +46,32 @@ def plan_undo(view: ServiceView, record: ActionRecord | None, *, service: str, m
 
 def _restore_desired_count(base: Action, view: ServiceView, record: ActionRecord | None) -> Action:
     previous = record.action.previous_desired_count if record else None
+    capped = ""
     if previous is None:
-        previous = _tagged_count(view.tags)
-    if previous is None:
-        return base.model_copy(
-            update={"reason": f"no record of the previous desired count and no {PREVIOUS_DESIRED_COUNT_TAG} tag"}
+        # Only a tag, which anyone allowed to tag the service could have written: bounded before it is used.
+        tagged = _tagged_count(view.tags)
+        if tagged is None:
+            return base.model_copy(
+                update={
+                    "reason": f"no record of the previous desired count and no valid {PREVIOUS_DESIRED_COUNT_TAG} tag"
+                }
+            )
+        if view.scaling is None:
+            return base.model_copy(
+                update={
+                    "reason": (
+                        f"refused: only the {PREVIOUS_DESIRED_COUNT_TAG} tag says {tagged}, the watchdog has no record "
+                        "of its own and the service has no scalable target to bound it; set the desired count by "
+                        "hand (aws ecs update-service --desired-count N)"
+                    )
+                }
+            )
+        previous = min(tagged, view.scaling.max_capacity)
+        capped = (
+            f" (from the {PREVIOUS_DESIRED_COUNT_TAG} tag, capped at the scalable target's maximum "
+            f"{view.scaling.max_capacity})"
+            if tagged > view.scaling.max_capacity
+            else f" (from the {PREVIOUS_DESIRED_COUNT_TAG} tag, within the scalable target's maximum)"
         )
     if view.desired_count != 0:
         return base.model_copy(
@@ -87,7 +108,7 @@ def _restore_desired_count(base: Action, view: ServiceView, record: ActionRecord
     return base.model_copy(
         update={
             "kind": ActionKind.RESTORE_DESIRED_COUNT,
-            "reason": f"restore the desired count to {previous}"
+            "reason": f"restore the desired count to {previous}{capped}"
             + (" and auto scaling as it was" if scaling is not None else ""),
             "calls": tuple(calls),
             "after": base.before.model_copy(update={"desired_count": previous}),
@@ -120,9 +141,15 @@ def _reapply_revision(base: Action, view: ServiceView, record: ActionRecord) -> 
     )
 
 
+MAX_TAG_DIGITS = 5  # ECS caps a service's desired count far below 100,000
+
+
 def _tagged_count(tags: dict[str, str]) -> int | None:
+    """The tag's count: ASCII digits only (`isdigit` alone takes `²` and other scripts' digits), positive."""
     value = tags.get(PREVIOUS_DESIRED_COUNT_TAG, "").strip()
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_TAG_DIGITS or int(value) == 0:
+        return None
+    return int(value)
 
 
 def _short(task_definition: str) -> str:
