@@ -48,7 +48,9 @@ def load_cases() -> tuple[list[StopCase], list[str]]:
             region="us-east-1",
             account="123456789012",
             cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/prod",
-            group="service:api",
+            # A service's task unless the case says otherwise (a standalone task's group is `family:<name>`).
+            group=raw.get("group", "service:api"),
+            started_by=raw.get("startedBy", ""),
             task_definition_arn="arn:aws:ecs:us-east-1:123456789012:task-definition/api:7",
             stop_code=raw.get("stopCode"),
             stopped_reason=text,

@@ -29,58 +29,65 @@ HOOK_DETAIL = {
 HOOK = PauseHook.model_validate(HOOK_DETAIL)
 PAYLOAD = LambdaHookPayload.model_validate(
     {
-        "serviceArn": SERVICE_ARN,
-        "targetServiceRevisionArn": "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/api/0123",
-        "testTrafficWeights": {},
-        "productionTrafficWeights": {},
+        "executionId": "execution-1",
+        "lifecycleStage": "POST_SCALE_UP",
+        "resourceArn": DEPLOYMENT_ARN,
+        "executionDetails": {
+            "serviceArn": SERVICE_ARN,
+            "targetServiceRevisionArn": "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/api/0123",
+            "testTrafficWeights": {},
+            "productionTrafficWeights": {},
+        },
     }
 )
 
 
-def test_target_with_open_incident_rolls_back() -> None:
-    decision = decide_pause_hook(HOOK, target_has_open_incident=True, now=NOW)
+def test_a_held_back_target_rolls_back() -> None:
+    decision = decide_pause_hook(HOOK, target_held=True, now=NOW)
     assert decision.verdict is GateVerdict.ROLLBACK
     assert decision.call is not None
     assert decision.call.params == {"serviceDeploymentArn": DEPLOYMENT_ARN, "hookId": "hook-7", "action": "ROLLBACK"}
 
 
-def test_target_without_open_incident_continues() -> None:
-    decision = decide_pause_hook(HOOK, target_has_open_incident=False, now=NOW)
+def test_a_target_not_held_back_continues() -> None:
+    decision = decide_pause_hook(HOOK, target_held=False, now=NOW)
     assert decision.verdict is GateVerdict.CONTINUE
     assert decision.call is not None and decision.call.params["action"] == "CONTINUE"
 
 
 def test_undecided_waits_and_rechecks_before_expiry() -> None:
-    decision = decide_pause_hook(HOOK, target_has_open_incident=None, now=NOW)
+    decision = decide_pause_hook(HOOK, target_held=None, now=NOW)
     assert decision.verdict is GateVerdict.WAIT
     assert decision.call is None
     assert decision.recheck_at is not None and decision.recheck_at < HOOK.expires_at
 
 
-def test_undecided_near_expiry_continues_because_expiry_would_roll_back() -> None:
-    decision = decide_pause_hook(HOOK, target_has_open_incident=None, now=HOOK.expires_at - timedelta(minutes=1))
+def test_undecided_near_expiry_continues_rather_than_leave_it_to_the_timeout_action() -> None:
+    decision = decide_pause_hook(HOOK, target_held=None, now=HOOK.expires_at - timedelta(minutes=1))
     assert decision.verdict is GateVerdict.CONTINUE
 
 
 def test_recheck_never_lands_after_the_deadline() -> None:
     now = HOOK.expires_at - timedelta(minutes=2, seconds=30)
-    decision = decide_pause_hook(HOOK, target_has_open_incident=None, now=now, recheck_every=timedelta(minutes=5))
+    decision = decide_pause_hook(HOOK, target_held=None, now=now, recheck_every=timedelta(minutes=5))
     assert decision.recheck_at == HOOK.expires_at - timedelta(minutes=2)
 
 
 def answer(**kwargs: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {"target_has_open_incident": None, "rolling_back": False, "now": NOW}
+    values: dict[str, Any] = {"target_held": None, "rolling_back": False, "now": NOW}
     values.update(kwargs)
     payload = values.pop("payload", PAYLOAD)
+    if "stage" in values:
+        payload = payload.model_copy(update={"lifecycle_stage": values.pop("stage")})
     return answer_lambda_hook(payload, **values)
 
 
-def test_lambda_hook_fails_a_target_with_an_open_incident() -> None:
-    assert answer(target_has_open_incident=True) == {"hookStatus": "FAILED"}
+def test_lambda_hook_fails_a_held_back_target() -> None:
+    assert answer(target_held=True) == {"hookStatus": "FAILED"}
 
 
 def test_lambda_hook_succeeds_a_target_without_one() -> None:
-    assert answer(target_has_open_incident=False) == {"hookStatus": "SUCCEEDED"}
+    assert answer(target_held=False) == {"hookStatus": "SUCCEEDED"}
 
 
 def test_lambda_hook_asks_again_while_undecided() -> None:
@@ -98,17 +105,13 @@ def test_lambda_hook_stops_waiting_after_the_limit() -> None:
 
 
 def test_lambda_hook_fails_open_on_the_watchdogs_own_trouble() -> None:
-    assert answer(target_has_open_incident=True, watchdog_trouble=True) == {"hookStatus": "SUCCEEDED"}
+    assert answer(target_held=True, watchdog_trouble=True) == {"hookStatus": "SUCCEEDED"}
 
 
 @pytest.mark.parametrize("stage", ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"])
 def test_traffic_shift_hooks_during_a_rollback_never_block(stage: str) -> None:
-    assert answer(target_has_open_incident=True, rolling_back=True, lifecycle_stage=stage) == {
-        "hookStatus": "SUCCEEDED"
-    }
+    assert answer(target_held=True, rolling_back=True, stage=stage) == {"hookStatus": "SUCCEEDED"}
 
 
 def test_a_rollback_does_not_unblock_other_stages() -> None:
-    assert answer(target_has_open_incident=True, rolling_back=True, lifecycle_stage="POST_SCALE_UP") == {
-        "hookStatus": "FAILED"
-    }
+    assert answer(target_held=True, rolling_back=True, stage="POST_SCALE_UP") == {"hookStatus": "FAILED"}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from ecs_watchdog.contain.models import ApiCall, CallRefused, DeploymentView, Mode, ServiceView
 from ecs_watchdog.gate.pause import DeploymentGate, awaiting
-from ecs_watchdog.gate.target import target_has_open_incident
+from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.incidents.model import Incident, IncidentKind, RevisionHealth, ServiceState
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -124,5 +124,5 @@ def test_a_refused_answer_is_reported_not_raised():
 
 def test_only_hooks_awaiting_action_are_answered_and_unknown_targets_count_as_undecided():
     assert awaiting(DETAIL) and not awaiting({**DETAIL, "eventName": "HOOK_SUCCEEDED"})
-    assert target_has_open_incident(state_with(failures=2), NEW) is None
-    assert target_has_open_incident(None, NEW) is False
+    assert revision_held_back(state_with(failures=2), NEW) is None
+    assert revision_held_back(None, NEW) is False

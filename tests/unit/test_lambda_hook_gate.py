@@ -11,18 +11,30 @@ from typing import Any
 import pytest
 
 from ecs_watchdog.gate.hooks import FIRST_ASKED_KEY
-from ecs_watchdog.gate.lambda_hook import LambdaHookGate, target_has_open_incident
+from ecs_watchdog.gate.lambda_hook import LambdaHookGate
+from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.incidents.model import IncidentStatus, RevisionHealth, ServiceState
-from tests.unit.containment_builders import NOW, SERVICE_ARN, incident, td
+from tests.unit.containment_builders import DEPLOYMENT_ARN, NOW, SERVICE_ARN, incident, td
 
 SERVICE_KEY = "123456789012/us-east-1/prod/api"
 REVISION_ARN = "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/api/0123"
+# The documented shape (tests/fixtures/events/lambda_hook_invocation.json): the service and the target
+# revision inside executionDetails, the stage at the top.
 PAYLOAD = {
-    "serviceArn": SERVICE_ARN,
-    "targetServiceRevisionArn": REVISION_ARN,
-    "testTrafficWeights": {},
-    "productionTrafficWeights": {REVISION_ARN: 0},
+    "executionId": "execution-1",
+    "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+    "resourceArn": DEPLOYMENT_ARN,
+    "executionDetails": {
+        "serviceArn": SERVICE_ARN,
+        "targetServiceRevisionArn": REVISION_ARN,
+        "testTrafficWeights": {REVISION_ARN: 100},
+        "productionTrafficWeights": {REVISION_ARN: 0},
+    },
 }
+
+
+def at_stage(stage: str, **changes: Any) -> dict[str, Any]:
+    return {**PAYLOAD, "lifecycleStage": stage, **changes}
 
 
 class FakeRevisions:
@@ -71,6 +83,15 @@ def test_target_with_an_open_incident_fails_the_hook_so_ecs_rolls_back() -> None
     answer = gate(state(incident(6))).answer(PAYLOAD)
     assert answer.response == {"hookStatus": "FAILED"}
     assert (answer.service, answer.task_definition, answer.trouble) == (SERVICE_KEY, td(6), False)
+    assert (answer.lifecycle_stage, answer.execution_id) == ("POST_TEST_TRAFFIC_SHIFT", "execution-1")
+
+
+def test_the_old_flat_shape_is_not_read_it_fails_open_and_says_what_is_missing() -> None:
+    # An earlier revision of the docs put serviceArn and targetServiceRevisionArn at the top; ECS does not.
+    flat = {"serviceArn": SERVICE_ARN, "targetServiceRevisionArn": REVISION_ARN, "lifecycleStage": "POST_SCALE_UP"}
+    answer = gate(state(incident(6))).answer(flat)
+    assert (answer.response, answer.trouble) == ({"hookStatus": "SUCCEEDED"}, True)
+    assert "executionDetails" in answer.reason
 
 
 def test_target_without_an_incident_succeeds_without_asking_about_rollbacks() -> None:
@@ -84,9 +105,36 @@ def test_a_service_the_watchdog_never_saw_succeeds() -> None:
     assert gate(None).answer(PAYLOAD).response == {"hookStatus": "SUCCEEDED"}
 
 
-@pytest.mark.parametrize("status", [IncidentStatus.RESOLVED, IncidentStatus.CONTAINED])
-def test_an_incident_that_is_no_longer_open_does_not_block(status: IncidentStatus) -> None:
-    assert gate(state(incident(6, status=status))).answer(PAYLOAD).response == {"hookStatus": "SUCCEEDED"}
+def test_a_contained_revision_redeployed_is_held_like_an_open_one() -> None:
+    # It was rolled back for failing; deploying it again must not pass the gate.
+    answer = gate(state(incident(6, status=IncidentStatus.CONTAINED))).answer(PAYLOAD)
+    assert answer.response == {"hookStatus": "FAILED"}
+
+
+def test_a_revision_contained_by_the_watchdog_stays_held_after_its_incident_resolves() -> None:
+    # The rollback's completion resolved the incident; the revision itself was never healthy since.
+    resolved = incident(6, status=IncidentStatus.RESOLVED, resolved_at=NOW)
+    revisions = {td(6): RevisionHealth(failures_since_healthy=3, contained_at=NOW - timedelta(minutes=5))}
+    assert gate(state(resolved, revisions=revisions)).answer(PAYLOAD).response == {"hookStatus": "FAILED"}
+
+
+def test_a_revision_ecs_rolled_back_stays_held_after_the_rollback_completes() -> None:
+    resolved = incident(
+        6, status=IncidentStatus.RESOLVED, resolved_at=NOW, containment={"outcome": "ecs_rollback", "reason": "r"}
+    )
+    assert gate(state(resolved)).answer(PAYLOAD).response == {"hookStatus": "FAILED"}
+
+
+def test_a_contained_revision_that_has_been_healthy_since_is_let_through() -> None:
+    resolved = incident(6, status=IncidentStatus.RESOLVED, resolved_at=NOW - timedelta(hours=1))
+    resolved = resolved.model_copy(update={"containment": {"outcome": "ecs_rollback"}})
+    healthy = {td(6): RevisionHealth(healthy_at=NOW, contained_at=NOW - timedelta(hours=2))}
+    assert gate(state(resolved, revisions=healthy)).answer(PAYLOAD).response == {"hookStatus": "SUCCEEDED"}
+
+
+def test_an_incident_resolved_without_containment_does_not_block() -> None:
+    resolved = incident(6, status=IncidentStatus.RESOLVED, resolved_at=NOW)
+    assert gate(state(resolved)).answer(PAYLOAD).response == {"hookStatus": "SUCCEEDED"}
 
 
 def test_the_state_is_read_fresh_for_the_service_named_by_the_payload() -> None:
@@ -105,33 +153,61 @@ def test_failures_without_an_incident_yet_ask_ecs_to_call_again() -> None:
 
 def test_still_undecided_after_fifteen_minutes_lets_the_deployment_continue() -> None:
     undecided = state(revisions={td(6): RevisionHealth(failures_since_healthy=1)})
-    asked_before = {**PAYLOAD, "hookDetails": {FIRST_ASKED_KEY: (NOW - timedelta(minutes=15)).isoformat()}}
+    asked_before = at_stage(
+        "POST_TEST_TRAFFIC_SHIFT", hookDetails={FIRST_ASKED_KEY: (NOW - timedelta(minutes=15)).isoformat()}
+    )
     assert gate(undecided).answer(asked_before).response == {"hookStatus": "SUCCEEDED"}
 
 
-def test_during_a_rollback_the_hook_never_blocks_even_a_revision_with_an_open_incident() -> None:
+@pytest.mark.parametrize("stage", ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"])
+def test_during_a_rollback_a_traffic_shift_hook_never_blocks_even_a_revision_with_an_open_incident(stage: str) -> None:
+    # ECS runs these two stages again while it rolls back; there is no rollback stage of its own.
     revisions = FakeRevisions(rolling_back=True)
-    answer = gate(state(incident(6)), revisions).answer(PAYLOAD)
+    answer = gate(state(incident(6)), revisions).answer(at_stage(stage))
     assert answer.response == {"hookStatus": "SUCCEEDED"}
     assert revisions.rollback_checks == 1
     assert "rollback" in answer.reason
 
 
-def test_a_stage_named_in_hook_details_that_is_not_a_traffic_shift_still_blocks_during_a_rollback() -> None:
-    # ECS runs only traffic-shift hooks while rolling back; a stage the operator named otherwise is believed.
-    named = {**PAYLOAD, "hookDetails": {"lifecycleStage": "POST_SCALE_UP"}}
+def test_the_stage_ecs_names_decides_not_hook_details() -> None:
+    # The workaround of naming the stage in hookDetails is gone: ECS names it in lifecycleStage.
+    named = at_stage("POST_TEST_TRAFFIC_SHIFT", hookDetails={"lifecycleStage": "TEST_TRAFFIC_SHIFT"})
     answer = gate(state(incident(6)), FakeRevisions(rolling_back=True)).answer(named)
     assert answer.response == {"hookStatus": "FAILED"}
+
+
+def test_hook_details_ecs_hands_back_are_kept_and_extended() -> None:
+    undecided = state(revisions={td(6): RevisionHealth(failures_since_healthy=1)})
+    answer = gate(undecided).answer(at_stage("POST_SCALE_UP", hookDetails={"team": "payments"}))
+    assert answer.response["hookDetails"] == {"team": "payments", FIRST_ASKED_KEY: NOW.isoformat()}
+
+
+def test_the_stages_the_gate_knows_are_botocores() -> None:
+    import botocore.session
+
+    from ecs_watchdog.gate.hooks import LIFECYCLE_STAGES, TRAFFIC_SHIFT_STAGES
+
+    model = botocore.session.get_session().get_service_model("ecs")
+    assert tuple(model.shape_for("DeploymentLifecycleHookStage").enum) == LIFECYCLE_STAGES
+    assert TRAFFIC_SHIFT_STAGES.issubset(LIFECYCLE_STAGES)
 
 
 @pytest.mark.parametrize(
     "event",
     [
         {},
-        {"serviceArn": SERVICE_ARN},
-        {"serviceArn": 42, "targetServiceRevisionArn": REVISION_ARN},
+        {"lifecycleStage": "POST_SCALE_UP", "executionDetails": {"serviceArn": SERVICE_ARN}},
+        {"lifecycleStage": "POST_SCALE_UP", "executionDetails": {"serviceArn": 42, "targetServiceRevisionArn": "r"}},
+        {**PAYLOAD, "lifecycleStage": ""},
+        {key: value for key, value in PAYLOAD.items() if key != "lifecycleStage"},
         "not even an object",
-        {**PAYLOAD, "serviceArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod"},
+        at_stage(
+            "POST_SCALE_UP",
+            executionDetails={
+                "serviceArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+                "targetServiceRevisionArn": "r",
+            },
+        ),
     ],
 )
 def test_a_payload_the_watchdog_cannot_read_succeeds_and_says_why(event: Any) -> None:
@@ -160,7 +236,7 @@ def test_rollback_check_failing_while_about_to_block_succeeds_as_trouble() -> No
     assert (answer.response, answer.trouble) == ({"hookStatus": "SUCCEEDED"}, True)
 
 
-def test_open_incident_of_another_revision_and_a_healthy_target_is_no_incident() -> None:
+def test_open_incident_of_another_revision_and_a_healthy_target_is_not_held() -> None:
     healthy = state(incident(5), revisions={td(6): RevisionHealth(failures_since_healthy=0, healthy_at=NOW)})
-    assert target_has_open_incident(healthy, td(6)) is False
-    assert target_has_open_incident(healthy, td(5)) is True
+    assert revision_held_back(healthy, td(6)) is False
+    assert revision_held_back(healthy, td(5)) is True

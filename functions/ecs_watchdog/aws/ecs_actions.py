@@ -29,6 +29,16 @@ logger = Logger(child=True)
 # ECS refuses StopServiceDeployment with these when the deployment cannot be stopped (already
 # rolling back, not stoppable, or the feature unavailable): the decision's fallback handles them.
 REFUSALS = frozenset({"ConflictException", "UnsupportedFeatureException"})
+# ContinueServiceDeployment works only while the hook awaits action and the deployment is IN_PROGRESS; ECS
+# refuses a hook answered already, expired or rolled back with InvalidParameterException (the parameters it
+# checks are ECS's own, from the hook event), a deployment that is gone with ServiceDeploymentNotFound, and
+# a Region without the feature with UnsupportedFeatureException (botocore's model lists the six errors; the
+# other three — AccessDenied, ClientException, ServerException — are not refusals: they propagate).
+REFUSALS_BY_OPERATION = {
+    "ContinueServiceDeployment": frozenset(
+        {"InvalidParameterException", "ServiceDeploymentNotFoundException", "UnsupportedFeatureException"}
+    ),
+}
 DESCRIBE_DEPLOYMENTS_MAX_ARNS = 20
 SERVICE_DIMENSION = "ecs:service:DesiredCount"
 ALL_SUSPENDED = {
@@ -61,7 +71,7 @@ class EcsActions:
             raise CallOutcomeUnknown(call, type(error).__name__) from error
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code in REFUSALS:
+            if code in REFUSALS_BY_OPERATION.get(call.operation, REFUSALS):
                 raise CallRefused(call, code, error.response["Error"].get("Message", "")) from error
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if status >= 500:  # a server error after the SDK's retries: applied or not, nobody says

@@ -32,6 +32,8 @@ CATEGORIES: dict[str, Category] = {
         Category("infrastructure", False, "Stopped by the platform"),
         Category("scaling", False, "Stopped by the service scheduler"),
         Category("user", False, "Stopped by a person or tool"),
+        # Added after the first 16: a standalone task (not a service's) whose work is done.
+        Category("completed", False, "Task ran to completion"),
         Category("unknown", True, "Unrecognised stop reason"),
     )
 }

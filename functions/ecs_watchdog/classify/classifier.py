@@ -68,9 +68,46 @@ def _deciding_container(
     return deciding, sidecars
 
 
-def _rule_holds(rule: Rule, stop_code: str, texts: tuple[str, ...], deciding: ContainerStop | None):
+def _ran_to_completion(containers: tuple[ContainerStop, ...], essential: Collection[str] | None) -> bool:
+    """Every essential container (every container, when which are essential is unknown) finished cleanly:
+    it exited 0, or 143 when ECS stopped it with SIGTERM after another one finished; at least one exited 0,
+    and none has a reason (ECS gives one when it could not pull, start or keep a container)."""
+    judged = [c for c in containers if essential is None or c.name in essential]
+    return (
+        bool(judged)
+        and all(not c.reason and c.exit_code in (0, 143) for c in judged)
+        and any(c.exit_code == 0 for c in judged)
+    )
+
+
+def _finished_container(
+    containers: tuple[ContainerStop, ...], essential: Collection[str] | None
+) -> tuple[ContainerStop, tuple[str, ...]]:
+    """For a task that ran to completion: the (essential) container that exited 0, and the others that
+    were stopped after it."""
+    finished = next(
+        c for c in containers if c.exit_code == 0 and not c.reason and (essential is None or c.name in essential)
+    )
+    return finished, tuple(c.name for c in containers if c is not finished and c.exit_code not in (None, 0))
+
+
+def _is_standalone(stop: Stop) -> bool:
+    """A task no service runs: RunTask, a scheduled task, a batch job (its group is `family:<name>`)."""
+    return not stop.service and not stop.started_by.startswith("ecs-svc/")
+
+
+def _rule_holds(
+    rule: Rule,
+    stop_code: str,
+    texts: tuple[str, ...],
+    deciding: ContainerStop | None,
+    standalone: bool,
+    completed: bool,
+):
     """Whether every condition of the rule holds; returns the regex match (or True) when it does."""
     if rule.stop_codes is not None and stop_code not in rule.stop_codes:
+        return None
+    if (rule.standalone and not standalone) or (rule.ran_to_completion and not completed):
         return None
     exit_code = deciding.exit_code if deciding else None
     if rule.exit_codes is not None and exit_code not in rule.exit_codes:
@@ -98,9 +135,11 @@ def _matcher(rules: tuple[Rule, ...]) -> Callable[..., tuple[Rule, dict[str, str
 
     # Cached because a crash loop repeats the same texts thousands of times; the rest is cheap.
     @lru_cache(maxsize=4096)
-    def match(stop_code: str, texts: tuple[str, ...], deciding: ContainerStop | None) -> tuple[Rule, dict[str, str]]:
+    def match(
+        stop_code: str, texts: tuple[str, ...], deciding: ContainerStop | None, standalone: bool, completed: bool
+    ) -> tuple[Rule, dict[str, str]]:
         for rule in rules:
-            found = _rule_holds(rule, stop_code, texts, deciding)
+            found = _rule_holds(rule, stop_code, texts, deciding, standalone, completed)
             if found is None:
                 continue
             groups = {k: v for k, v in found.groupdict().items() if v} if isinstance(found, re.Match) else {}
@@ -154,8 +193,11 @@ def classify_stop(
     """
     rules = rules or default_rules()
     deciding, sidecars = _deciding_container(stop.containers, essential)
+    completed = _ran_to_completion(stop.containers, essential)
     texts = tuple(t for t in (stop.stopped_reason, deciding.reason if deciding else None) if t)
-    rule, groups = _matcher(rules)(stop.stop_code or NO_STOP_CODE, texts, deciding)
+    rule, groups = _matcher(rules)(stop.stop_code or NO_STOP_CODE, texts, deciding, _is_standalone(stop), completed)
+    if rule.ran_to_completion:  # the container that did the work speaks for the task, not one stopped after it
+        deciding, sidecars = _finished_container(stop.containers, essential)
     text_image, text_secret, text_target_group, text_log_group = _resources("\n".join(texts))
 
     # The reference the error text names is the one that failed; the container's field is the fallback.
@@ -171,7 +213,7 @@ def classify_stop(
         task_id=stop.task_id,
         task_definition=stop.task_definition or "the task definition",
         exit_code=str(exit_code) if exit_code is not None else "none",
-        exit_meaning=exit_code_meaning(exit_code),
+        exit_meaning=exit_code_meaning(exit_code, keeps_running=not rule.ran_to_completion),
         task_link=links.task_link(region, cluster, stop.task_id),
         service_link=links.service_link(region, cluster, service or "-"),
         task_definition_link=links.task_definition_link(region, stop.task_definition or "-"),
@@ -210,7 +252,7 @@ def classify_stop(
         log_group=log_group,
         target_group_arn=target_group,
         exit_code=exit_code,
-        exit_meaning=exit_code_meaning(exit_code) if deciding else None,
+        exit_meaning=fields["exit_meaning"] if deciding else None,
         signal=exit_signal(exit_code),
     )
 

@@ -17,12 +17,16 @@ EXIT_CODE_MEANINGS: dict[int, str] = {
 }
 
 NEVER_STARTED = "no exit code: the container never started"
+FINISHED = "exited successfully (0): the process did its work and finished"
 
 
-def exit_code_meaning(exit_code: int | None) -> str:
-    """A one-line meaning for any exit code, including codes not in the table and `None`."""
+def exit_code_meaning(exit_code: int | None, *, keeps_running: bool = True) -> str:
+    """A one-line meaning for any exit code, including codes not in the table and `None`. `keeps_running`:
+    the container was meant to run until stopped (a service's), so even a 0 means it gave up."""
     if exit_code is None:
         return NEVER_STARTED
+    if exit_code == 0 and not keeps_running:
+        return FINISHED
     if exit_code in EXIT_CODE_MEANINGS:
         return EXIT_CODE_MEANINGS[exit_code]
     signal = exit_signal(exit_code)

@@ -21,6 +21,8 @@ _ALLOWED_KEYS = {
     "text",
     "exit_codes",
     "oom_reason",
+    "standalone",
+    "ran_to_completion",
 }
 NO_STOP_CODE = ""
 
@@ -38,6 +40,8 @@ class Rule:
     text: re.Pattern[str] | None = None
     exit_codes: frozenset[int] | None = None
     oom_reason: bool = False
+    standalone: bool = False  # only a task no service runs (RunTask, a scheduled task, a batch job)
+    ran_to_completion: bool = False  # only a task whose (essential) containers all finished cleanly
 
 
 class RuleTableError(ValueError):
@@ -79,11 +83,18 @@ def parse_rules(document: dict[str, object], source: str = "rules.toml") -> tupl
                 text=text,
                 exit_codes=frozenset(raw["exit_codes"]) if "exit_codes" in raw else None,
                 oom_reason=bool(raw.get("oom_reason", False)),
+                standalone=bool(raw.get("standalone", False)),
+                ran_to_completion=bool(raw.get("ran_to_completion", False)),
             )
         )
-    if any(r.stop_codes is None and r.text is None and r.exit_codes is None and not r.oom_reason for r in rules[:-1]):
+    if any(_matches_everything(r) for r in rules[:-1]):
         raise RuleTableError(f"{source}: only the last rule may match everything")
     return tuple(rules)
+
+
+def _matches_everything(rule: Rule) -> bool:
+    conditions = (rule.stop_codes, rule.text, rule.exit_codes)
+    return all(c is None for c in conditions) and not (rule.oom_reason or rule.standalone or rule.ran_to_completion)
 
 
 @cache

@@ -149,6 +149,9 @@ class Intake:
         for probe in outcome.probes:
             result = PROBE_RESULTS.get(str(probe.get("status")), "inconclusive")
             self.count(key("Probes", probe=str(probe.get("name")), result=result), 1)
+        if outcome.hook_answer is not None:
+            verdict, result = outcome.hook_answer
+            self.count(key("HookAnswers", verdict=verdict, result=result), 1)
         logger.info(
             "event processed",
             extra={

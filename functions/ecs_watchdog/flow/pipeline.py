@@ -91,6 +91,7 @@ class Outcome:
     unavailable: tuple[str, ...] = ()  # misconfigured channels that could not take an announcement
     actions: tuple[dict[str, Any], ...] = ()  # containment decisions made on the way (action_summary)
     probes: tuple[dict[str, Any], ...] = ()  # probes run for the stop (name, status, summary, ...)
+    hook_answer: tuple[str, str] | None = None  # a PAUSE hook event's (verdict, result): gate/pause.py
 
 
 def utc_now() -> datetime:
@@ -245,7 +246,9 @@ class Pipeline:
         body = event.model_dump_json(by_alias=True)
         answer = self.gate.answer(dict(event.detail), body, state, self.outbox.clock())
         return Outcome(
-            "ignored" if answer.verdict == "skipped" else "counted", f"gate {answer.verdict}: {answer.reason}"
+            "ignored" if answer.needs_nothing else "counted",
+            f"gate {answer.verdict}: {answer.reason}",
+            hook_answer=(answer.verdict, answer.result),
         )
 
     # -- the walk -----------------------------------------------------------------------------------

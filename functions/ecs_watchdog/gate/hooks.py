@@ -2,13 +2,14 @@
 
 Pure. Two kinds of hook:
 - a PAUSE hook emits `ECS Hook State Change` (HOOK_AWAITING_ACTION) and waits for
-  ContinueServiceDeployment(CONTINUE | ROLLBACK); when it expires, ECS rolls back;
+  ContinueServiceDeployment(CONTINUE | ROLLBACK); when it expires, ECS takes the hook's
+  `timeoutConfiguration.action` (CONTINUE or ROLLBACK; ROLLBACK unless configured otherwise);
 - a Lambda hook calls a function that returns `hookStatus` SUCCEEDED | FAILED | IN_PROGRESS
   (with `callBackDelay`); an error or an invalid answer rolls back.
 
-Both expire into a rollback, so the watchdog's own trouble must not block a deployment: when it
-cannot tell, it lets the deployment continue (fail-open) before the hook's deadline. Traffic-shift
-hooks also run while ECS rolls back; those are never blocked.
+The watchdog's own trouble must not block a deployment: when it cannot tell, it lets the deployment
+continue (fail-open) before the hook's deadline. Traffic-shift hooks also run while ECS rolls back;
+those are never blocked.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ecs_watchdog.contain.models import ApiCall, _Frozen
 
 TRAFFIC_SHIFT_STAGES = frozenset({"TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"})
 FIRST_ASKED_KEY = "ecsWatchdogFirstAsked"  # in hookDetails: carried between Lambda hook invocations
+HELD_BACK = "an open or contained incident, or rolled back since it was last healthy"
 
 
 class GateVerdict(StrEnum):
@@ -53,23 +55,24 @@ class GateDecision(_Frozen):
 def decide_pause_hook(
     hook: PauseHook,
     *,
-    target_has_open_incident: bool | None,
+    target_held: bool | None,
     now: datetime,
     recheck_every: timedelta = timedelta(minutes=1),
     deadline_margin: timedelta = timedelta(minutes=2),
 ) -> GateDecision:
-    """CONTINUE when the target revision has no open incident, ROLLBACK when it has one, WAIT while
-    undecided (`None`) — and CONTINUE once the hook is within `deadline_margin` of expiring."""
-    if target_has_open_incident is True:
-        return _answer(hook, GateVerdict.ROLLBACK, "the target revision has an open incident")
-    if target_has_open_incident is False:
-        return _answer(hook, GateVerdict.CONTINUE, "the target revision has no open incident")
+    """ROLLBACK when the target revision is held back (gate/target.py), CONTINUE when it is not, WAIT
+    while undecided (`None`) — and CONTINUE once the hook is within `deadline_margin` of expiring."""
+    if target_held is True:
+        return _answer(hook, GateVerdict.ROLLBACK, "the target revision is held back: " + HELD_BACK)
+    if target_held is False:
+        return _answer(hook, GateVerdict.CONTINUE, "the target revision is not held back")
     deadline = hook.expires_at - deadline_margin
     if now >= deadline:
         return _answer(
             hook,
             GateVerdict.CONTINUE,
-            "still undecided near the hook's expiry, which would roll back: the watchdog lets it continue",
+            "still undecided near the hook's expiry: the watchdog lets it continue rather than leave it to "
+            "its timeout action (ROLLBACK unless the hook says CONTINUE)",
         )
     return GateDecision(
         verdict=GateVerdict.WAIT,
@@ -87,22 +90,64 @@ def _answer(hook: PauseHook, verdict: GateVerdict, reason: str) -> GateDecision:
     return GateDecision(verdict=verdict, reason=reason, call=call)
 
 
-class LambdaHookPayload(_Frozen):
-    """What ECS sends a Lambda lifecycle hook (common fields; no hookId)."""
+# botocore's DeploymentLifecycleHookStage (ecs 2014-11-13). ECS names one in every Lambda hook invocation
+# (`lifecycleStage`) and in every `ECS Hook State Change`. There is no rollback stage: while ECS rolls a
+# deployment back it runs the TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT hooks again.
+LIFECYCLE_STAGES = (
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+)
+
+
+class HookExecutionDetails(_Frozen):
+    """`executionDetails` of a Lambda hook invocation: the service and the revision being deployed (the
+    traffic weights, revision ARN to percent, are read as ECS sends them; the gate does not use them)."""
 
     service_arn: str = Field(alias="serviceArn")
     target_service_revision_arn: str = Field(alias="targetServiceRevisionArn")
-    lifecycle_stage: str = Field(default="", alias="lifecycleStage")
+    test_traffic_weights: dict[str, Any] = Field(default_factory=dict, alias="testTrafficWeights")
+    production_traffic_weights: dict[str, Any] = Field(default_factory=dict, alias="productionTrafficWeights")
+
+
+class LambdaHookPayload(_Frozen):
+    """What ECS sends a Lambda lifecycle hook ("Lambda hooks for Amazon ECS service deployments", ECS
+    developer guide): the execution, its stage and the service deployment (`resourceArn`) at the top,
+    the service and the target revision in `executionDetails`, and `hookDetails` — the hook's own
+    configuration, or what the previous invocation returned with IN_PROGRESS."""
+
+    execution_id: str = Field(default="", alias="executionId")
+    lifecycle_stage: str = Field(alias="lifecycleStage", min_length=1)
+    resource_arn: str = Field(default="", alias="resourceArn")  # the service deployment
+    execution_details: HookExecutionDetails = Field(alias="executionDetails")
     hook_details: dict[str, Any] = Field(default_factory=dict, alias="hookDetails")
+
+    @field_validator("hook_details", mode="before")
+    @classmethod
+    def _details_are_an_object(cls, value: Any) -> Any:
+        # Only the watchdog's own key is read back from them: details that are not an object hold none.
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def service_arn(self) -> str:
+        return self.execution_details.service_arn
+
+    @property
+    def target_service_revision_arn(self) -> str:
+        return self.execution_details.target_service_revision_arn
 
 
 def answer_lambda_hook(
     payload: LambdaHookPayload,
     *,
-    target_has_open_incident: bool | None,
+    target_held: bool | None,
     rolling_back: bool,
     now: datetime,
-    lifecycle_stage: str | None = None,
     watchdog_trouble: bool = False,
     callback_delay: int = 30,
     give_up_after: timedelta = timedelta(minutes=15),
@@ -112,14 +157,13 @@ def answer_lambda_hook(
 
     Fail-open: the watchdog's own trouble, or a traffic-shift stage during a rollback, SUCCEEDS.
     """
-    stage = lifecycle_stage or payload.lifecycle_stage
-    if rolling_back and stage in TRAFFIC_SHIFT_STAGES:
+    if rolling_back and payload.lifecycle_stage in TRAFFIC_SHIFT_STAGES:
         return {"hookStatus": "SUCCEEDED"}
     if watchdog_trouble:
         return {"hookStatus": "SUCCEEDED"}
-    if target_has_open_incident is True:
+    if target_held is True:
         return {"hookStatus": "FAILED"}
-    if target_has_open_incident is False:
+    if target_held is False:
         return {"hookStatus": "SUCCEEDED"}
     first_asked = _first_asked(payload.hook_details) or now
     if now - first_asked >= give_up_after:

@@ -3,7 +3,7 @@
 The code counts through `key(...)` (checked against this catalog) and the dashboard draws from the
 same catalog (infra/dashboard.py), so the two cannot drift apart (tests/unit/test_metrics_catalog.py).
 
-Dimensions are low-cardinality on purpose: each is drawn from a fixed vocabulary (16 stop categories,
+Dimensions are low-cardinality on purpose: each is drawn from a fixed vocabulary (17 stop categories,
 failure/benign, 5 transition kinds, the action kinds and modes, a few probe verdicts, the channel
 names). CloudWatch bills every distinct dimension set as its own metric, so a per-service or per-task
 dimension would cost (and clutter) in proportion to the fleet; which services fail comes from Logs
@@ -43,6 +43,12 @@ CATALOG: dict[str, MetricSpec] = {
         MetricSpec("Actions", "containment actions decided, by kind and the mode they ran in", ("action", "mode")),
         MetricSpec("Probes", "read-only diagnosis probe verdicts", ("probe", "result")),
         MetricSpec(
+            "HookAnswers",
+            "PAUSE lifecycle hook events, by verdict and what became of them: answered, dry_run, waiting, "
+            "already_answered, no_longer_awaiting, refused, expired or skipped",
+            ("verdict", "result"),
+        ),
+        MetricSpec(
             "Notifications",
             "messages per channel: sent, failed (retried by SQS), retried (sent after a failure) or unavailable",
             ("channel", "result"),
@@ -61,6 +67,17 @@ CATALOG: dict[str, MetricSpec] = {
 STOP_OUTCOMES = ("failure", "benign")
 NOTIFICATION_RESULTS = ("sent", "failed", "retried", "unavailable")
 PROBE_RESULTS = ("confirmed", "refuted", "inconclusive", "error")
+HOOK_VERDICTS = ("CONTINUE", "ROLLBACK", "WAIT", "skipped")
+HOOK_RESULTS = (
+    "answered",
+    "dry_run",
+    "waiting",
+    "already_answered",
+    "no_longer_awaiting",
+    "refused",
+    "expired",
+    "skipped",
+)
 SEPARATOR = "|"
 
 

@@ -14,6 +14,7 @@ from ecs_watchdog.aws.audit import AuditEvents
 from ecs_watchdog.aws.diagnosis import diagnose_service
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
+from ecs_watchdog.aws.hook_answers import HookAnswers
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
@@ -83,7 +84,8 @@ def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | N
         return None
     actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
     rechecks = Rechecks(session.client("sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
-    return DeploymentGate(actions, Mode(settings.mode), rechecks)
+    answers = HookAnswers(session.client("dynamodb"), settings.state_table_name)
+    return DeploymentGate(actions, Mode(settings.mode), rechecks, answers, timedelta(seconds=settings.lease_seconds))
 
 
 def build_containment(settings: Settings, session: boto3.Session) -> Containment | None:
