@@ -105,16 +105,18 @@ def test_an_undecided_gate_decides_again_later_never_after_the_hook_expires():
     assert answer.verdict == "CONTINUE"  # the watchdog's doubt never rolls a deployment back
 
 
-def test_services_that_did_not_opt_in_dry_run_and_notify_are_left_alone():
-    not_opted = FakeActions(tags={})
-    assert (
-        DeploymentGate(not_opted, Mode.ENFORCE).answer(DETAIL, "{}", state_with(incident=True), NOW).verdict
-        == "skipped"
-    )
+def test_services_that_did_not_opt_in_are_left_alone_and_dry_run_and_notify_fail_open():
+    for mode in Mode:
+        not_opted = FakeActions(tags={})
+        answer = DeploymentGate(not_opted, mode).answer(DETAIL, "{}", state_with(incident=True), NOW)
+        assert answer.verdict == "skipped" and not_opted.made == []
     dry = FakeActions()
     answer = DeploymentGate(dry, Mode.DRY_RUN).answer(DETAIL, "{}", state_with(incident=True), NOW)
-    assert answer.verdict == "ROLLBACK" and not answer.made and dry.made == [] and "would answer" in answer.reason
-    assert DeploymentGate(FakeActions(), Mode.NOTIFY).answer(DETAIL, "{}", None, NOW).verdict == "skipped"
+    assert answer.verdict == "CONTINUE" and answer.made and "would answer ROLLBACK" in answer.reason
+    assert [c.params["action"] for c in dry.made] == ["CONTINUE"]
+    quiet = FakeActions()
+    assert DeploymentGate(quiet, Mode.NOTIFY).answer(DETAIL, "{}", None, NOW).verdict == "CONTINUE"
+    assert [c.params["action"] for c in quiet.made] == ["CONTINUE"]
 
 
 def test_a_refused_answer_is_reported_not_raised():

@@ -202,23 +202,33 @@ def test_a_claim_whose_owner_died_is_taken_over_once_its_lease_ran_out(ecs: Stub
     assert (taken.result, taken.made) == ("answered", True)
 
 
-def test_dry_run_makes_no_call_and_says_the_hook_is_left_to_its_timeout_action(ecs: StubbedEcs) -> None:
+def test_dry_run_fails_open_with_continue_and_says_what_it_would_have_answered(ecs: StubbedEcs) -> None:
     answers = MemoryAnswers()
+    accepted(ecs, CONTINUE)  # not the ROLLBACK it would answer in enforce mode
     answer = gate(ecs, answers, Mode.DRY_RUN).answer(DETAIL, "{}", state_with(incident=True), NOW)
-    assert (answer.verdict, answer.result, answer.made) == ("ROLLBACK", "dry_run", False)
-    assert "timeout action" in answer.reason and answers.items == {}
+    assert (answer.verdict, answer.result, answer.made) == ("CONTINUE", "failed_open", True)
+    assert "would answer ROLLBACK" in answer.reason and "timeout action" in answer.reason
+    again = gate(ecs, answers, Mode.DRY_RUN).answer(DETAIL, "{}", state_with(incident=True), NOW)
+    assert again.result == "already_answered"  # once, as in enforce mode
+
+
+def test_notify_mode_fails_open_with_continue_without_judging(ecs: StubbedEcs) -> None:
+    accepted(ecs, CONTINUE)
+    answer = gate(ecs, MemoryAnswers(), Mode.NOTIFY).answer(DETAIL, "{}", state_with(incident=True), NOW)
+    assert (answer.verdict, answer.result, answer.made) == ("CONTINUE", "failed_open", True)
 
 
 def test_every_result_is_in_the_metric_vocabulary(ecs: StubbedEcs) -> None:
     answers = MemoryAnswers()
     accepted(ecs, CONTINUE)
+    accepted(ecs, {**CONTINUE, "hookId": "hook-2"})  # dry-run fails open
     seen: list[Any] = [
         gate(ecs, answers).answer(DETAIL, "{}", state_with(), NOW),
         gate(ecs, answers).answer(DETAIL, "{}", state_with(), NOW),
         gate(ecs, answers).answer(DETAIL, "{}", state_with(), NOW + timedelta(hours=2)),
         gate(ecs, answers, Mode.DRY_RUN).answer({**DETAIL, "hookId": "hook-2"}, "{}", state_with(), NOW),
         DeploymentGate(ecs, Mode.ENFORCE).answer({**DETAIL, "hookId": "hook-3"}, "{}", state_with(failures=1), NOW),
-        gate(ecs, answers, Mode.NOTIFY).answer(DETAIL, "{}", None, NOW),
+        gate(ecs, answers, Mode.NOTIFY).answer({"hookId": "no deployment named"}, "{}", None, NOW),
     ]
-    assert {a.result for a in seen} == {"answered", "already_answered", "expired", "dry_run", "waiting", "skipped"}
+    assert {a.result for a in seen} == {"answered", "already_answered", "expired", "failed_open", "waiting", "skipped"}
     assert {a.result for a in seen} <= set(HOOK_RESULTS) and {a.verdict for a in seen} <= set(HOOK_VERDICTS)

@@ -63,12 +63,12 @@ def decide_pause_hook(
     """ROLLBACK when the target revision is held back (gate/target.py), CONTINUE when it is not, WAIT
     while undecided (`None`) — and CONTINUE once the hook is within `deadline_margin` of expiring."""
     if target_held is True:
-        return _answer(hook, GateVerdict.ROLLBACK, "the target revision is held back: " + HELD_BACK)
+        return pause_answer(hook, GateVerdict.ROLLBACK, "the target revision is held back: " + HELD_BACK)
     if target_held is False:
-        return _answer(hook, GateVerdict.CONTINUE, "the target revision is not held back")
+        return pause_answer(hook, GateVerdict.CONTINUE, "the target revision is not held back")
     deadline = hook.expires_at - deadline_margin
     if now >= deadline:
-        return _answer(
+        return pause_answer(
             hook,
             GateVerdict.CONTINUE,
             "still undecided near the hook's expiry: the watchdog lets it continue rather than leave it to "
@@ -81,7 +81,8 @@ def decide_pause_hook(
     )
 
 
-def _answer(hook: PauseHook, verdict: GateVerdict, reason: str) -> GateDecision:
+def pause_answer(hook: PauseHook, verdict: GateVerdict, reason: str) -> GateDecision:
+    """The decision to answer the hook `verdict` with ContinueServiceDeployment."""
     call = ApiCall(
         service="ecs",
         operation="ContinueServiceDeployment",

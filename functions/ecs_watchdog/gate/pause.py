@@ -13,8 +13,10 @@ answering, is left alone; an event that arrives after `expiresAt` is skipped (EC
 timeout action); ECS's "no longer awaiting action" refusal means the hook was answered already — logged
 and counted, never retried. Other errors (throttling, a 5xx) propagate, so SQS retries the event.
 
-Dry-run reports the answer it would give and makes no call; notify mode leaves hooks alone. In both, a
-hook pointed at the watchdog waits until it expires and then takes its timeout action. No boto3 here.
+Dry-run and notify mode fail open: a hook a service owner pointed at the watchdog is answered CONTINUE —
+as if there were no hook — and dry-run says what it would have answered. Left unanswered it would wait
+until it expires (a day by default) and then take its timeout action, ROLLBACK unless configured
+otherwise: a healthy deployment rolled back because the watchdog only watches. No boto3 here.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ class GateAnswer:
     reason: str
     call: ApiCall | None = None
     made: bool = False
-    # What became of the event: answered | dry_run | waiting | already_answered | no_longer_awaiting |
-    # refused | expired | skipped (the HookAnswers metric's `result`).
+    # What became of the event: answered | failed_open (CONTINUE in dry-run or notify mode) | waiting |
+    # already_answered | no_longer_awaiting | refused | expired | skipped (the HookAnswers metric's `result`).
     result: str = "skipped"
 
     @property
@@ -89,8 +91,6 @@ class DeploymentGate:
 
     def answer(self, detail: dict[str, object], body: str, state: ServiceState | None, now: datetime) -> GateAnswer:
         """Decide for one HOOK_AWAITING_ACTION and carry it out as the mode allows."""
-        if self.mode is Mode.NOTIFY:
-            return GateAnswer("skipped", "notify mode: the watchdog does not answer lifecycle hooks")
         try:
             hook = PauseHook.model_validate(detail)
         except ValidationError as error:
@@ -109,9 +109,16 @@ class DeploymentGate:
         view = self.actions.describe_service_view(cluster, service)
         if view is None or view.tags.get(GATE_TAG, "").lower() != "on":
             return GateAnswer("skipped", f"the service has not opted in (tag {GATE_TAG}=on)")
+        if self.mode is Mode.NOTIFY:
+            return self._carry_out(
+                _fail_open(hook, "notify mode: the watchdog does not judge deployments"), hook, now, recorded
+            )
         target = next((d.task_definition for d in view.in_progress() if d.status == "PRIMARY"), None)
         verdict = revision_held_back(state, target) if target else None
         decision = decide_pause_hook(hook, target_held=verdict, now=now)
+        if self.mode is not Mode.ENFORCE:
+            would = "wait" if decision.verdict is GateVerdict.WAIT else f"answer {decision.verdict}"
+            decision = _fail_open(hook, f"dry-run: would {would}: {decision.reason}")
         if decision.verdict is GateVerdict.WAIT:
             return self._later(decision, body, now)
         return self._carry_out(decision, hook, now, recorded)
@@ -120,14 +127,8 @@ class DeploymentGate:
         self, decision: GateDecision, hook: PauseHook, now: datetime, recorded: HookAnswerRecord | None
     ) -> GateAnswer:
         verdict = str(decision.verdict)
-        if self.mode is not Mode.ENFORCE or decision.call is None:
-            return GateAnswer(
-                verdict,
-                f"dry-run: would answer {verdict}: {decision.reason}; the hook waits for an answer until "
-                f"{hook.expires_at.isoformat()}, then takes its timeout action",
-                decision.call,
-                result="dry_run",
-            )
+        if decision.call is None:
+            return GateAnswer(verdict, decision.reason, result="skipped")
         owner = uuid.uuid4().hex
         claimed = self._claim(hook, decision, owner, now, recorded)
         if claimed.owner != owner or claimed.status is not AnswerStatus.CLAIMED:
@@ -153,7 +154,8 @@ class DeploymentGate:
             raise
         self._settle(answered(claimed, "made", now))
         logger.info("lifecycle hook answered", extra={"verdict": verdict, "reason": decision.reason})
-        return GateAnswer(verdict, decision.reason, decision.call, made=True, result="answered")
+        result = "answered" if self.mode is Mode.ENFORCE else "failed_open"
+        return GateAnswer(verdict, decision.reason, decision.call, made=True, result=result)
 
     def _claim(
         self, hook: PauseHook, decision: GateDecision, owner: str, now: datetime, recorded: HookAnswerRecord | None
@@ -222,4 +224,12 @@ def _already(record: HookAnswerRecord) -> GateAnswer:
         "skipped",
         f"another invocation is answering {record.verdict} (claimed until {record.lease_until.isoformat()})",
         result="already_answered",
+    )
+
+
+def _fail_open(hook: PauseHook, why: str) -> GateDecision:
+    """CONTINUE, as if the hook were not there: the watchdog in dry-run or notify mode never holds a deployment."""
+    decision = decide_pause_hook(hook, target_held=False, now=hook.expires_at)
+    return decision.model_copy(
+        update={"reason": f"{why}; answered CONTINUE so the hook does not wait for its timeout action"}
     )

@@ -44,7 +44,8 @@ CATALOG: dict[str, MetricSpec] = {
         MetricSpec("Probes", "read-only diagnosis probe verdicts", ("probe", "result")),
         MetricSpec(
             "HookAnswers",
-            "PAUSE lifecycle hook events, by verdict and what became of them: answered, dry_run, waiting, "
+            "PAUSE lifecycle hook events, by verdict and what became of them: answered, "
+            "failed_open (CONTINUE in dry-run or notify mode), waiting, "
             "already_answered, no_longer_awaiting, refused, expired or skipped",
             ("verdict", "result"),
         ),
@@ -70,7 +71,7 @@ PROBE_RESULTS = ("confirmed", "refuted", "inconclusive", "error")
 HOOK_VERDICTS = ("CONTINUE", "ROLLBACK", "WAIT", "skipped")
 HOOK_RESULTS = (
     "answered",
-    "dry_run",
+    "failed_open",
     "waiting",
     "already_answered",
     "no_longer_awaiting",

@@ -79,9 +79,7 @@ def build_cause_probe(session: boto3.Session) -> CauseProbe:
 
 
 def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | None:
-    """The deployment gate's adapters; None in notify mode."""
-    if Mode(settings.mode) is Mode.NOTIFY:
-        return None
+    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE)."""
     actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
     rechecks = Rechecks(session.client("sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
     answers = HookAnswers(session.client("dynamodb"), settings.state_table_name)
