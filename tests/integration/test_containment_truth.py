@@ -5,6 +5,7 @@ that did not, and never hide one that did."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,10 +13,11 @@ from botocore.awsrequest import AWSResponse
 
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import Mode
+from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext
 from ecs_watchdog.replay.sandbox import LocalAccount, audit_events
-from tests.integration.incident_events import CLUSTER, SERVICE, bodies, stopped
+from tests.integration.incident_events import CLUSTER, SERVICE, T0, bodies, stopped, td
 from tests.integration.service_setup import invoke
 from tests.integration.test_containment import calls, moto_service, sandbox_with, serving, state
 
@@ -173,3 +175,22 @@ def test_a_claim_left_by_an_invocation_that_died_before_its_calls_is_decided_afr
     assert calls(enforcing) == ["StopServiceDeployment"]
     (incident,) = state(enforcing).incidents.values()
     assert incident.status == "contained"
+
+
+def test_a_person_who_undoes_a_rollback_is_never_fought_by_the_gate_or_a_second_rollback(enforcing):
+    serving(old_running=2)
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    assert calls(enforcing) == ["StopServiceDeployment"] and moto_service().task_definition.endswith("api:5")
+    request = {"restore": {"cluster": CLUSTER, "service": SERVICE, "reapply_revision": True}}
+    answer = ecs_events.handler(request, LocalLambdaContext())
+    assert answer["restore"]["kind"] == "reapply_revision" and answer["restore"]["outcome"] == "done"
+    stored = state(enforcing)
+    assert revision_held_back(stored, td(6)) is False  # the Lambda hook lets the person's deployment through
+    assert td(6) not in stored.failing_revisions()
+    (incident,) = stored.incidents.values()
+    assert incident.containment["undone_at"]
+    serving(old_running=2)  # the person's deployment of 6 rolls out; 6 fails again, after the restore
+    later = (datetime.now(UTC) - T0).total_seconds() / 60 + 1
+    invoke_batch(bodies(stopped(11, later), stopped(12, later + 1), stopped(13, later + 2)))
+    assert calls(enforcing) == ["StopServiceDeployment"]  # no second rollback of the person's choice
+    assert revision_held_back(state(enforcing), td(6)) is True  # failed since: held back again

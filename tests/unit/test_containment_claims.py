@@ -78,3 +78,15 @@ def test_an_orphaned_claim_knows_the_cooldown_it_replaced() -> None:
     assert not claims.orphaned_claim(claimed, NOW + timedelta(minutes=1))
     assert claims.orphaned_claim(claimed, NOW + claims.CLAIM_LEASE)
     assert claims.action_at_before(claimed) == before
+
+
+def test_an_undone_action_is_never_made_again_and_frees_the_revision_until_it_fails_again() -> None:
+    contained = service_with(
+        incident(6, status=IncidentStatus.OPEN, deployment_id="ecs-svc/2", containment=done("ecs-svc/1"))
+    )
+    contained.revisions[td(6)] = RevisionHealth(contained_at=NOW - timedelta(minutes=5))
+    marked = claims.undone(contained, "inc-1", td(6), NOW).state
+    assert not claims.needs_containment(marked.incidents["inc-1"], NOW)  # even for a new deployment
+    assert td(6) not in marked.failing_revisions()
+    marked.revisions[td(6)].last_failure_at = NOW + timedelta(minutes=1)
+    assert td(6) in marked.failing_revisions()

@@ -293,3 +293,22 @@ def test_a_rollback_by_the_circuit_breaker_contains_the_incident_and_is_announce
     assert [t.kind for t in result.transitions] == [TransitionKind.OPENED, TransitionKind.CONTAINED]
     (incident,) = result.state.incidents.values()
     assert incident.status == "contained" and "circuit breaker" in result.transitions[-1].summary
+
+
+def test_a_revision_ecs_rolled_back_stays_proven_bad_after_its_incident_resolves():
+    from ecs_watchdog.incidents.deployments import apply_deployment_event
+    from ecs_watchdog.incidents.model import DeploymentRecord, ServiceState
+    from ecs_watchdog.incidents.policy import LoopPolicy
+
+    bad = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7"
+    state = ServiceState(
+        service="a/r/c/s",
+        bootstrapped=True,
+        deployments={"ecs-svc/2": DeploymentRecord(id="ecs-svc/2", task_definition=bad)},
+    )
+    reason = "ECS deployment circuit breaker: tasks failed to start. Rolling back to deployment ecs-svc/1."
+    result = apply_deployment_event(state, "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", T0, reason, None, LoopPolicy())
+    assert result.state.revisions[bad].proven_bad
+    for incident in result.state.incidents.values():
+        incident.status = "resolved"
+    assert bad in result.state.failing_revisions()

@@ -47,6 +47,8 @@ def needs_containment(incident: Incident, now: datetime) -> bool:
     if outcome == CLAIMED:
         return orphaned(record, now)
     if outcome in TOOK_EFFECT:
+        if record.get("undone_at"):
+            return False  # a person undid it: acting again would fight them
         # One action per deployment: the incident reopened for a new deployment of its revision.
         acted_on = (record.get("action") or {}).get("deployment_id")
         return incident.deployment_id is not None and acted_on != incident.deployment_id
@@ -170,4 +172,21 @@ def record(
         contained = transition.model_copy(update={"action": summary})
         new.outbox = [contained if t.id == transition.id else t for t in new.outbox]
         result.transitions.append(contained)
+    return result
+
+
+def undone(state: ServiceState, incident_id: str, revision: str | None, at: datetime) -> Result:
+    """A person undid the incident's action (restore): the watchdog never acts on the incident again, and
+    the revision they put back is theirs — not held back by the gate, not refused as a target — until it
+    fails again."""
+    incident = state.incidents.get(incident_id)
+    if incident is None or not incident.containment:
+        return Result(state, note=f"{incident_id}: no action of the watchdog to mark undone")
+    result = Result(fork(state), changed=True)
+    new = result.state
+    marked = new.incidents[incident_id]
+    marked.containment = {**(marked.containment or {}), "undone_at": at.isoformat()}
+    add_to_timeline(marked, at, "action", "a person undid the watchdog's action (restore): it does not act again")
+    if revision:
+        new.revisions.setdefault(revision, RevisionHealth()).cleared_at = at
     return result

@@ -33,6 +33,7 @@ from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict
 from ecs_watchdog.contain import claims
+from ecs_watchdog.contain.models import ActionKind
 from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.diagnose.step import ProbeVerdict
 from ecs_watchdog.events import (
@@ -195,9 +196,17 @@ class Pipeline:
         if self.containment is None or self.home is None:
             raise LookupError("containment is off (watchdog:mode is notify): the watchdog never acted")
         ref = ServiceRef(account=self.home[0], region=self.home[1], cluster=cluster, name=service)
+        now = utc_now()
         record = self.containment.restore(
-            ref, self.state.load_service(ref.key, fresh=True), utc_now(), reapply_revision=reapply_revision
+            ref, self.state.load_service(ref.key, fresh=True), now, reapply_revision=reapply_revision
         )
+        if record.took_effect and record.action.incident_id:
+            # The person's call from now on: no second action on the incident, no gate against their revision.
+            revision = (
+                record.action.after.task_definition if record.action.kind is ActionKind.REAPPLY_REVISION else None
+            )
+            update = service_updater(self.state, self.outbox, ref, now, uuid.uuid4().hex, self.pause)
+            update(lambda state: claims.undone(state, record.action.incident_id, revision, now))
         return action_summary(record)
 
     # -- events that need more than a change: a stop is classified first; API errors and hooks --------

@@ -16,14 +16,17 @@ def revision_held_back(state: ServiceState | None, task_definition: str) -> bool
       it has been healthy since (`ServiceState.failing_revisions`);
     - its incident was contained (by ECS's own rollback, or the watchdog's) and then resolved — by the
       rollback's completion, a healthy run of another revision — and no task of it has been healthy since.
-    A healthy run of the revision itself releases it. Undecided (None): it has failed since it was last
+    A healthy run of the revision itself releases it, and so does a person's restore of it until it fails
+    again. Undecided (None): it has failed since it was last
     healthy, without an incident yet. False otherwise, including a service the watchdog never saw.
     """
     if state is None:
         return False
+    health = state.revisions.get(task_definition)
+    if health is not None and health.cleared:
+        return False  # a person put it back (restore) and it has not failed since: their call
     if task_definition in state.failing_revisions() or _contained_since_healthy(state, task_definition):
         return True
-    health = state.revisions.get(task_definition)
     if health is not None and health.failures_since_healthy > 0:
         return None
     return False

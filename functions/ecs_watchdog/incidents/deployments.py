@@ -98,7 +98,10 @@ def apply_deployment_event(
                 record,
             )
         if "roll" in reason.lower():
-            # The circuit breaker or a CloudWatch alarm rolled it back: that contained the incident.
+            # The circuit breaker or a CloudWatch alarm rolled it back: that contained the incident, and the
+            # revision is proven bad until a task of it is healthy (never a rollback target, held by the gate).
+            if record.task_definition:
+                new.revisions.setdefault(record.task_definition, RevisionHealth()).contained_at = at
             for incident in active_incidents(new):
                 if incident.status is IncidentStatus.OPEN:
                     incident.status, incident.updated_at = IncidentStatus.CONTAINED, at

@@ -137,10 +137,19 @@ class RevisionHealth(_Doc):
     # When a containment action took the service away from this revision: until a task of it is healthy
     # again it is proven bad, never a rollback target, never let through a deployment gate.
     contained_at: datetime | None = None
+    # When a person undid the watchdog's action on it (restore): their call, until it fails again.
+    cleared_at: datetime | None = None
+
+    @property
+    def cleared(self) -> bool:
+        """A person re-applied it after it was contained, and it has not failed since."""
+        return self.cleared_at is not None and (self.last_failure_at is None or self.last_failure_at <= self.cleared_at)
 
     @property
     def proven_bad(self) -> bool:
-        return self.contained_at is not None and (self.healthy_at is None or self.healthy_at < self.contained_at)
+        if self.contained_at is None or self.cleared:
+            return False
+        return self.healthy_at is None or self.healthy_at < self.contained_at
 
 
 class RecentFailure(_Doc):
@@ -195,4 +204,5 @@ class ServiceState(_Doc):
             for i in self.incidents.values()
             if i.task_definition and i.status in (IncidentStatus.OPEN, IncidentStatus.CONTAINED)
         }
-        return frozenset(unresolved | {td for td, health in self.revisions.items() if health.proven_bad})
+        cleared = {td for td, health in self.revisions.items() if health.cleared}
+        return frozenset((unresolved - cleared) | {td for td, health in self.revisions.items() if health.proven_bad})
