@@ -24,6 +24,7 @@ PROBES_BY_CATEGORY: dict[str, tuple[ProbeName, ...]] = {
     "infrastructure": (),
     "scaling": (),
     "user": (),
+    "completed": (),
 }
 
 
