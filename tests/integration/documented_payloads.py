@@ -98,7 +98,16 @@ class PausedHooks:
         session.events.register(
             "before-call.ecs.ContinueServiceDeployment", self._continue, unique_id="test-paused-hooks"
         )
+        session.events.register("after-call.ecs.DescribeServices", self._current, unique_id="test-current-deployment")
         return self
+
+    @staticmethod
+    def _current(parsed: dict[str, Any], **_: Any) -> None:
+        """DescribeServices' `currentServiceDeployment` (moto 5.2.5 leaves it out): the documented hook's
+        deployment, moved to each service — what ECS names while that deployment is paused."""
+        for service in parsed.get("services", []):
+            hook = relocated("hook_state_change_awaiting_action", doc_hook(service["serviceName"]))
+            service["currentServiceDeployment"] = hook["detail"]["serviceDeploymentArn"]
 
     def _continue(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         request = json.loads(params.get("body") or b"{}")

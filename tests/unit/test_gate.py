@@ -44,6 +44,7 @@ class FakeActions:
                 ),
             ),
             tags=self.tags,
+            current_service_deployment_arn=DETAIL["serviceDeploymentArn"],
         )
 
     def make(self, call: ApiCall) -> None:
@@ -128,3 +129,25 @@ def test_only_hooks_awaiting_action_are_answered_and_unknown_targets_count_as_un
     assert awaiting(DETAIL) and not awaiting({**DETAIL, "eventName": "HOOK_SUCCEEDED"})
     assert revision_held_back(state_with(failures=2), NEW) is None
     assert revision_held_back(None, NEW) is False
+
+
+def test_a_hook_naming_another_services_deployment_is_never_answered():
+    # Sent to the events queue (or as a console test event): opted-in `api`, billing's paused deployment.
+    for mode in Mode:
+        actions = FakeActions()
+        forged = {**DETAIL, "serviceDeploymentArn": "arn:aws:ecs:us-east-1:1:service-deployment/prod/billing/xyz"}
+        answer = DeploymentGate(actions, mode).answer(forged, "{}", state_with(incident=True), NOW)
+        assert answer.verdict == "skipped" and actions.made == []
+        assert "another service" in answer.reason
+    other_account = {**DETAIL, "serviceDeploymentArn": "arn:aws:ecs:us-east-1:2:service-deployment/prod/api/abc"}
+    assert DeploymentGate(FakeActions(), Mode.ENFORCE).answer(other_account, "{}", state_with(), NOW).verdict == (
+        "skipped"
+    )
+
+
+def test_a_hook_of_the_services_own_but_not_current_deployment_is_never_answered():
+    actions = FakeActions()
+    stale = {**DETAIL, "serviceDeploymentArn": "arn:aws:ecs:us-east-1:1:service-deployment/prod/api/older"}
+    answer = DeploymentGate(actions, Mode.ENFORCE).answer(stale, "{}", state_with(), NOW)
+    assert answer.verdict == "skipped" and actions.made == []
+    assert "current deployment" in answer.reason

@@ -35,6 +35,7 @@ from ecs_watchdog.gate.answers import AnswerStatus, HookAnswerRecord, answered, 
 from ecs_watchdog.gate.hooks import GateDecision, GateVerdict, PauseHook, decide_pause_hook
 from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.incidents.model import ServiceState
+from ecs_watchdog.incidents.service_ref import ServiceDeploymentRef, ServiceRef
 
 logger = Logger(child=True)
 
@@ -106,9 +107,15 @@ class DeploymentGate:
         if recorded is not None and recorded.held_by_another("", now):
             return _already(recorded)
         cluster, service = hook.cluster_arn.rsplit("/", 1)[-1], hook.service_arn.rsplit("/", 1)[-1]
+        foreign = _not_the_services_own(hook, cluster, service, None)
+        if foreign:
+            return _refused_to_answer(hook, foreign)
         view = self.actions.describe_service_view(cluster, service)
         if view is None or view.tags.get(GATE_TAG, "").lower() != "on":
             return GateAnswer("skipped", f"the service has not opted in (tag {GATE_TAG}=on)")
+        foreign = _not_the_services_own(hook, cluster, service, view)
+        if foreign:
+            return _refused_to_answer(hook, foreign)
         if self.mode is Mode.NOTIFY:
             return self._carry_out(
                 _fail_open(hook, "notify mode: the watchdog does not judge deployments"), hook, now, recorded
@@ -233,3 +240,36 @@ def _fail_open(hook: PauseHook, why: str) -> GateDecision:
     return decision.model_copy(
         update={"reason": f"{why}; answered CONTINUE so the hook does not wait for its timeout action"}
     )
+
+
+def _not_the_services_own(hook: PauseHook, cluster: str, service: str, view: ServiceView | None) -> str | None:
+    """Why the hook's deployment is not the named service's own current deployment, or None when it is.
+
+    An event names the service and the deployment separately, and whoever can send to the events queue (or
+    a console test event) can pair an opted-in service with another's paused deployment: the deployment's
+    ARN must name the same account, region, cluster and service (service-deployment/<cluster>/<service>/<id>),
+    and DescribeServices must name it as the service's current (or in-progress) deployment."""
+    deployment = ServiceDeploymentRef.parse(hook.service_deployment_arn)
+    owner = ServiceRef.from_arn(hook.service_arn)
+    if deployment is None or owner is None:
+        return f"{hook.service_deployment_arn!r} is not a service deployment ARN of {hook.service_arn!r}"
+    if (deployment.account, deployment.region, deployment.cluster, deployment.service) != (
+        owner.account,
+        owner.region,
+        cluster,
+        service,
+    ):
+        return f"deployment {hook.service_deployment_arn} belongs to another service than {hook.service_arn}"
+    if view is not None and hook.service_deployment_arn not in (
+        view.current_service_deployment_arn,
+        view.in_progress_service_deployment_arn,
+    ):
+        return f"DescribeServices does not name {hook.service_deployment_arn} as the service's current deployment"
+    return None
+
+
+def _refused_to_answer(hook: PauseHook, why: str) -> GateAnswer:
+    logger.error(
+        "lifecycle hook not answered: it names another deployment", extra={"hook_id": hook.hook_id, "why": why}
+    )
+    return GateAnswer("skipped", f"not answered: {why}", result="skipped")

@@ -44,3 +44,24 @@ class ServiceRef:
         else:
             return None
         return cls(account=parts[4], region=parts[3], cluster=cluster, name=name)
+
+
+@dataclass(frozen=True)
+class ServiceDeploymentRef:
+    """A service deployment: `arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>`."""
+
+    account: str
+    region: str
+    cluster: str
+    service: str
+    id: str
+
+    @classmethod
+    def parse(cls, arn: str) -> ServiceDeploymentRef | None:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[0] != "arn" or parts[2] != "ecs":
+            return None
+        path = parts[5].split("/")
+        if len(path) != 4 or path[0] != "service-deployment" or not all(path[1:]):
+            return None
+        return cls(account=parts[4], region=parts[3], cluster=path[1], service=path[2], id=path[3])

@@ -111,6 +111,13 @@ def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None =
                 "detail": json.dumps(request, sort_keys=True)[:200],
             }
         )
+        if model.name == "ContinueServiceDeployment" and request.get("action", "CONTINUE") == "CONTINUE":
+            # A dry-run watchdog fails open on PAUSE hooks: recorded, and answered as ECS would take it.
+            ok = {
+                "serviceDeploymentArn": request.get("serviceDeploymentArn", ""),
+                "ResponseMetadata": {"HTTPStatusCode": 200},
+            }
+            return AWSResponse("https://ecs.replay.invalid/", 200, {}, None), ok
         parsed = {
             "Error": {
                 "Code": "DryRunOperation",

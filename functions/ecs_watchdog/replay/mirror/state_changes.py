@@ -81,7 +81,9 @@ class StateChanges:
             )
         service, detail, apply = handler(request)
         self._record(service, operation, detail)
-        if self.dry_run:
+        # The one call a dry-run watchdog makes: a PAUSE hook answered CONTINUE, as if it were not there.
+        fails_open = operation == "ContinueServiceDeployment" and request.get("action", "CONTINUE") == "CONTINUE"
+        if self.dry_run and not fails_open:
             return error(
                 "DryRunOperation",
                 f"{operation} blocked: the replay runs this watchdog in dry-run ({detail}).",
