@@ -270,6 +270,14 @@ def test_the_documented_hook_of_a_healthy_revision_continues(sandbox):
     assert [c["action"] for c in sandbox.hooks.calls] == ["CONTINUE"]
 
 
+@pytest.mark.parametrize("mode", [Mode.DRY_RUN, Mode.NOTIFY])
+def test_the_documented_hook_of_a_failing_revision_fails_open_in_dry_run_and_notify(sandbox, mode):
+    service = sandbox.new_service(tags=GATED, mode=mode)
+    sandbox.opened_incident()  # enforce mode would answer ROLLBACK
+    assert invoke(bodies(awaiting(service)))["batchItemFailures"] == []
+    assert [c["action"] for c in sandbox.hooks.calls] == ["CONTINUE"]  # never left to its timeout action
+
+
 def test_a_hook_event_after_its_expiry_is_skipped_without_a_call(sandbox, caplog):
     service = sandbox.new_service(tags=GATED, mode=Mode.ENFORCE)
     caplog.set_level(logging.INFO)
