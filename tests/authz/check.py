@@ -36,9 +36,9 @@ from tests.authz.runs import (
     DeployedAccount,
     deployed_account,
     diagnose_runs,
-    local_slack,
     events_function_runs,
     lifecycle_hook_runs,
+    local_slack,
     replay_run,
     sweep_runs,
 )

@@ -250,7 +250,9 @@ def _none(call: RecordedCall) -> Variables:
     return []
 
 
-def _request(call: RecordedCall, action: str, resource: str, context: dict[str, Any], because: str = "the call") -> IamRequest:
+def _request(
+    call: RecordedCall, action: str, resource: str, context: dict[str, Any], because: str = "the call"
+) -> IamRequest:
     return IamRequest(call.function, action, resource, context, call.summary(), call.call_site, because)
 
 

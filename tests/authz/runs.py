@@ -79,7 +79,7 @@ class DeployedAccount:
             cluster, name = arn.split(":service/", 1)[1].split("/")
             try:
                 service = ecs_backends[ACCOUNT][REGION]._get_service(cluster, name)
-            except Exception:  # noqa: BLE001 - a service only Stubber knows has no tags here
+            except Exception:
                 return {}
             return {t["key"]: t["value"] for t in service.tags or []}
 
@@ -271,7 +271,9 @@ def _diagnosable(account: DeployedAccount) -> dict[str, str]:
     return account.diagnosable
 
 
-def _register(account: DeployedAccount, *, family: str, image: str, secrets: list[dict[str, str]], log_group: str) -> str:
+def _register(
+    account: DeployedAccount, *, family: str, image: str, secrets: list[dict[str, str]], log_group: str
+) -> str:
     registered = account.session.client("ecs").register_task_definition(
         family=family,
         executionRoleArn=EXECUTION_ROLE,
@@ -523,11 +525,11 @@ def replay_run(scenario: str, policy: str) -> None:
 __all__ = [
     "DeployedAccount",
     "deployed_account",
-    "local_slack",
     "deployment",
     "diagnose_runs",
     "events_function_runs",
     "lifecycle_hook_runs",
+    "local_slack",
     "replay_run",
     "sweep_runs",
 ]

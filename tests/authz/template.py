@@ -115,7 +115,7 @@ class StackTemplate:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             if key == "Ref":
                 return self.ref(argument)
             if key == "Fn::GetAtt":
@@ -149,7 +149,9 @@ class StackTemplate:
             properties = resource["Properties"]
             name = FUNCTIONS.get(properties.get("Handler", ""))
             if name is None:
-                raise ValueError(f"{logical_id}: handler {properties.get('Handler')} is not a function tests/authz knows")
+                raise ValueError(
+                    f"{logical_id}: handler {properties.get('Handler')} is not a function tests/authz knows"
+                )
             role = properties["Role"]["Fn::GetAtt"][0]
             found[name] = DeployedFunction(
                 name=name,

@@ -103,7 +103,11 @@ def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any])
     assert {"ecs:StopServiceDeployment", "ecs:ContinueServiceDeployment", "ecr:DescribeImages"} <= actions["events"]
     assert {"ecs:ListClusters", "dynamodb:Query"} <= actions["sweep"]
     assert {"elasticloadbalancing:DescribeTargetHealth", "ecs:DescribeTasks"} <= actions["diagnose"]
-    assert actions["lifecycle_hook"] == {"ecs:DescribeServiceRevisions", "ecs:ListServiceDeployments", "dynamodb:GetItem"}
+    assert actions["lifecycle_hook"] == {
+        "ecs:DescribeServiceRevisions",
+        "ecs:ListServiceDeployments",
+        "dynamodb:GetItem",
+    }
 
 
 def test_replays_use_the_names_the_template_gives_the_stacks_resources(report: dict[str, Any]) -> None:
@@ -134,9 +138,7 @@ def adapter_operations() -> set[tuple[str, str]]:
     botocore = get_session()
     services = ("ecs", "dynamodb", "sns", "sqs", "ssm", "events", "secretsmanager", "ecr", "logs", "iam", "elbv2")
     services += ("ec2", "application-autoscaling")
-    operations = {
-        xform_name(op): op for s in services for op in botocore.get_service_model(s).operation_names
-    }
+    operations = {xform_name(op): op for s in services for op in botocore.get_service_model(s).operation_names}
     found: set[tuple[str, str]] = set()
     for path in sorted(ADAPTERS.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -157,7 +159,9 @@ def adapter_operations() -> set[tuple[str, str]]:
 
 def _is_adapter_self_call(node: ast.Call) -> bool:
     """`self.list_service_deployments(...)`: an adapter's own method, not a client's."""
-    return isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
+    return (
+        isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
+    )
 
 
 __all__ = ["IamRequest", "Path"]
