@@ -138,12 +138,12 @@ class Functions(Construct):
         )
         # A deterministic cause (image, secrets, logging) is confirmed by read-only probes (diagnose/step.py):
         # the diagnose function's statements for those probes (one source of truth, diagnose/permissions.py).
-        for statement in confirming_probe_statements():
+        for probe in confirming_probe_statements():
             role.add_to_policy(
                 iam.PolicyStatement(
-                    sid=statement.sid,
-                    actions=list(statement.actions),
-                    resources=list(statement.resolved(Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID)),
+                    sid=probe.sid,
+                    actions=list(probe.actions),
+                    resources=list(probe.resolved(Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID)),
                 )
             )
 
