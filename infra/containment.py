@@ -84,24 +84,16 @@ class Containment(Construct):
         return Stack.of(self).format_arn(service=service, resource=resource, resource_name=name)
 
     def _grant_events_function(self, role: iam.IRole, config: WatchdogConfig, ingest: Ingest) -> None:
-        """Reads in every mode (dry-run reports exact calls, which needs them); writes only in enforce."""
+        """The deployment gate's reads and its answer in every mode (it is built in every mode and fails
+        open, CONTINUE, outside enforce: gate/pause.py); containment's reads in dry-run and enforce (dry-run
+        reports exact calls, which needs them); writes only in enforce."""
         services = self._arn("ecs", "service", "*")
         deployments = self._arn("ecs", "service-deployment", "*")
         statements = [
             iam.PolicyStatement(
-                sid="ReadServiceDeployments",
+                sid="ReadServiceDeployments",  # the IN_PROGRESS deployment's ARN (aws/ecs_actions.py)
                 actions=["ecs:ListServiceDeployments"],
                 resources=[services],
-            ),
-            iam.PolicyStatement(
-                sid="DescribeServiceDeployments",
-                actions=["ecs:DescribeServiceDeployments"],
-                resources=[deployments],
-            ),
-            iam.PolicyStatement(
-                sid="DescribeServiceRevisions",
-                actions=["ecs:DescribeServiceRevisions"],
-                resources=[self._arn("ecs", "service-revision", "*")],
             ),
             iam.PolicyStatement(
                 sid="DescribeScalableTargets",
@@ -110,34 +102,39 @@ class Containment(Construct):
                 resources=["*"],
             ),
             iam.PolicyStatement(
-                sid="ReadKillSwitch", actions=["ssm:GetParameter"], resources=[self.kill_switch.parameter_arn]
-            ),
-            iam.PolicyStatement(
-                sid="EmitAuditEvents",
-                actions=["events:PutEvents"],
-                resources=[self._arn("events", "event-bus", AUDIT_EVENT_BUS)],
-            ),
-            iam.PolicyStatement(
-                sid="RecheckLater",  # the deployment gate's timer: a delayed message on the events queue
-                actions=["sqs:SendMessage"],
-                resources=[ingest.queue.queue_arn],
-            ),
-            iam.PolicyStatement(
                 sid="AnswerPauseHooks",
-                # In every mode: a PAUSE hook a service owner pointed at the watchdog waits for this answer,
-                # and unanswered it times out into a rollback. Deployments cannot be tagged: the resource ARN
-                # (service-deployment/<cluster>/<service>/<id>) already scopes as ecs:cluster/ecs:service would.
+                # Every mode: a PAUSE hook a service owner pointed at the watchdog waits for an answer and,
+                # unanswered, takes its timeout action (ROLLBACK by default). Authorized on BOTH the service and
+                # the service deployment (Service Authorization Reference): both resource types are named.
                 actions=["ecs:ContinueServiceDeployment"],
-                resources=[deployments],
+                resources=[services, deployments],
             ),
         ]
+        if config.mode != "notify":
+            statements += [
+                iam.PolicyStatement(
+                    sid="ReadKillSwitch", actions=["ssm:GetParameter"], resources=[self.kill_switch.parameter_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="EmitAuditEvents",
+                    actions=["events:PutEvents"],
+                    resources=[self._arn("events", "event-bus", AUDIT_EVENT_BUS)],
+                ),
+                iam.PolicyStatement(
+                    sid="RecheckLater",  # the deployment gate's timer: a delayed message on the events queue
+                    actions=["sqs:SendMessage"],
+                    resources=[ingest.queue.queue_arn],
+                ),
+            ]
         if self.enforces:
             statements += self._enforce_statements(services, deployments)
         for statement in statements:
             role.add_to_principal_policy(statement)
 
     def _enforce_statements(self, services: str, deployments: str) -> list[iam.PolicyStatement]:
-        service_writes = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"]
+        # StopServiceDeployment and ContinueServiceDeployment are authorized on BOTH the service and the
+        # service deployment (Service Authorization Reference): a statement must name both resource types.
+        service_writes = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"]
         return [
             iam.PolicyStatement(sid="ContainServices", actions=["ecs:UpdateService"], resources=[services]),
             iam.PolicyStatement(
@@ -148,17 +145,21 @@ class Containment(Construct):
                 conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [PREVIOUS_DESIRED_COUNT_TAG]}},
             ),
             iam.PolicyStatement(
-                sid="HonourIgnoreTag",  # IAM enforces the per-service opt-out too, whatever the code does
+                sid="HonourIgnoreTag",
+                # IAM enforces the per-service opt-out too, whatever the code does. StopServiceDeployment is
+                # authorized on the service as well, so the service's tag reaches it. ContinueServiceDeployment
+                # is left out on purpose: an unanswered PAUSE hook times out into its timeout action (ROLLBACK by
+                # default), so denying the answer would roll back a deployment the owner asked the gate to
+                # judge; the gate only answers services tagged ecs-watchdog:gate=on, which is the owner's opt-in.
                 effect=iam.Effect.DENY,
                 actions=service_writes,
-                resources=[services],
+                resources=[services, deployments],
                 conditions={"StringEquals": {f"aws:ResourceTag/{ACTION_TAG}": "ignore"}},
             ),
             iam.PolicyStatement(
                 sid="RollBackDeployments",
-                # Not taggable, so the Deny above cannot reach it: the code checks the tag before acting.
                 actions=["ecs:StopServiceDeployment"],
-                resources=[deployments],
+                resources=[services, deployments],
             ),
             iam.PolicyStatement(
                 sid="SuspendServiceScaling",
@@ -169,7 +170,9 @@ class Containment(Construct):
             ),
             iam.PolicyStatement(
                 sid="PassTaskRolesOnRollback",
-                # UpdateService to another revision passes that task definition's task and execution roles.
+                # UpdateService to another revision passes that task definition's task and execution roles;
+                # iam:PassedToService is ecs-tasks.amazonaws.com, the principal tasks assume them through
+                # (as in AWS's managed policies AmazonECS_FullAccess and AmazonEC2ContainerServiceEventsRole).
                 actions=["iam:PassRole"],
                 resources=[Stack.of(self).format_arn(service="iam", region="", resource="role", resource_name="*")],
                 conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
@@ -188,8 +191,9 @@ class Containment(Construct):
             ),
             iam.PolicyStatement(
                 sid="MapRevisionToTaskDefinition",
+                # Authorized on both the service and the service revision (Service Authorization Reference).
                 actions=["ecs:DescribeServiceRevisions"],
-                resources=[self._arn("ecs", "service-revision", "*")],
+                resources=[self._arn("ecs", "service", "*"), self._arn("ecs", "service-revision", "*")],
             ),
             iam.PolicyStatement(
                 sid="SeeRollbacks",

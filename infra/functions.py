@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ecs_watchdog.diagnose.permissions import confirming_probe_statements
 from infra.alerts import Alerts, notification_statements
 from infra.bundling import function_code
 from infra.config import LOG_RETENTION_DAYS, WatchdogConfig
@@ -135,6 +136,16 @@ class Functions(Construct):
                 resources=["*"],
             )
         )
+        # A deterministic cause (image, secrets, logging) is confirmed by read-only probes (diagnose/step.py):
+        # the diagnose function's statements for those probes (one source of truth, diagnose/permissions.py).
+        for probe in confirming_probe_statements():
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid=probe.sid,
+                    actions=list(probe.actions),
+                    resources=list(probe.resolved(Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID)),
+                )
+            )
 
 
 def pipeline_environment(config: WatchdogConfig, alerts: Alerts, state: StateTable) -> dict[str, str]:

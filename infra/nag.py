@@ -6,7 +6,7 @@ from typing import cast
 
 import aws_cdk as cdk
 
-from ecs_watchdog.diagnose.permissions import diagnosis_statements
+from ecs_watchdog.diagnose.permissions import confirming_probe_statements, diagnosis_statements
 from infra.stack import EcsWatchdogStack
 
 
@@ -33,10 +33,11 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
     _acknowledge(
         stack.functions.events_function.role,
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "Only ecs:DescribeTaskDefinition and application-autoscaling:DescribeScalableTargets use '*': neither "
-        "supports resource-level permissions (IAM service reference).",
+        "Only actions without resource-level permissions use '*' (IAM service reference): DescribeTaskDefinition, "
+        "DescribeScalableTargets and the probes' logs, SSM and EC2 describes.",
     )
     _acknowledge_diagnose_role(stack)
+    _acknowledge_confirming_probes(stack)
     _suppress_containment_findings(stack, region, account)
     _suppress_sweep_findings(stack, region, account)
 
@@ -55,22 +56,36 @@ def _acknowledge_diagnose_role(stack: EcsWatchdogStack) -> None:
             )
 
 
+def _acknowledge_confirming_probes(stack: EcsWatchdogStack) -> None:
+    """The events function's confirming probes read what a failing task definition points at."""
+    names = {"partition": "<AWS::Partition>", "region": "<AWS::Region>", "account": "<AWS::AccountId>"}
+    for statement in confirming_probe_statements():
+        for resource in statement.resolved(**names):
+            if resource == "*":
+                continue  # acknowledged with the role's other "*" actions
+            _acknowledge(
+                stack.functions.events_function.role,
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]",
+                f"Read-only {', '.join(statement.actions)} to confirm a failure's cause ({statement.why}).",
+            )
+
+
 def _suppress_containment_findings(stack: EcsWatchdogStack, region: str, account: str) -> None:
     """Containment acts on any service of the account, so its resources are every one of a kind."""
     ecs_arn = f"arn:<AWS::Partition>:ecs:{region}:{account}"
     events_role = stack.functions.events_function.role
     hook_role = stack.containment.hook_function.role
     _acknowledge(
-        events_role,
-        f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
-        "Continue/Stop/DescribeServiceDeployments on any deployment of the account's services (not taggable).",
-    )
-    _acknowledge(
-        (events_role, hook_role),
+        hook_role,
         f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-revision/*]",
         "DescribeServiceRevisions maps a deployment's target revision of any watched service to its task definition.",
     )
     if stack.containment.enforces:
+        _acknowledge(
+            events_role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
+            "Stop/ContinueServiceDeployment on any deployment of the account's services (enforce mode only).",
+        )
         _acknowledge(
             events_role,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:application-autoscaling:{region}:{account}"

@@ -21,6 +21,7 @@ WRITES = {
     "ecs:StopServiceDeployment",
     "application-autoscaling:RegisterScalableTarget",
     "iam:PassRole",
+    "ecs:ContinueServiceDeployment",  # dry-run reports the answer it would give (gate/pause.py)
 }
 
 
@@ -97,7 +98,7 @@ def test_events_function_is_told_the_containment_settings(enforce_template: Temp
 def test_dry_run_grants_reads_and_answers_but_no_service_write(template: Template) -> None:
     granted = set().union(*(_actions(s) for s in _statements(template, "FunctionsEventsRole")))
     assert granted & WRITES == set()
-    assert {"ecs:ContinueServiceDeployment", "ecs:ListServiceDeployments", "ssm:GetParameter"} <= granted
+    assert {"ecs:ListServiceDeployments", "ssm:GetParameter", "ecr:DescribeImages"} <= granted
     assert all(s["Effect"] == "Allow" for s in _statements(template, "FunctionsEventsRole"))
 
 
@@ -112,7 +113,7 @@ def test_enforce_grants_exactly_the_containment_writes(enforce_template: Templat
 def test_ignore_tag_is_enforced_by_an_explicit_deny_on_every_service_write(enforce_template: Template) -> None:
     deny = _by_sid(enforce_template, "FunctionsEventsRole")["HonourIgnoreTag"]
     assert deny["Effect"] == "Deny"
-    assert _actions(deny) == {"ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"}
+    assert _actions(deny) == {"ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"}
     assert deny["Condition"] == {"StringEquals": {"aws:ResourceTag/ecs-watchdog:action": "ignore"}}
     assert ":service/*" in json.dumps(deny["Resource"])
 
@@ -127,10 +128,12 @@ def test_service_writes_are_scoped_to_services_and_tags_to_the_watchdogs_own(enf
     }
 
 
-def test_deployment_calls_are_scoped_to_service_deployments(enforce_template: Template) -> None:
+def test_deployment_calls_name_both_the_service_and_the_deployment(enforce_template: Template) -> None:
     sids = _by_sid(enforce_template, "FunctionsEventsRole")
-    for sid in ("RollBackDeployments", "AnswerPauseHooks", "DescribeServiceDeployments"):
-        assert ":service-deployment/*" in json.dumps(sids[sid]["Resource"]), sid
+    for sid in ("RollBackDeployments", "AnswerPauseHooks"):
+        resources = json.dumps(sids[sid]["Resource"])
+        assert ":service-deployment/*" in resources and ":service/*" in resources, sid
+    assert "DescribeServiceDeployments" not in sids  # no code calls it
     assert _actions(sids["RollBackDeployments"]) == {"ecs:StopServiceDeployment"}
     assert _actions(sids["AnswerPauseHooks"]) == {"ecs:ContinueServiceDeployment"}
 

