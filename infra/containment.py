@@ -120,12 +120,17 @@ class Containment(Construct):
                     actions=["events:PutEvents"],
                     resources=[self._arn("events", "event-bus", AUDIT_EVENT_BUS)],
                 ),
+            ]
+        if self.enforces:
+            statements.append(
                 iam.PolicyStatement(
-                    sid="RecheckLater",  # the deployment gate's timer: a delayed message on the events queue
+                    # The deployment gate's timer: a delayed message on the events queue. Only enforce waits on
+                    # an undecided revision; dry-run and notify answer CONTINUE at once.
+                    sid="RecheckLater",
                     actions=["sqs:SendMessage"],
                     resources=[ingest.queue.queue_arn],
-                ),
-            ]
+                )
+            )
         if self.enforces:
             statements += self._enforce_statements(services, deployments)
         for statement in statements:

@@ -80,12 +80,13 @@ def _suppress_containment_findings(stack: EcsWatchdogStack, region: str, account
         f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-revision/*]",
         "DescribeServiceRevisions maps a deployment's target revision of any watched service to its task definition.",
     )
+    _acknowledge(
+        events_role,
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
+        "ContinueServiceDeployment answers a PAUSE hook of any opted-in service (every mode: CONTINUE outside "
+        "enforce); StopServiceDeployment rolls one back (enforce only).",
+    )
     if stack.containment.enforces:
-        _acknowledge(
-            events_role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
-            "Stop/ContinueServiceDeployment on any deployment of the account's services (enforce mode only).",
-        )
         _acknowledge(
             events_role,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:application-autoscaling:{region}:{account}"

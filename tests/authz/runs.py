@@ -369,7 +369,8 @@ def _gate_runs(account: DeployedAccount) -> None:
 def _hook(service: str, hook_id: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     cluster_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
-    deployment_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{CLUSTER}/{service}/{hook_id}"
+    # The gate answers only the service's own current deployment: the one `serving` rolls out.
+    deployment_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{CLUSTER}/{service}/2000000000000000006"
     return {
         "version": "0",
         "id": f"00000000-0000-4000-8000-{abs(hash(hook_id)) % 10**12:012d}",
