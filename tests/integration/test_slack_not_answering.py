@@ -20,6 +20,7 @@ import pytest
 
 from ecs_watchdog.aws.state_table import WATCH_INDEX, StateTable
 from ecs_watchdog.handlers import ecs_events
+from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
 from ecs_watchdog.replay.sandbox import SLACK_SECRET_NAME, LocalAccount, local_account
 from ecs_watchdog.wiring.settings import Settings
 from ecs_watchdog.wiring.sweep import SweepLimits, build_sweep
@@ -135,3 +136,12 @@ def test_a_batch_of_openings_costs_one_slack_timeout_and_every_message_goes_out_
     assert all(sum(f"{CLUSTER}/{s}" in text for text in openings_sent) == 1 for s in SERVICES)
     assert all(silent_slack.outbox(name) == [] for name in SERVICES)
     assert silent_slack.sandbox.sns_messages() == []  # SNS is not sent again
+
+
+def test_an_invocation_without_the_time_for_slacks_worst_case_does_not_try_it(silent_slack):
+    # 20 s left: one webhook post may take 26 s (three timeouts and the waits between them).
+    context = LocalLambdaContext(_remaining_ms=20_000)
+    response = ecs_events.handler(sqs_batch(openings()[:2]), context)
+    assert response["batchItemFailures"] == []
+    assert silent_slack.slack.requests == [] and len(silent_slack.sandbox.sns_messages()) == 2
+    assert all(entry["delivered"] == ["sns"] for name in SERVICES[:2] for entry in silent_slack.outbox(name))
