@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_watchdog.announce.channels import ChannelUnavailable
+from ecs_watchdog.announce.channels import ChannelDown, ChannelUnavailable
 from ecs_watchdog.announce.render import render_transition_slack, render_transition_sns
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
@@ -30,13 +30,15 @@ class RecordingChannel:
     the real service would refuse, and records what it sent.
 
     Scripting: `fail(times, when=...)` fails the next sends (matching `when`) with a passing error;
-    `unavailable` raises ChannelUnavailable (misconfigured); `always_fail` fails every send;
+    `unavailable` raises ChannelUnavailable (misconfigured); `always_fail` fails every send; `down`
+    raises ChannelDown (not answering: Slack accepting connections and never answering);
     `during_send` runs once inside a send, before it completes (this invocation is still delivering)."""
 
     name: str
     sent: list[Sent] = field(default_factory=list)
     unavailable: bool = False
     always_fail: bool = False
+    down: bool = False
     during_send: Callable[[Transition], None] | None = None
     attempts: int = 0
     _failures: list[list[Any]] = field(default_factory=list)  # [sends left to fail, which transitions]
@@ -48,7 +50,7 @@ class RecordingChannel:
     def recover(self) -> None:
         """Work again: forget every scripted failure."""
         self._failures.clear()
-        self.unavailable = self.always_fail = False
+        self.unavailable = self.always_fail = self.down = False
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         """Render, check and record; or fail as scripted."""
@@ -60,6 +62,8 @@ class RecordingChannel:
             raise ChannelUnavailable(f"{self.name}: secret not found")
         if self.always_fail:
             raise ConnectionError(f"{self.name}: connection refused")
+        if self.down:
+            raise ChannelDown(f"{self.name}: did not answer within 5 s")
         for failure in self._failures:
             if failure[0] > 0 and (failure[1] is None or failure[1](transition)):
                 failure[0] -= 1

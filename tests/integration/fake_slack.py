@@ -51,6 +51,12 @@ class FakeSlack:
     def next_reply(self) -> Reply:
         return self.replies[min(len(self.requests) - 1, len(self.replies) - 1)]
 
+    def answer_from_now(self, reply: Reply) -> None:
+        """Every request from now on gets `reply` (Slack is back); those already answered keep theirs."""
+        with self.arrived:
+            answered = [self.replies[min(i, len(self.replies) - 1)] for i in range(len(self.requests))]
+            self.replies = [*answered, reply]
+
     def wait_for_requests(self, count: int) -> list[dict[str, Any]]:
         """The requests once `count` have arrived (the server records them on its own thread)."""
         with self.arrived:

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ecs_watchdog.announce.channels import ChannelDown
 from ecs_watchdog.announce.outbox import DeliveryFailed, Outbox
 from ecs_watchdog.api_errors.step import announce_api_error
 from ecs_watchdog.aws.api_error_store import ApiErrorStore, api_error_key
@@ -27,12 +28,16 @@ NOW = datetime(2025, 7, 21, 8, 5, tzinfo=UTC)
 class RecordingChannel:
     name: str
     failures: int = 0  # the next N sends fail (a passing error)
+    down: int = 0  # the next N sends find the channel not answering (ChannelDown)
     sent: list[tuple[str, str]] = field(default_factory=list)
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         if self.failures:
             self.failures -= 1
             raise TimeoutError("channel timed out")
+        if self.down:
+            self.down -= 1
+            raise ChannelDown("Slack did not answer within 5 s")
         self.sent.append((transition.id, ref.label))
 
 
@@ -90,5 +95,18 @@ def test_a_channel_that_failed_gets_the_finding_on_the_retry_and_the_other_chann
     retried = announce_api_error(_event("e1"), states, outbox, NOW)  # SQS hands the record back
     assert retried.kind == "duplicate" and retried.channels == ("slack",)
     assert len(sns.sent) == 1 and len(slack.sent) == 1
+    stored = states.load("123456789012/us-east-1/backend")
+    assert stored is not None and stored.outbox == []
+
+
+def test_a_finding_a_channel_down_did_not_take_goes_back_to_sqs_as_the_sweep_never_ticks_findings(store):
+    states, _ = store
+    sns, slack = RecordingChannel("sns"), RecordingChannel("slack", down=1)
+    outbox = _outbox(sns, slack)
+    with pytest.raises(DeliveryFailed, match="slack: deferred"):
+        announce_api_error(_event("e1"), states, outbox, NOW)
+    outbox.budget.begin(None)  # SQS's retry arrives in a later invocation
+    retried = announce_api_error(_event("e1"), states, outbox, NOW)
+    assert retried.channels == ("slack",) and len(sns.sent) == 1 and len(slack.sent) == 1
     stored = states.load("123456789012/us-east-1/backend")
     assert stored is not None and stored.outbox == []

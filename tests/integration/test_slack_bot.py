@@ -10,11 +10,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ecs_watchdog.announce.channels import ChannelUnavailable, SlackBotChannel
-from ecs_watchdog.aws.slack import SlackDeliveryError, SlackUnavailable
+from ecs_watchdog.announce.channels import ChannelDown, ChannelUnavailable, SlackBotChannel
+from ecs_watchdog.announce.outbox import Outbox
+from ecs_watchdog.aws.slack import SlackDeliveryError, SlackDown, SlackUnavailable
 from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone, bot_token_from_secret
 from ecs_watchdog.aws.slack_messages import LivingMessage, SlackMessages
 from ecs_watchdog.incidents.model import IncidentKind, TransitionKind
+from tests.fakes import T0, RecordingChannel
 from tests.integration.fake_slack import CHANNEL_ID, FakeSlack, Reply, fake_slack
 from tests.unit.announce_fixtures import REF, transition
 
@@ -53,7 +55,7 @@ def channel(slack: FakeSlack, messages: SlackMessages, sleeps: Sleeps | None = N
         timeout_seconds=0.2,
         sleep=sleeps if sleeps is not None else Sleeps(),
     )
-    return SlackBotChannel(bot, messages, unavailable=(SlackUnavailable,), gone=(SlackMessageGone,))
+    return SlackBotChannel(bot, messages, unavailable=(SlackUnavailable,), gone=(SlackMessageGone,), down=(SlackDown,))
 
 
 def methods(slack: FakeSlack) -> list[str]:
@@ -157,10 +159,36 @@ def test_server_errors_fail_the_delivery_after_retries_and_store_nothing(message
     assert len(slack.requests) == 3 and messages.find(OPENED.incident.id) is None
 
 
-def test_a_timeout_fails_the_delivery_for_a_retry(messages: SlackMessages) -> None:
-    with fake_slack(Reply(hang=True)) as slack, pytest.raises(SlackDeliveryError, match="did not answer"):
+def test_a_timeout_makes_the_channel_down_and_stores_nothing(messages: SlackMessages) -> None:
+    with fake_slack(Reply(hang=True)) as slack, pytest.raises(ChannelDown, match="did not answer"):
         channel(slack, messages).send(OPENED, REF)
     assert messages.find(OPENED.incident.id) is None
+
+
+def test_rate_limited_after_the_retry_makes_the_channel_down(messages: SlackMessages) -> None:
+    limited = Reply(429, headers={"Retry-After": "1"}, body={"ok": False, "error": "ratelimited"})
+    with fake_slack(limited) as slack, pytest.raises(ChannelDown, match="429"):
+        channel(slack, messages).send(OPENED, REF)
+    assert len(slack.requests) == 2
+
+
+def test_a_bot_that_gets_no_answer_is_tried_once_for_a_batch_and_posts_each_message_once_later(
+    messages: SlackMessages,
+) -> None:
+    incidents = [OPENED.incident.model_copy(update={"id": f"{OPENED.incident.id}-{n}"}) for n in range(10)]
+    openings = [OPENED.model_copy(update={"id": f"{i.id}/2-opened", "incident": i}) for i in incidents]
+    sns = RecordingChannel("sns")
+    with fake_slack(Reply(hang=True)) as slack:
+        outbox = Outbox([sns, channel(slack, messages)], clock=lambda: T0, lease=timedelta(seconds=90))
+        first = [outbox.deliver(t, REF) for t in openings]
+        assert len(slack.wait_for_requests(1)) == 1  # one timeout for the batch, not one per message
+        assert [d.deferred for d in first] == [["slack"]] * 10 and len(sns.sent) == 10
+        slack.answer_from_now(Reply(200))
+        outbox.budget.begin(None)  # the next invocation; each opening waited without Slack
+        later = [outbox.deliver(t.model_copy(update={"delivered": ["sns"]}), REF) for t in openings]
+    assert [d.channels for d in later] == [["slack"]] * 10
+    assert methods(slack)[1:] == ["chat.postMessage"] * 10  # one living message per incident
+    assert all(messages.find(t.incident.id) is not None for t in openings)
 
 
 @pytest.mark.parametrize("error", ["invalid_auth", "channel_not_found", "not_in_channel", "missing_scope"])

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ecs_watchdog.aws.slack import SlackDeliveryError, SlackWebhook
+from ecs_watchdog.aws.slack import SlackDeliveryError, SlackDown, SlackWebhook
 from tests.integration.fake_slack import WEBHOOK_PATH, FakeSlack, Reply, closed_port_url, fake_slack
 
 PAYLOAD = {"text": "OPENED prod/api", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*api*"}}]}
@@ -98,6 +98,30 @@ def test_the_worst_answer_sequence_makes_three_requests_and_waits_eleven_seconds
         post(slack, sleeps)
     assert len(slack.requests) == 3
     assert sleeps == [10.0, 1.0]
+    # What the outbox keeps in hand before trying Slack: every request timing out, plus those waits.
+    assert webhook(slack.url, sleeps).worst_case_seconds == len(slack.requests) * TIMEOUT_SECONDS + sum(sleeps)
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [(Reply(hang=True),), (Reply(429, {"Retry-After": "1"}),)],
+    ids=["no answer in time", "rate limited after the retry"],
+)
+def test_a_slack_not_taking_messages_is_down_so_the_outbox_leaves_it_alone(replies):
+    with fake_slack(*replies) as slack, pytest.raises(SlackDown):
+        post(slack)
+
+
+def test_a_refused_connection_is_down():
+    with pytest.raises(SlackDown, match="ConnectionRefusedError"):
+        webhook(closed_port_url(), Sleeps()).post(PAYLOAD)
+
+
+@pytest.mark.parametrize("status", [400, 404, 500, 503])
+def test_an_answer_that_is_no_rate_limit_is_a_delivery_error_not_down(status):
+    with fake_slack(Reply(status)) as slack, pytest.raises(SlackDeliveryError) as raised:
+        post(slack)
+    assert not isinstance(raised.value, SlackDown)
 
 
 def test_a_read_timeout_fails_after_exactly_one_request_so_the_event_is_retried():

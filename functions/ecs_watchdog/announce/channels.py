@@ -1,12 +1,16 @@
 """The channels an announcement goes to. Each renders (pure) and hands the result to its adapter.
 
 A channel raises ChannelUnavailable when it is misconfigured (a Slack secret that is missing or
-unreadable): retrying will not help, so the outbox reports it loudly and moves on. Any other error is
-taken as passing (throttling, a 5xx, a timeout) and the event is retried.
+unreadable): retrying will not help, so the outbox reports it loudly and moves on. It raises ChannelDown
+when the service is not taking messages just now (Slack does not answer, cannot be reached, or keeps
+rate-limiting): the outbox leaves that channel alone for the rest of the invocation and keeps its
+messages for later. Any other error is taken as passing (throttling, a 5xx) and the event is retried.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,6 +30,10 @@ from ecs_watchdog.incidents.service_ref import ServiceRef
 
 class ChannelUnavailable(RuntimeError):
     """The channel is misconfigured: no retry will deliver to it until a person fixes it."""
+
+
+class ChannelDown(RuntimeError):
+    """The channel is not taking messages just now: trying again soon would only spend the invocation's time."""
 
 
 class Channel(Protocol):
@@ -57,25 +65,37 @@ class SnsChannel:
         self.topic.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
 
 
+@contextmanager
+def _channel_errors(unavailable: tuple[type[Exception], ...], down: tuple[type[Exception], ...]) -> Iterator[None]:
+    """An adapter's misconfiguration errors as ChannelUnavailable, its not-answering ones as ChannelDown."""
+    try:
+        yield
+    except unavailable as error:
+        raise ChannelUnavailable(str(error)) from error
+    except down as error:
+        raise ChannelDown(str(error)) from error
+
+
 @dataclass
 class SlackChannel:
-    """A Slack incoming webhook. `unavailable` names the adapter's misconfiguration errors."""
+    """A Slack incoming webhook. `unavailable` names the adapter's misconfiguration errors, `down` its
+    errors for a Slack that is not taking messages just now."""
 
     poster: SlackPoster
     runbook_base_url: str | None = None
     unavailable: tuple[type[Exception], ...] = ()
+    down: tuple[type[Exception], ...] = ()
     name: str = "slack"
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         payload = render_transition_slack(transition, ref, self.runbook_base_url)
-        try:
+        with _channel_errors(self.unavailable, self.down):
             self.poster.post(payload)
-        except self.unavailable as error:
-            raise ChannelUnavailable(str(error)) from error
 
     def send_update(self, incident: Incident, ref: ServiceRef, now: datetime) -> bool:
         """A count update as a new short message (a webhook cannot edit the incident's message)."""
-        self.poster.post(render_update_slack(incident, ref, now))
+        with _channel_errors(self.unavailable, self.down):
+            self.poster.post(render_update_slack(incident, ref, now))
         return True
 
 
@@ -111,23 +131,22 @@ class SlackBotChannel:
     runbook_base_url: str | None = None
     unavailable: tuple[type[Exception], ...] = ()
     gone: tuple[type[Exception], ...] = ()
+    down: tuple[type[Exception], ...] = ()
     name: str = "slack"
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
-        try:
+        # Down halfway (posted, not yet edited or replied): what is done is recorded in the state table
+        # (the message's ts, the replies), so the later delivery finishes the rest and repeats nothing.
+        with _channel_errors(self.unavailable, self.down):
             self._send(transition, ref)
-        except self.unavailable as error:
-            raise ChannelUnavailable(str(error)) from error
 
     def send_update(self, incident: Incident, ref: ServiceRef, now: datetime) -> bool:
         """A count update in the incident's thread (see announce/cadence.py); False when it has no message yet."""
         known = self.messages.find(incident.id)
         if known is None:
             return False
-        try:
+        with _channel_errors(self.unavailable, self.down):
             self.bot.post(render_update_slack(incident, ref, now), thread_ts=known.message.ts)
-        except self.unavailable as error:
-            raise ChannelUnavailable(str(error)) from error
         return True
 
     def _send(self, transition: Transition, ref: ServiceRef) -> None:
@@ -156,11 +175,12 @@ def channels_of(
     slack: SlackPoster | None,
     runbook_base_url: str | None,
     slack_unavailable: tuple[type[Exception], ...] = (),
+    slack_down: tuple[type[Exception], ...] = (),
 ) -> list[Channel]:
     """The configured channels, SNS first (email is the channel of last resort)."""
     found: list[Channel] = []
     if sns is not None:
         found.append(SnsChannel(sns, runbook_base_url))
     if slack is not None:
-        found.append(SlackChannel(slack, runbook_base_url, slack_unavailable))
+        found.append(SlackChannel(slack, runbook_base_url, slack_unavailable, slack_down))
     return found

@@ -7,6 +7,13 @@ broken channel never stops a working one), then acknowledges in one write: fully
 leave the outbox; the others keep the channels that took them and lose the lease, so the next
 invocation of that item (a retry, any later event, a DLQ redrive) delivers what is left, and only that.
 
+A channel that is not taking messages (ChannelDown: Slack does not answer, cannot be reached, keeps
+rate-limiting) is left alone for the rest of the invocation (`ChannelBudget`), and so is any channel
+whose worst case no longer fits in the time the invocation has left: their entries are *deferred* —
+acknowledged without that channel and released, for whoever processes the item next (the service's
+next event, the sweep's tick). A deferral does not send the record back to SQS: a Slack that hangs
+costs one timeout per invocation, not one per message, and never a batch.
+
 An owner that dies leaves its lease to expire. An acknowledgement that cannot be written after its
 retries is remembered by this container (and applied by its next write of that item), so this
 container never repeats it; another container may after the lease expires — the one case of
@@ -15,6 +22,7 @@ at-least-once, documented in docs/state.md.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +30,7 @@ from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from ecs_watchdog.announce.channels import Channel, ChannelUnavailable
+from ecs_watchdog.announce.channels import Channel, ChannelDown, ChannelUnavailable
 from ecs_watchdog.conflicts import Contention, backoff, update_with_retry
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.model import ServiceState, Transition
@@ -32,6 +40,11 @@ logger = Logger(child=True)
 
 D = TypeVar("D", ServiceState, AccountState)
 MAX_REMEMBERED = 1000  # unacknowledged deliveries this container remembers
+# A channel found down rests until the next invocation begins, and this long at most: the events
+# function's timeout (the sweep, the CLI and the simulator never call `begin`).
+REST_SECONDS = 60.0
+# What an invocation keeps after its last send: acknowledgements and the rest of the batch's writes.
+FINISH_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,47 @@ class OutboxItem(Generic[D]):
 
 
 @dataclass
+class ChannelBudget:
+    """Which channels may be tried now, in one invocation.
+
+    A channel that raised ChannelDown rests: it is not tried again until `begin` starts the next
+    invocation, or `rest_seconds` have passed. Once `begin` has said how much time the invocation has
+    left, no channel is tried when its worst case (`worst_case`, by name) would not leave
+    `finish_seconds` to acknowledge: a slow Slack cannot run the batch into the function's timeout."""
+
+    worst_case: dict[str, float] = field(default_factory=dict)  # channel name → seconds one send may take
+    rest_seconds: float = REST_SECONDS
+    finish_seconds: float = FINISH_SECONDS
+    monotonic: Callable[[], float] = time.monotonic
+    _resting: dict[str, float] = field(default_factory=dict)  # channel name → when it may be tried again
+    _remaining_ms: Callable[[], int] | None = None
+
+    def begin(self, remaining_ms: Callable[[], int] | None) -> None:
+        """A new invocation (`remaining_ms`: Lambda's `context.get_remaining_time_in_millis`): every
+        channel may be tried again, within the time the invocation has left."""
+        self._resting.clear()
+        self._remaining_ms = remaining_ms
+
+    def held_back(self, channel: str) -> str | None:
+        """Why `channel` is not to be tried now; None when it may be."""
+        until = self._resting.get(channel)
+        if until is not None:
+            if self.monotonic() < until:
+                return "it did not take a message earlier in this invocation"
+            del self._resting[channel]
+        if self._remaining_ms is not None:
+            left = self._remaining_ms() / 1000
+            needed = self.worst_case.get(channel, 0.0) + self.finish_seconds
+            if left < needed:
+                return f"{left:.1f} s left in this invocation; a send may need {needed:g} s"
+        return None
+
+    def rest(self, channel: str) -> None:
+        """`channel` is not taking messages: leave it alone for the rest of this invocation."""
+        self._resting[channel] = self.monotonic() + self.rest_seconds
+
+
+@dataclass
 class Delivery:
     """What one invocation's deliveries came to."""
 
@@ -53,6 +107,7 @@ class Delivery:
     failed_ids: set[str] = field(default_factory=set)  # the transitions some channel failed to take
     fresh: set[str] = field(default_factory=set)  # account and containment transitions made by this event
     unavailable: list[str] = field(default_factory=list)  # misconfigured channels, reported loudly
+    deferred: list[str] = field(default_factory=list)  # one channel name per message kept for later (down, no time)
     actions: list[Any] = field(default_factory=list)  # containment records made on the way (ActionRecord)
     failures_contained: list[str] = field(default_factory=list)  # containment errors (logged, not retried)
 
@@ -61,6 +116,7 @@ class Delivery:
         self.failures += other.failures
         self.failed_ids |= other.failed_ids
         self.unavailable += other.unavailable
+        self.deferred += other.deferred
         for key, names in other.taken.items():
             self.taken.setdefault(key, set()).update(names)
 
@@ -77,6 +133,7 @@ class Outbox:
     clock: Callable[[], datetime]
     lease: timedelta
     pause: Callable[[int], None] = backoff
+    budget: ChannelBudget = field(default_factory=ChannelBudget)
     # Delivered here but not acknowledged in the table (its write kept failing): transition id → channels.
     _unacknowledged: dict[str, set[str]] = field(default_factory=dict)
 
@@ -121,11 +178,20 @@ class Outbox:
 
     # -- delivery -----------------------------------------------------------------------------------
     def deliver(self, transition: Transition, ref: ServiceRef) -> Delivery:
-        """Send to every channel that has not taken it yet, each on its own: one failing never stops another."""
+        """Send to every channel that has not taken it yet, each on its own: one failing never stops another,
+        and one the budget holds back (down earlier in this invocation, or no time left) is deferred."""
         result = Delivery(taken={transition.id: set()})
         done = set(self._known(transition).delivered)
         for channel in self.channels:
             if channel.name in done:
+                continue
+            held = self.budget.held_back(channel.name)
+            if held is not None:
+                logger.info(
+                    "announcement deferred: it waits in the outbox for the next event or the sweep's tick",
+                    extra={"channel": channel.name, "transition": transition.id, "reason": held},
+                )
+                result.deferred.append(channel.name)
                 continue
             try:
                 channel.send(transition, ref)
@@ -137,6 +203,15 @@ class Outbox:
                 )
                 result.unavailable.append(channel.name)
                 result.taken[transition.id].add(channel.name)
+                continue
+            except ChannelDown as error:
+                self.budget.rest(channel.name)
+                logger.warning(
+                    "announcement channel not answering: left alone for the rest of this invocation; its "
+                    "messages wait in the outbox for the next event or the sweep's tick",
+                    extra={"channel": channel.name, "transition": transition.id, "problem": _describe(error)},
+                )
+                result.deferred.append(channel.name)
                 continue
             except Exception as error:
                 logger.warning(

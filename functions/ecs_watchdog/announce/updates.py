@@ -4,7 +4,8 @@ after opening, then hourly), driven by the scheduled sweep: they need no incomin
 Only channels that can say "still going" take them (Slack: a thread reply in bot mode, a short new
 message by webhook); email gets transitions only. Each slot is claimed on the incident with a
 conditional write before anything is sent, so overlapping sweeps send it once; an update that fails is
-logged and not retried (the next slot brings a fresher count).
+logged and not retried (the next slot brings a fresher count). A channel the outbox's budget holds back
+(down earlier in this invocation) is not tried, and one found down now rests like it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.announce.cadence import due_update
-from ecs_watchdog.announce.outbox import OutboxItem
+from ecs_watchdog.announce.channels import ChannelDown
+from ecs_watchdog.announce.outbox import ChannelBudget, OutboxItem
 from ecs_watchdog.conflicts import update_with_retry
 from ecs_watchdog.incidents.model import Incident, ServiceState
 from ecs_watchdog.incidents.service_ref import ServiceRef
@@ -41,7 +43,11 @@ def updaters(channels: Sequence[Any]) -> list[Updater]:
 
 
 def send_due_updates(
-    ref: ServiceRef, item: OutboxItem[ServiceState], channels: Sequence[Any], now: datetime
+    ref: ServiceRef,
+    item: OutboxItem[ServiceState],
+    channels: Sequence[Any],
+    now: datetime,
+    budget: ChannelBudget | None = None,
 ) -> list[str]:
     """Send the count updates due at `now` for the service's ongoing incidents; returns their ids."""
     takers = updaters(channels)
@@ -63,8 +69,21 @@ def send_due_updates(
     update_with_retry(item.load, claim, item.save, what=f"count updates of {item.what}")
     for incident in claimed:
         for channel in takers:
+            held = budget.held_back(channel.name) if budget is not None else None
+            if held is not None:
+                logger.info(
+                    "count update not sent", extra={"channel": channel.name, "incident": incident.id, "problem": held}
+                )
+                continue
             try:
                 channel.send_update(incident, ref, now)
+            except ChannelDown as error:
+                if budget is not None:
+                    budget.rest(channel.name)
+                logger.warning(
+                    "count update not sent: the channel is not answering",
+                    extra={"channel": channel.name, "incident": incident.id, "problem": f"{error}"[:300]},
+                )
             except Exception as error:  # best effort: the next slot carries a fresher count
                 logger.warning(
                     "count update not sent",

@@ -81,8 +81,11 @@ def announce_api_error(
             done.add(transition.id)
     if entries:
         _acknowledge(store, finding.key, delivery.taken, done, owner, now, pause)
-    if delivery.failures:
-        raise DeliveryFailed(f"{finding.ref.label}: " + "; ".join(delivery.failures))
+    if delivery.failures or delivery.deferred:
+        # Unlike a service's outbox, a finding's is not ticked by the sweep: what a channel did not take
+        # (even one that is down) goes back to SQS, whose retry delivers the rest.
+        deferred = [f"{name}: deferred (not taking messages, or no time left)" for name in delivery.deferred]
+        raise DeliveryFailed(f"{finding.ref.label}: " + "; ".join([*delivery.failures, *deferred]))
     kind = "finding" if decision.transition else "counted" if decision.changed else "duplicate"
     return ApiErrorOutcome(
         finding, kind, decision.count, decision.note, tuple(delivery.channels), tuple(delivery.unavailable)

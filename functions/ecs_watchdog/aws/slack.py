@@ -7,16 +7,22 @@ WARNING or above, so it gets a logger of its own at WARNING that also blanks any
 
 What `SlackWebhook.post` does when things go wrong:
 - 500, 502, 503, 504: retried up to twice, 0.5 s then 1 s apart (the stock handler knows 500/503 only);
-- 429: retried once, after Retry-After capped at 10 s;
-- any other non-2xx, or the last retry failing: `SlackDeliveryError` naming the status;
-- a read timeout: `SlackDeliveryError`, not retried here. Slack may have taken the message, but the
-  event goes back to SQS and is delivered again: we risk a duplicate rather than a loss;
-- a connection error: `SlackDeliveryError`, not retried here (SQS retries the event);
+  the last retry failing: `SlackDeliveryError` naming the status;
+- 429: retried once, after Retry-After capped at 10 s; a second 429: `SlackDown` (Slack asks us to back off);
+- any other non-2xx: `SlackDeliveryError` naming the status;
+- no answer within the timeout (a read timeout; slack_sdk raises TimeoutError and does not retry it):
+  `SlackDown`, not retried here. Slack may have taken the message, and it is sent again later: we risk
+  a duplicate rather than a loss;
+- a connection error (refused, unreachable, DNS): `SlackDown`, not retried here;
 - the secret missing, unreadable (access denied, KMS) or not holding a URL: `SlackUnavailable`, a
   configuration fault no retry will fix; throttling or a Secrets Manager fault: `SlackDeliveryError`.
 
-Worst case, with the default 5 s timeout: 3 attempts x 5 s + 10 s + 1 s of waits = 26 s, well
-inside the function's 60 s.
+`SlackDown` means Slack is not taking messages at all just now: the outbox leaves Slack alone for the
+rest of the invocation and keeps its messages for later (announce/outbox.py), so a Slack that accepts
+connections and never answers costs one timeout per invocation, not one per message.
+
+Worst case of one post, with the default 5 s timeout: 3 attempts x 5 s + 10 s + 1 s of waits = 26 s
+(`worst_case_seconds`); the outbox does not start one with less than that left in the invocation.
 """
 
 from __future__ import annotations
@@ -63,6 +69,19 @@ class SlackDeliveryError(RuntimeError):
 
 class SlackUnavailable(SlackDeliveryError):
     """Slack cannot be reached until someone fixes the configuration (the webhook secret)."""
+
+
+class SlackDown(SlackDeliveryError):
+    """Slack is not taking messages just now (no answer in time, unreachable, rate limited after the
+    retry): trying again within this invocation would only spend its time."""
+
+
+def worst_case_seconds(timeout_seconds: float) -> float:
+    """The longest one request with its retries can take: every attempt waits out its timeout, and the
+    longest waits between them (a capped Retry-After, then the second server-error wait)."""
+    attempts = 1 + max(SERVER_ERROR_RETRIES, RATE_LIMIT_RETRIES)
+    waits = RETRY_AFTER_CAP_SECONDS + SERVER_ERROR_FIRST_WAIT_SECONDS * 2 ** (attempts - 2)
+    return attempts * timeout_seconds + waits
 
 
 class _BlankUrls(logging.Filter):
@@ -218,6 +237,11 @@ class SlackWebhook:
         self._timeout = timeout_seconds
         self._sleep = sleep
 
+    @property
+    def worst_case_seconds(self) -> float:
+        """The longest one `post` can take (timeouts and waits between retries)."""
+        return worst_case_seconds(self._timeout)
+
     @classmethod
     def from_secret(
         cls,
@@ -234,7 +258,8 @@ class SlackWebhook:
     def post(self, payload: dict[str, Any]) -> None:
         """POST the payload; return once Slack answers 2xx, else raise SlackDeliveryError (without the URL).
 
-        SlackUnavailable (a SlackDeliveryError) means the secret is missing or wrong: retrying will not help.
+        SlackUnavailable (a SlackDeliveryError) means the secret is missing or wrong: retrying will not help;
+        SlackDown means Slack is not taking messages just now (no answer, unreachable, rate limited).
         """
         client = WebhookClient(
             self._webhook_url(),
@@ -245,12 +270,14 @@ class SlackWebhook:
         try:
             response = client.send_dict(payload)
         except TimeoutError:
-            raise SlackDeliveryError(
-                f"Slack did not answer within {self._timeout:g} s; the event is retried, which may post it twice"
+            raise SlackDown(
+                f"Slack did not answer within {self._timeout:g} s; it is sent again later, which may post it twice"
             ) from None
         except (OSError, HTTPException) as error:
             reason = error.reason if isinstance(error, URLError) else error
             kind = type(reason if isinstance(reason, BaseException) else error).__name__
-            raise SlackDeliveryError(f"Slack unreachable: {kind}") from None
+            raise SlackDown(f"Slack unreachable: {kind}") from None
+        if response.status_code == 429:
+            raise SlackDown("Slack answered HTTP 429 (rate limited) after the retry")
         if not 200 <= response.status_code < 300:
             raise SlackDeliveryError(f"Slack answered HTTP {response.status_code}")

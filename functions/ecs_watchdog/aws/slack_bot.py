@@ -2,9 +2,11 @@
 
 The bot token lives in a Secrets Manager secret (the token itself, `xoxb-...`, or JSON with `bot_token`
 / `token`), read through Powertools parameters and cached five minutes, never logged. Failures map onto
-the webhook's two errors, so the outbox treats both modes alike:
-- 429 (after one wait of Retry-After, capped) and 5xx (after two retries), a timeout, a connection
-  error, `ratelimited`, or any other Slack error: `SlackDeliveryError`, the event is retried;
+the webhook's errors, so the outbox treats both modes alike:
+- no answer within the timeout, a connection error, or 429 / `ratelimited` after one wait of
+  Retry-After (capped): `SlackDown`, Slack is left alone for the rest of the invocation and the
+  message waits in the outbox;
+- 5xx (after two retries) or any other Slack error: `SlackDeliveryError`, the event is retried;
 - a token Slack refuses, a channel the bot cannot post to, a missing scope, or a secret that is
   missing or holds no token: `SlackUnavailable`, a person must fix it.
 """
@@ -26,9 +28,11 @@ from ecs_watchdog.aws.slack import (
     RateLimitRetry,
     ServerErrorRetry,
     SlackDeliveryError,
+    SlackDown,
     SlackUnavailable,
     Sleep,
     WebhookSecret,
+    worst_case_seconds,
 )
 
 # Slack's answers that no retry will change: the token, the channel or the app's scopes are wrong.
@@ -113,6 +117,11 @@ class SlackBot:
         self._timeout = timeout_seconds
         self._sleep = sleep
 
+    @property
+    def worst_case_seconds(self) -> float:
+        """The longest one Web API call can take (timeouts and waits between retries)."""
+        return worst_case_seconds(self._timeout)
+
     @classmethod
     def from_secret(cls, secretsmanager_client: Any, secret_name: str, channel: str, **options: Any) -> SlackBot:
         """A bot whose token is the value of `secret_name`."""
@@ -147,11 +156,11 @@ class SlackBot:
         except SlackApiError as error:
             raise _api_failure(method, error) from None
         except TimeoutError:
-            raise SlackDeliveryError(
-                f"Slack did not answer {method} within {self._timeout:g} s; the event is retried"
+            raise SlackDown(
+                f"Slack did not answer {method} within {self._timeout:g} s; it is sent again later"
             ) from None
         except (OSError, HTTPException) as error:
-            raise SlackDeliveryError(f"Slack unreachable: {type(error).__name__}") from None
+            raise SlackDown(f"Slack unreachable: {type(error).__name__}") from None
 
 
 def _api_failure(method: str, error: SlackApiError) -> SlackDeliveryError:
@@ -163,4 +172,6 @@ def _api_failure(method: str, error: SlackApiError) -> SlackDeliveryError:
         return SlackUnavailable(f"Slack refused {method}: {code} (check the bot token, its scopes and the channel)")
     if code in MESSAGE_GONE:
         return SlackMessageGone(f"Slack cannot edit the message: {code}")
+    if response.status_code == 429 or code == "ratelimited":
+        return SlackDown(f"Slack answered {method} with HTTP {response.status_code}: {code or 'rate limited'}")
     return SlackDeliveryError(f"Slack answered {method} with HTTP {response.status_code}: {code or 'no error code'}")

@@ -69,6 +69,11 @@ class Intake:
         self._observe(outcome)
         return outcome
 
+    def begin(self, remaining_ms: Callable[[], int] | None) -> None:
+        """A new invocation: channels found down in the last one are tried again, within the time left
+        (`remaining_ms`, Lambda's `context.get_remaining_time_in_millis`; None: unbounded)."""
+        self.pipeline.outbox.budget.begin(remaining_ms)
+
     def console(self, payload: Any) -> dict[str, Any]:
         """A raw EventBridge event from the Lambda console: its outcome as JSON, or {"error": ...}.
         `{"restore": {"cluster": C, "service": S, "reapply_revision": false}}` undoes the last action."""
@@ -144,6 +149,8 @@ class Intake:
             )
         for _ in outcome.unavailable:
             self.count("ChannelUnavailable", 1)
+        for channel in outcome.deferred:
+            self.count(key("Notifications", channel=channel, result="deferred"), 1)
         for action in outcome.actions:
             self.count(key("Actions", action=action["kind"], mode=action["mode"]), 1)
         for probe in outcome.probes:
@@ -158,6 +165,7 @@ class Intake:
                 "outcome": outcome.kind,
                 "reason": outcome.reason,
                 "channels": list(outcome.channels),
+                "deferred": list(outcome.deferred),
                 "transitions": [t.id for t in outcome.transitions],
                 # For the dashboard's "top failing services" (Logs Insights; never a metric dimension).
                 "service": service,

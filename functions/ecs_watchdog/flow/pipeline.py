@@ -90,6 +90,7 @@ class Outcome:
     transitions: tuple[Transition, ...] = ()
     channels: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()  # misconfigured channels that could not take an announcement
+    deferred: tuple[str, ...] = ()  # one channel per announcement kept for later (channel down, or no time left)
     actions: tuple[dict[str, Any], ...] = ()  # containment decisions made on the way (action_summary)
     probes: tuple[dict[str, Any], ...] = ()  # probes run for the stop (name, status, summary, ...)
     hook_answer: tuple[str, str] | None = None  # a PAUSE hook event's (verdict, result): gate/pause.py
@@ -174,7 +175,7 @@ class Pipeline:
         pending containment and its due count updates, without an event — the sweep's hook. Never
         creates state."""
         outcome = self._walk(tick_change(ref, now))
-        send_due_updates(ref, service_item(self.state, ref, now), self.outbox.channels, now)
+        send_due_updates(ref, service_item(self.state, ref, now), self.outbox.channels, now, self.outbox.budget)
         return outcome
 
     def classify(self, stop: Stop) -> Finding:
@@ -442,11 +443,13 @@ class Pipeline:
 
     def _answer(self, ref: ServiceRef, outcome: Outcome, delivery: Delivery) -> Outcome:
         """The outcome with what went out; raises DeliveryFailed when what this event made did not reach
-        a channel (SQS retries it, and the retry delivers the rest)."""
+        a channel (SQS retries it, and the retry delivers the rest). A deferred entry (its channel down,
+        or no time left) is no failure: it waits in the outbox for the next event or the sweep's tick."""
         outcome = replace(
             outcome,
             channels=tuple(delivery.channels),
             unavailable=tuple(delivery.unavailable),
+            deferred=tuple(delivery.deferred),
             actions=tuple(action_summary(record) for record in delivery.actions),
         )
         if delivery.failed_ids & {t.id for t in outcome.transitions} or delivery.failed_ids & delivery.fresh:

@@ -60,6 +60,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Built before anything else: a misconfigured function fails the invocation (Errors alarm), instead
     # of failing each record quietly into the DLQ.
     current = intake()
+    # Channels found down in an earlier invocation are tried again, and never past the time this one has left.
+    current.begin(getattr(context, "get_remaining_time_in_millis", None))
     try:
         if isinstance(event, dict) and isinstance(event.get("Records"), list):
             return dict(process_partial_response(event, record_handler, processor, context))

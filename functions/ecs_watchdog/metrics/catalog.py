@@ -51,7 +51,8 @@ CATALOG: dict[str, MetricSpec] = {
         ),
         MetricSpec(
             "Notifications",
-            "messages per channel: sent, failed (retried by SQS), retried (sent after a failure) or unavailable",
+            "messages per channel: sent, failed (retried by SQS), retried (sent after a failure), unavailable, "
+            "or deferred (the channel not answering, or no time left: kept in the outbox for later)",
             ("channel", "result"),
         ),
         MetricSpec("ParkedRecords", "records that can never succeed, parked on the events DLQ"),
@@ -66,7 +67,7 @@ CATALOG: dict[str, MetricSpec] = {
 
 # The fixed vocabularies of the dimensions whose values the code chooses (the dashboard plots each).
 STOP_OUTCOMES = ("failure", "benign")
-NOTIFICATION_RESULTS = ("sent", "failed", "retried", "unavailable")
+NOTIFICATION_RESULTS = ("sent", "failed", "retried", "unavailable", "deferred")
 PROBE_RESULTS = ("confirmed", "refuted", "inconclusive", "error")
 HOOK_VERDICTS = ("CONTINUE", "ROLLBACK", "WAIT", "skipped")
 HOOK_RESULTS = (

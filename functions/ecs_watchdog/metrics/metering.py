@@ -16,7 +16,7 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
-from ecs_watchdog.announce.channels import ChannelUnavailable
+from ecs_watchdog.announce.channels import ChannelDown, ChannelUnavailable
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.metrics.catalog import CATALOG, NAMESPACE, SERVICE, MetricSpec, key, parse_key
@@ -82,7 +82,8 @@ class Channel(Protocol):
 @dataclass
 class CountedChannel:
     """A channel that counts its sends: sent, failed (the record goes back to SQS), retried (sent after
-    this container saw it fail) and unavailable (misconfigured). Sends and raises exactly as `inner`."""
+    this container saw it fail) and unavailable (misconfigured); a channel down is counted as deferred by
+    the intake, once per message the outbox keeps. Sends and raises exactly as `inner`."""
 
     inner: Channel
     count: Count
@@ -98,6 +99,8 @@ class CountedChannel:
         except ChannelUnavailable:
             self._count("unavailable")
             raise
+        except ChannelDown:
+            raise  # deferred, not failed: the intake counts each message kept for later (Outcome.deferred)
         except Exception:
             self._count("failed")
             self._failed[transition.id] = None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import boto3
 
 from ecs_watchdog.announce.channels import SlackBotChannel, channels_of
-from ecs_watchdog.announce.outbox import Outbox
+from ecs_watchdog.announce.outbox import ChannelBudget, Outbox
 from ecs_watchdog.aws.api_error_store import ApiErrorStore
 from ecs_watchdog.aws.audit import AuditEvents
 from ecs_watchdog.aws.diagnosis import diagnose_service
@@ -19,7 +19,7 @@ from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.recheck import Rechecks
-from ecs_watchdog.aws.slack import SlackUnavailable, SlackWebhook
+from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable, SlackWebhook
 from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone
 from ecs_watchdog.aws.slack_messages import SlackMessages
 from ecs_watchdog.aws.sns import SnsTopic
@@ -52,16 +52,28 @@ def build_pipeline(
         slack,
         settings.runbook_base_url,
         slack_unavailable=(SlackUnavailable,),
+        slack_down=(SlackDown,),
     )
+    worst_case = {"slack": slack.worst_case_seconds} if slack else {}
     if settings.slack_bot_secret_name and settings.slack_channel:
         # Bot mode edits one message per incident; it replaces the webhook (both would say everything twice).
-        channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session)]
+        bot = SlackBot.from_secret(
+            session.client("secretsmanager"), str(settings.slack_bot_secret_name), str(settings.slack_channel)
+        )
+        channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session, bot)]
+        worst_case = {"slack": bot.worst_case_seconds}
     if count is not None:
         channels = [CountedChannel(channel, count) for channel in channels]
+    outbox = Outbox(
+        channels,
+        clock=clock,
+        lease=timedelta(seconds=settings.lease_seconds),
+        budget=ChannelBudget(worst_case=worst_case),
+    )
     return Pipeline(
         state=StateTable(session.client("dynamodb"), settings.state_table_name),
         services=Services(ecs),
-        outbox=Outbox(channels, clock=clock, lease=timedelta(seconds=settings.lease_seconds)),
+        outbox=outbox,
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=settings.home,
@@ -104,17 +116,15 @@ def build_containment(settings: Settings, session: boto3.Session) -> Containment
     )
 
 
-def slack_bot_channel(settings: Settings, session: boto3.Session) -> SlackBotChannel:
-    """Slack in bot mode: the token from its secret, living messages kept in the state table."""
-    bot = SlackBot.from_secret(
-        session.client("secretsmanager"), str(settings.slack_bot_secret_name), str(settings.slack_channel)
-    )
+def slack_bot_channel(settings: Settings, session: boto3.Session, bot: SlackBot) -> SlackBotChannel:
+    """Slack in bot mode: the bot (its token from its secret), living messages kept in the state table."""
     return SlackBotChannel(
         bot,
         SlackMessages(session.client("dynamodb"), settings.state_table_name),
         settings.runbook_base_url,
         unavailable=(SlackUnavailable,),
         gone=(SlackMessageGone,),
+        down=(SlackDown,),
     )
 
 
