@@ -21,7 +21,6 @@ WRITES = {
     "ecs:StopServiceDeployment",
     "application-autoscaling:RegisterScalableTarget",
     "iam:PassRole",
-    "ecs:ContinueServiceDeployment",  # dry-run reports the answer it would give (gate/pause.py)
 }
 
 
@@ -99,6 +98,8 @@ def test_dry_run_grants_reads_and_answers_but_no_service_write(template: Templat
     granted = set().union(*(_actions(s) for s in _statements(template, "FunctionsEventsRole")))
     assert granted & WRITES == set()
     assert {"ecs:ListServiceDeployments", "ssm:GetParameter", "ecr:DescribeImages"} <= granted
+    # The gate fails open outside enforce: it answers CONTINUE, never ROLLBACK (gate/pause.py, tests/authz).
+    assert "ecs:ContinueServiceDeployment" in granted
     assert all(s["Effect"] == "Allow" for s in _statements(template, "FunctionsEventsRole"))
 
 
