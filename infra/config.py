@@ -89,6 +89,7 @@ class WatchdogConfig:
     slack_bot_secret_name: str = ""
     slack_channel: str = ""
     sweep_minutes: int = 5
+    queue_senders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,18 @@ def _url(key: str, value: Any) -> str:
     return value
 
 
+_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
+
+
+def _role_arns(key: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+    arns = tuple(str(v).strip() for v in items)
+    for arn in arns:
+        if not _ROLE_ARN.match(arn):
+            raise ConfigError(f"{key}: {arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    return arns
+
+
 def _int_in(low: int, high: int) -> Callable[[str, Any], int]:
     def parse(key: str, value: Any) -> int:
         try:
@@ -289,6 +302,12 @@ KEYS: tuple[_Key, ...] = (
     ),
     _Key("slack_channel", _slack_channel, "channel the Slack bot posts to (#name or id); needs slack_bot_secret_name"),
     _Key("sweep_minutes", _int_in(0, 1440), "minutes between scheduled sweeps of every service; 0: no sweep"),
+    _Key(
+        "queue_senders",
+        _role_arns,
+        "IAM role ARNs allowed to send to the events queue besides the watchdog's rules and function (e.g. the "
+        "operator role that redrives parked records); everyone else is denied",
+    ),
 )
 
 

@@ -69,7 +69,12 @@ class Containment(Construct):
         self.hook_invoke_role = iam.Role(
             self,
             "LifecycleHookInvokeRole",
-            assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+            # Only ECS acting for this account (confused deputy). No aws:SourceArn: we found no AWS page saying
+            # ECS supplies one when it assumes a hook's role, and a condition on a key it does not send would
+            # refuse every invocation — which rolls the deployment back.
+            assumed_by=iam.ServicePrincipal(
+                "ecs.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
+            ),
             description="assumed by Amazon ECS to invoke the ecs-watchdog lifecycle hook function",
         )
         self.hook_invoke_role.add_to_policy(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -113,6 +114,33 @@ class Ingest(Construct):
         )
         self.api_call_errors = self._rule(
             "EcsApiCallErrors", "failed ECS API calls recorded by CloudTrail", ECS_API_CALL_ERROR_PATTERN
+        )
+
+    def only_these_may_send(self, senders: list[str]) -> None:
+        """Deny sqs:SendMessage on the events queue to everyone but the watchdog's own rules and `senders`
+        (the events function's role, which re-queues the gate's rechecks, and any operator roles allowed to
+        redrive): whoever else can send to it could drive containment with forged ECS events."""
+        rules = [
+            r.rule_arn
+            for r in (
+                self.stopped_service_tasks,
+                self.deployment_state_changes,
+                self.service_actions,
+                self.hook_state_changes,
+                self.api_call_errors,
+            )
+        ]
+        self.queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheWatchdogsRulesAndRolesSend",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["sqs:SendMessage"],
+                resources=[self.queue.queue_arn],
+                # Both must differ for the Deny to apply: EventBridge sends with its rule as aws:SourceArn, a
+                # role with its ARN as aws:PrincipalArn (a key absent from a request makes ArnNotEquals true).
+                conditions={"ArnNotEquals": {"aws:SourceArn": rules, "aws:PrincipalArn": senders}},
+            )
         )
 
     def _rule(self, construct_id: str, what: str, pattern: dict) -> events.Rule:

@@ -66,6 +66,7 @@ class EcsWatchdogStack(Stack):
             create_registry=config.create_test_event_registry,
         )
         self.containment = containment
+        ingest.only_these_may_send([functions.events_role.role_arn, *config.queue_senders])
         self.sweep = (
             SweepFunction(self, "Sweep", config=config, alerts=alerts, state=state, code=function_code)
             if config.sweep_minutes

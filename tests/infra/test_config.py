@@ -178,3 +178,12 @@ def test_slack_bot_secret_and_channel_go_together():
         load_config({"watchdog:slack_bot_secret_name": "team/bot", "watchdog:alert_emails": "a@example.com"})
     with pytest.raises(ConfigError, match="is not a Slack channel"):
         load_config({"watchdog:slack_channel": "general channel"})
+
+
+def test_queue_senders_are_role_arns():
+    role = "arn:aws:iam::123456789012:role/ops-redrive"
+    assert load_config({"watchdog:queue_senders": role, "watchdog:alert_emails": "a@example.com"}).queue_senders == (
+        role,
+    )
+    with pytest.raises(ConfigError, match="watchdog:queue_senders: 'arn:aws:iam::123456789012:user/bob'"):
+        load_config({"watchdog:queue_senders": ["arn:aws:iam::123456789012:user/bob"]})

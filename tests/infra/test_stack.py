@@ -512,3 +512,28 @@ def test_slack_bot_mode_reads_its_token_and_updates_only_living_message_items(tm
             }
         },
     )
+
+
+def test_only_the_watchdogs_rules_and_its_own_role_may_send_to_the_events_queue(template: Template):
+    (policy,) = [
+        p
+        for p in template.find_resources("AWS::SQS::QueuePolicy").values()
+        if "IngestEventsQueue" in json.dumps(p["Properties"]["Queues"])
+        and "Dlq" not in json.dumps(p["Properties"]["Queues"])
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny" and s["Action"] == "sqs:SendMessage"]
+    assert deny["Principal"] == {"AWS": "*"}
+    sources = json.dumps(deny["Condition"]["ArnNotEquals"]["aws:SourceArn"])
+    assert sources.count("Arn") >= 5 and all(
+        rule in sources
+        for rule in ("StoppedServiceTasks", "DeploymentStateChanges", "ServiceActions", "HookStateChanges")
+    )
+    assert "FunctionsEventsRole" in json.dumps(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
+
+
+def test_ecs_may_assume_the_hook_role_only_for_this_account(template: Template):
+    (role,) = [r for k, r in template.find_resources("AWS::IAM::Role").items() if "LifecycleHookInvokeRole" in k]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}

@@ -74,7 +74,8 @@ DIAGNOSIS_READ_STATEMENTS: tuple[ReadStatement, ...] = (
 SECRET_VALUES_STATEMENT = ReadStatement(
     "ReadSecretValuesForJsonCheck",
     ("secretsmanager:GetSecretValue",),
-    ("arn:{partition}:secretsmanager:*:*:secret:*",),
+    # Its own account and region only: a secret value is the most sensitive thing the watchdog can read.
+    ("arn:{partition}:secretsmanager:{region}:{account}:secret:*",),
     "only with watchdog:probe_read_secret_values / --read-secret-values: is the value valid JSON with the keys "
     "the task definition names (the value is never returned or logged)",
 )
