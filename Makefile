@@ -1,5 +1,5 @@
 # The few commands people run; CI runs `make test` (see .ci/run).
-.PHONY: bootstrap demo test lint synth deploy bench
+.PHONY: bootstrap demo test lint synth deploy bench audit
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -7,7 +7,8 @@ bootstrap:
 demo: bootstrap  ## replay a seed incident locally and print the messages people would get
 	@scripts/run.sh ecs-watchdog demo
 
-test: bootstrap  ## lint and type-check, then the whole test suite (unit, integration, infrastructure)
+test: bootstrap  ## dependency audit, lint and type-check, then the whole test suite (unit, integration, infrastructure)
+	@scripts/run.sh python scripts/audit_dependencies.py
 	@scripts/run.sh ruff check .
 	@scripts/run.sh mypy
 	@scripts/run.sh pytest -n 2
@@ -19,6 +20,9 @@ lint: bootstrap
 
 synth: bootstrap  ## synthesize the stack into cdk.out (runs cdk-nag)
 	@scripts/run.sh npx cdk synth --quiet
+
+audit: bootstrap  ## pip-audit and npm audit: fails on a known vulnerability, says what it could not check
+	@scripts/run.sh python scripts/audit_dependencies.py
 
 bench: bootstrap  ## measure the real handler on moto (a few minutes; not part of `make test`): table + bench.json
 	@scripts/run.sh ecs-watchdog bench --json bench.json

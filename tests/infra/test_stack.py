@@ -537,3 +537,12 @@ def test_ecs_may_assume_the_hook_role_only_for_this_account(template: Template):
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_every_role_takes_a_permissions_boundary_from_the_cdk_context(tmp_path: Path):
+    # docs/security.md: `-c @aws-cdk/core:permissionsBoundary='{"name": "..."}'`, CDK's own key.
+    from tests.infra.conftest import synth_template
+
+    bounded = synth_template(tmp_path, {"@aws-cdk/core:permissionsBoundary": {"name": "platform-boundary"}})
+    roles = bounded.find_resources("AWS::IAM::Role")
+    assert roles and all("platform-boundary" in json.dumps(r["Properties"].get("PermissionsBoundary")) for r in roles.values())
