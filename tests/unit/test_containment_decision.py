@@ -43,6 +43,7 @@ def decide(
     policy: ContainmentPolicy = ENFORCE,
     tag: ServiceTagAction = ServiceTagAction.AUTO,
     guards: GuardFacts | None = None,
+    inactive: frozenset[str] = frozenset(),
 ) -> Action:
     return decide_containment(
         the_incident or incident(),
@@ -51,6 +52,7 @@ def decide(
         policy=policy,
         service_tag_action=tag,
         guards=guards or facts(),
+        inactive=inactive,
     )
 
 
@@ -369,29 +371,13 @@ def test_the_revision_just_contained_is_never_a_rollback_target() -> None:
 
 
 def test_a_deregistered_last_known_good_is_never_the_target_of_update_service() -> None:
-    action = decide_containment(
-        incident(),
-        steady(running=0),
-        last_known_good=td(5),
-        policy=ENFORCE,
-        service_tag_action=ServiceTagAction.AUTO,
-        guards=facts(),
-        inactive=frozenset({td(5)}),
-    )
+    action = decide(steady(running=0), inactive=frozenset({td(5)}))
     assert not any(c.params.get("taskDefinition") == td(5) for c in action.calls + action.fallback_calls)
     assert "INACTIVE" in action.reason
 
 
 def test_stopping_a_deployment_back_to_a_deregistered_revision_has_no_update_service_fallback() -> None:
-    action = decide_containment(
-        incident(),
-        deploying(old_running=2),
-        last_known_good=td(5),
-        policy=ENFORCE,
-        service_tag_action=ServiceTagAction.AUTO,
-        guards=facts(),
-        inactive=frozenset({td(5)}),
-    )
+    action = decide(deploying(old_running=2), inactive=frozenset({td(5)}))
     assert action.kind is ActionKind.ROLLBACK_DEPLOYMENT
     assert action.fallback_calls == ()
 
