@@ -131,7 +131,14 @@ class _Redacted(logging.Handler):
         if record.exc_info:
             text += "\n" + logging.Formatter().formatException(record.exc_info)
         safe = logging.makeLogRecord(
-            {**record.__dict__, "msg": redact(text, self._secret), "args": None, "exc_info": None, "exc_text": None}
+            {
+                **record.__dict__,
+                "msg": redact(text, self._secret),
+                "args": None,
+                "exc_info": None,
+                "exc_text": None,
+                "message": None,
+            }
         )
         logging.getLogger(SDK_LOGGER_NAME).handle(safe)
 
