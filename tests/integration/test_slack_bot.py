@@ -200,7 +200,7 @@ def test_a_refused_token_or_channel_makes_the_channel_unavailable(messages: Slac
 
 
 def test_the_token_never_appears_in_an_error() -> None:
-    assert bot_token_from_secret('{"bot_token": "xoxb-1"}') == "xoxb-1"
+    assert bot_token_from_secret('{"bot_token": "xoxb-1111-2222-abcd"}') == "xoxb-1111-2222-abcd"
     with pytest.raises(SlackUnavailable) as raised:
         bot_token_from_secret("https://hooks.slack.com/services/T/B/secret")
     assert "secret" not in str(raised.value).replace("bot secret", "")

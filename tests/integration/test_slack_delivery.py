@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from ecs_watchdog.aws.slack import SlackDeliveryError, SlackDown, SlackWebhook
+from ecs_watchdog.aws.slack import SDK_LOGGER_NAME, SlackDeliveryError, SlackDown, SlackWebhook, sdk_logger
 from tests.integration.fake_slack import WEBHOOK_PATH, FakeSlack, Reply, closed_port_url, fake_slack
 
 PAYLOAD = {"text": "OPENED prod/api", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*api*"}}]}
+SENT = {**PAYLOAD, "unfurl_links": False, "unfurl_media": False}  # what Slack gets: link previews off
 TIMEOUT_SECONDS = 0.2
 
 
@@ -33,7 +34,7 @@ def test_a_2xx_answer_delivers_the_payload_once_as_json():
     with fake_slack(Reply(200)) as slack:
         post(slack)
     (request,) = slack.requests
-    assert request["path"] == WEBHOOK_PATH and request["body"] == PAYLOAD
+    assert request["path"] == WEBHOOK_PATH and request["body"] == SENT
     assert request["headers"]["Content-Type"].startswith("application/json")
 
 
@@ -42,7 +43,7 @@ def test_a_server_error_is_retried_and_the_retry_delivers(status):
     sleeps = Sleeps()
     with fake_slack(Reply(status), Reply(200)) as slack:
         post(slack, sleeps)
-    assert len(slack.requests) == 2 and slack.requests[1]["body"] == PAYLOAD
+    assert len(slack.requests) == 2 and slack.requests[1]["body"] == SENT
     assert sleeps == [0.5]
 
 
@@ -204,11 +205,13 @@ def test_any_url_the_sdk_logs_is_blanked():
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record)
 
-    sdk_logger = logging.getLogger("ecs_watchdog.aws.slack.sdk")
+    passed_on = logging.getLogger(SDK_LOGGER_NAME)  # where the client's own logger hands its lines
     keep = Keep()
-    sdk_logger.addHandler(keep)
+    passed_on.addHandler(keep)
     try:
-        sdk_logger.error("Failed to send a request to %s", f"https://hooks.slack.com{WEBHOOK_PATH}")
+        sdk_logger("the-client-secret").error(
+            "Failed to send a request to %s", f"https://hooks.slack.com{WEBHOOK_PATH}"
+        )
     finally:
-        sdk_logger.removeHandler(keep)
+        passed_on.removeHandler(keep)
     assert [r.getMessage() for r in records] == ["Failed to send a request to <url>"]

@@ -44,7 +44,7 @@ def deliver_with_secret(secretsmanager: Any, secret_string: str) -> list[dict[st
 )
 def test_the_secret_may_hold_the_url_or_json_naming_it(secretsmanager, secret_string):
     (request,) = deliver_with_secret(secretsmanager, secret_string)
-    assert request["body"] == PAYLOAD
+    assert request["body"] == {**PAYLOAD, "unfurl_links": False, "unfurl_media": False}
 
 
 def test_the_secret_is_read_once_and_cached_across_posts(secretsmanager):

@@ -1,9 +1,13 @@
 """Post to a Slack incoming webhook whose URL lives in Secrets Manager, with slack_sdk's WebhookClient.
 
 The URL is a credential: it is read at run time through Powertools parameters, cached in memory for
-five minutes (so a rotated URL is picked up without a deploy), and never logged, never put in an
-exception message. slack_sdk logs the full URL at INFO when a retry fires unless its logger is at
-WARNING or above, so it gets a logger of its own at WARNING that also blanks any URL in what it logs.
+five minutes (so a rotated URL is picked up without a deploy), checked on read (`https://` with a host,
+no whitespace or control character inside: a pasted line break would otherwise end up in an HTTP
+client error that quotes it), and never logged, never put in an exception message. slack_sdk logs the
+full URL at INFO when a retry fires, and quotes the request in its ERROR lines, so each client gets a
+logger of its own (`sdk_logger`): at WARNING, outside the logging tree, whose one handler blanks
+the secret, Slack tokens, `Bearer ...` and webhook paths before passing the line on. Every post carries
+`unfurl_links` / `unfurl_media` false: the watchdog's links are to consoles and runbooks, not previews.
 
 What `SlackWebhook.post` does when things go wrong:
 - 500, 502, 503, 504: retried up to twice, 0.5 s then 1 s apart (the stock handler knows 500/503 only);
@@ -32,13 +36,15 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from http.client import HTTPException
+from http.client import HTTPException, InvalidURL
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
+from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.webhook import WebhookClient
 
@@ -48,6 +54,7 @@ SERVER_ERROR_FIRST_WAIT_SECONDS = 0.5
 RATE_LIMIT_RETRIES = 1
 RETRY_AFTER_CAP_SECONDS = 10.0
 SECRET_MAX_AGE_SECONDS = 300
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 # Secrets Manager answers that mean the secret is missing, forbidden, undecryptable or deleted.
 CONFIGURATION_ERROR_CODES = frozenset(
@@ -84,28 +91,114 @@ def worst_case_seconds(timeout_seconds: float) -> float:
     return attempts * timeout_seconds + waits
 
 
-class _BlankUrls(logging.Filter):
-    """Replace any URL in a record with a placeholder: the webhook URL is a credential."""
+# Set on every payload the watchdog posts: Slack would otherwise fetch and preview the linked pages.
+NO_UNFURLING = {"unfurl_links": False, "unfurl_media": False}
 
-    _URL = re.compile(r"https?://[^\s'\"<>]+")
+_TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+")
+_BEARER = re.compile(r"Bearer\s+[^\s'\"]+", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s'\"<>]+")
+_WEBHOOK_PATH = re.compile(r"/services/[^\s'\"<>]+")
+_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+_INSIDE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")  # whitespace and C0/C1 controls, none allowed in a secret
+MIN_SECRET_PIECE = 4  # pieces of a broken secret shorter than this are too common to blank everywhere
+SDK_LOGGER_NAME = f"{__name__}.sdk"
+
+
+def redact(text: str, *secrets: str) -> str:
+    """`text` without `secrets` (whole, and each piece a line break or space cut them into), Slack tokens,
+    `Bearer ...` credentials, URLs and webhook paths: safe to log or to put in an exception message."""
+    for secret in secrets:
+        pieces = {secret, *_BREAKS.split(secret)}
+        for piece in sorted(pieces, key=len, reverse=True):
+            if len(piece) >= MIN_SECRET_PIECE:
+                text = text.replace(piece, "<secret>")
+    text = _BEARER.sub("Bearer <secret>", text)
+    text = _TOKEN.sub("<token>", text)
+    text = _URL.sub("<url>", text)
+    return _WEBHOOK_PATH.sub("/services/<secret>", text)
+
+
+class _Redacted(logging.Handler):
+    """Passes slack_sdk's records on to the `ecs_watchdog.aws.slack.sdk` logger (and so to the root's
+    handlers) with the secret and anything credential-shaped blanked, exception text included."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        safe = logging.makeLogRecord(
+            {
+                **record.__dict__,
+                "msg": redact(text, self._secret),
+                "args": None,
+                "exc_info": None,
+                "exc_text": None,
+                "message": None,
+            }
+        )
+        logging.getLogger(SDK_LOGGER_NAME).handle(safe)
+
+
+class _SecretValuesBlanked(logging.Filter):
+    """Drops the body from botocore's DEBUG line of a response that holds a secret's value: with the
+    function's log level at DEBUG it would otherwise log the webhook URL or the bot token we read."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._URL.search(message):
-            record.msg, record.args = self._URL.sub("<url>", message), None
+        args = record.args if isinstance(record.args, tuple) else ()
+        if any(isinstance(a, bytes) and (b'"SecretString"' in a or b'"SecretBinary"' in a) for a in args):
+            record.args = tuple(b"<a secret's value: not logged>" if isinstance(a, bytes) else a for a in args)
         return True
 
 
-# The one logger every WebhookClient gets: WARNING keeps slack_sdk's URL-bearing INFO lines unwritten.
-_SDK_LOGGER = logging.getLogger(f"{__name__}.sdk")
-_SDK_LOGGER.setLevel(logging.WARNING)
-_SDK_LOGGER.addFilter(_BlankUrls())
+_BOTOCORE_BODIES = logging.getLogger("botocore.parsers")
+_SECRET_VALUES_BLANKED = _SecretValuesBlanked()
+
+
+def sdk_logger(secret: str) -> logging.Logger:
+    """A logger for one slack_sdk client using `secret`: at WARNING (slack_sdk's INFO and DEBUG lines show
+    the URL and headers), outside the logging tree so nothing reaches a handler unredacted."""
+    logger = logging.Logger(SDK_LOGGER_NAME, logging.WARNING)  # not from getLogger: no parent, no propagation
+    logger.propagate = False
+    logger.addHandler(_Redacted(secret))
+    return logger
+
+
+def has_unsafe_characters(value: str) -> bool:
+    """Whether `value` holds whitespace or a control character anywhere."""
+    return _INSIDE.search(value) is not None
+
+
+def checked_webhook_url(value: str) -> str:
+    """`value` if it is a usable webhook URL, else SlackUnavailable saying what is wrong (never the value).
+
+    Accepted: `https://<host>/...` (Slack's are `https://hooks.slack.com/services/...`) without whitespace
+    or control characters. `http://` only to a loopback host (127.0.0.1, ::1, localhost): the local Slack
+    of the simulator and the tests; plain HTTP to anywhere else would send the credential in clear."""
+    if has_unsafe_characters(value):
+        raise SlackUnavailable("the webhook URL contains whitespace or a control character (a paste accident?)")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError:
+        raise SlackUnavailable("the webhook URL cannot be parsed") from None
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return value
+    if parts.scheme != "https":
+        raise SlackUnavailable("the webhook URL is not https:// (expected https://hooks.slack.com/...)")
+    if not host:
+        raise SlackUnavailable("the webhook URL has no host (expected https://hooks.slack.com/...)")
+    return value
 
 
 def webhook_url_from_secret(secret_string: str) -> str:
     """The webhook URL from the secret's value: the URL itself, or JSON with `webhook_url` / `url`.
 
-    Raises SlackUnavailable (without the value) when the secret holds no URL.
+    Surrounding whitespace of the value is ignored. Raises SlackUnavailable (without the value) when the
+    secret holds no URL or one `checked_webhook_url` refuses.
     """
     value = secret_string.strip()
     if value.startswith("{"):
@@ -116,7 +209,7 @@ def webhook_url_from_secret(secret_string: str) -> str:
         value = str(data.get("webhook_url") or data.get("url") or "") if isinstance(data, dict) else ""
     if not value.startswith(("https://", "http://")):
         raise SlackUnavailable("the Slack secret does not hold a webhook URL (expected https://...)")
-    return value
+    return checked_webhook_url(value)
 
 
 class WebhookSecret:
@@ -125,6 +218,7 @@ class WebhookSecret:
     def __init__(self, secretsmanager_client: Any, secret_name: str, max_age_seconds: int = SECRET_MAX_AGE_SECONDS):
         # A provider of our own: the module-level one would use the default session, not the caller's.
         self._provider = SecretsProvider(boto3_client=secretsmanager_client)
+        _BOTOCORE_BODIES.addFilter(_SECRET_VALUES_BLANKED)  # once: addFilter skips a filter already there
         self._name = secret_name
         self._max_age = max_age_seconds
 
@@ -261,22 +355,28 @@ class SlackWebhook:
         SlackUnavailable (a SlackDeliveryError) means the secret is missing or wrong: retrying will not help;
         SlackDown means Slack is not taking messages just now (no answer, unreachable, rate limited).
         """
+        url = self._webhook_url()
         client = WebhookClient(
-            self._webhook_url(),
+            url,
             timeout=self._timeout,  # type: ignore[arg-type]  # typed int, passed on to urlopen, which takes a float
-            logger=_SDK_LOGGER,
+            logger=sdk_logger(url),
             retry_handlers=[ServerErrorRetry(self._sleep), RateLimitRetry(self._sleep)],
         )
         try:
-            response = client.send_dict(payload)
+            response = client.send_dict({**payload, **NO_UNFURLING})
         except TimeoutError:
             raise SlackDown(
                 f"Slack did not answer within {self._timeout:g} s; it is sent again later, which may post it twice"
             ) from None
+        except InvalidURL:  # an HTTPException, but a configuration fault: its message quotes the URL's path
+            raise SlackUnavailable("the Slack URL was refused before sending (InvalidURL)") from None
         except (OSError, HTTPException) as error:
             reason = error.reason if isinstance(error, URLError) else error
             kind = type(reason if isinstance(reason, BaseException) else error).__name__
             raise SlackDown(f"Slack unreachable: {kind}") from None
+        except (ValueError, SlackClientError) as error:
+            # The HTTP client refused to send (a URL it cannot use); its message quotes the URL.
+            raise SlackUnavailable(f"the webhook URL was refused before sending ({type(error).__name__})") from None
         if response.status_code == 429:
             raise SlackDown("Slack answered HTTP 429 (rate limited) after the retry")
         if not 200 <= response.status_code < 300:

@@ -1,30 +1,34 @@
 """Post and edit Slack messages as a bot (`chat.postMessage`, `chat.update`, `chat.delete`) with slack_sdk.
 
 The bot token lives in a Secrets Manager secret (the token itself, `xoxb-...`, or JSON with `bot_token`
-/ `token`), read through Powertools parameters and cached five minutes, never logged. Failures map onto
-the webhook's errors, so the outbox treats both modes alike:
+/ `token`), read through Powertools parameters and cached five minutes, checked on read (Slack's form:
+`xoxb-` then letters, digits and dashes only; a line break inside would otherwise be quoted, with the
+token, by the HTTP client's error), never logged: each client gets `sdk_logger`, which blanks it.
+Every post and edit carries `unfurl_links` / `unfurl_media` false. Failures map onto the webhook's
+errors, so the outbox treats both modes alike:
 - no answer within the timeout, a connection error, or 429 / `ratelimited` after one wait of
   Retry-After (capped): `SlackDown`, Slack is left alone for the rest of the invocation and the
   message waits in the outbox;
 - 5xx (after two retries) or any other Slack error: `SlackDeliveryError`, the event is retried;
 - a token Slack refuses, a channel the bot cannot post to, a missing scope, or a secret that is
-  missing or holds no token: `SlackUnavailable`, a person must fix it.
+  missing or holds no token (or not one of Slack's form): `SlackUnavailable`, a person must fix it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.client import HTTPException
+from http.client import HTTPException, InvalidURL
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ecs_watchdog.aws.slack import (
-    _SDK_LOGGER,
+    NO_UNFURLING,
     RateLimitRetry,
     ServerErrorRetry,
     SlackDeliveryError,
@@ -32,6 +36,9 @@ from ecs_watchdog.aws.slack import (
     SlackUnavailable,
     Sleep,
     WebhookSecret,
+    has_unsafe_characters,
+    redact,
+    sdk_logger,
     worst_case_seconds,
 )
 
@@ -53,6 +60,10 @@ CONFIGURATION_ERRORS = frozenset(
     }
 )
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# Slack's bot tokens: `xoxb-`, then letters, digits and dashes (today about 55 characters in all; Slack
+# does not promise a length, so the bounds only catch a truncated or doubled paste).
+BOT_TOKEN = re.compile(r"xoxb-[A-Za-z0-9-]+")
+BOT_TOKEN_LENGTHS = range(15, 256)
 
 
 class SlackMessageGone(SlackDeliveryError):
@@ -68,7 +79,8 @@ class PostedMessage:
 
 
 def bot_token_from_secret(secret_string: str) -> str:
-    """The bot token from the secret's value; SlackUnavailable (without the value) when there is none."""
+    """The bot token from the secret's value (surrounding whitespace ignored); SlackUnavailable saying what
+    is wrong, never the value or a part of it, when there is none or it is not of Slack's form."""
     value = secret_string.strip()
     if value.startswith("{"):
         try:
@@ -78,6 +90,24 @@ def bot_token_from_secret(secret_string: str) -> str:
         value = str(data.get("bot_token") or data.get("token") or "") if isinstance(data, dict) else ""
     if not value.startswith("xox"):
         raise SlackUnavailable("the Slack bot secret does not hold a bot token (expected xoxb-...)")
+    return checked_bot_token(value)
+
+
+def checked_bot_token(value: str) -> str:
+    """`value` if it has the form of a Slack bot token, else SlackUnavailable naming the fault."""
+    if has_unsafe_characters(value):
+        raise SlackUnavailable(
+            "the bot token contains whitespace or a control character (two tokens pasted on two lines?)"
+        )
+    if not value.startswith("xoxb-"):
+        raise SlackUnavailable("the token is not a bot token (expected xoxb-...)")
+    if BOT_TOKEN.fullmatch(value) is None:
+        raise SlackUnavailable("the bot token holds characters other than letters, digits and dashes")
+    if len(value) not in BOT_TOKEN_LENGTHS:
+        raise SlackUnavailable(
+            f"the bot token is {len(value)} characters long, expected {BOT_TOKEN_LENGTHS.start} to "
+            f"{BOT_TOKEN_LENGTHS.stop - 1}"
+        )
     return value
 
 
@@ -129,12 +159,13 @@ class SlackBot:
 
     def post(self, payload: dict[str, Any], thread_ts: str | None = None) -> PostedMessage:
         """`chat.postMessage` of a Block Kit payload, in a thread when `thread_ts` is given."""
-        response = self._call("chat.postMessage", {**payload, "channel": self.channel, "thread_ts": thread_ts})
+        body = {**payload, **NO_UNFURLING, "channel": self.channel, "thread_ts": thread_ts}
+        response = self._call("chat.postMessage", body)
         return PostedMessage(channel=str(response["channel"]), ts=str(response["ts"]))
 
     def update(self, message: PostedMessage, payload: dict[str, Any]) -> None:
         """`chat.update`: the message now shows `payload`. SlackMessageGone when it cannot be edited."""
-        self._call("chat.update", {**payload, "channel": message.channel, "ts": message.ts})
+        self._call("chat.update", {**payload, **NO_UNFURLING, "channel": message.channel, "ts": message.ts})
 
     def delete(self, message: PostedMessage) -> None:
         """`chat.delete`; a message already gone is fine."""
@@ -144,11 +175,12 @@ class SlackBot:
             return
 
     def _call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        token = self._token()
         client = WebClient(
-            token=self._token(),
+            token=token,
             base_url=self._base_url,
             timeout=self._timeout,  # type: ignore[arg-type]  # typed int, passed on to urlopen, which takes a float
-            logger=_SDK_LOGGER,
+            logger=sdk_logger(token),
             retry_handlers=[ServerErrorRetry(self._sleep), RateLimitRetry(self._sleep)],
         )
         try:
@@ -159,15 +191,21 @@ class SlackBot:
             raise SlackDown(
                 f"Slack did not answer {method} within {self._timeout:g} s; it is sent again later"
             ) from None
+        except InvalidURL:  # an HTTPException, but a configuration fault: its message quotes the URL's path
+            raise SlackUnavailable("the Slack URL was refused before sending (InvalidURL)") from None
         except (OSError, HTTPException) as error:
             raise SlackDown(f"Slack unreachable: {type(error).__name__}") from None
+        except (ValueError, SlackClientError) as error:
+            # The HTTP client refused to send (a header or URL it cannot use); its message quotes the
+            # header, `Bearer <token>`, so only the error's type goes on.
+            raise SlackUnavailable(f"Slack {method} was refused before sending ({type(error).__name__})") from None
 
 
 def _api_failure(method: str, error: SlackApiError) -> SlackDeliveryError:
     response = error.response
     if isinstance(response, dict):  # slack_sdk hands a dict when the body was not JSON (a proxy's 5xx page)
         return SlackDeliveryError(f"Slack answered {method} with HTTP {response.get('status')}")
-    code = str(response.get("error") or "") if response.data else ""
+    code = redact(str(response.get("error") or "")) if response.data else ""
     if code in CONFIGURATION_ERRORS:
         return SlackUnavailable(f"Slack refused {method}: {code} (check the bot token, its scopes and the channel)")
     if code in MESSAGE_GONE:
