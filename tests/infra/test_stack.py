@@ -545,4 +545,6 @@ def test_every_role_takes_a_permissions_boundary_from_the_cdk_context(tmp_path: 
 
     bounded = synth_template(tmp_path, {"@aws-cdk/core:permissionsBoundary": {"name": "platform-boundary"}})
     roles = bounded.find_resources("AWS::IAM::Role")
-    assert roles and all("platform-boundary" in json.dumps(r["Properties"].get("PermissionsBoundary")) for r in roles.values())
+    assert roles and all(
+        "platform-boundary" in json.dumps(r["Properties"].get("PermissionsBoundary")) for r in roles.values()
+    )
