@@ -4,20 +4,22 @@ that did not, and never hide one that did."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
 
 from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.commands.restore import run_restore
 from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext
 from ecs_watchdog.replay.sandbox import LocalAccount, audit_events
-from tests.integration.incident_events import CLUSTER, SERVICE, T0, bodies, stopped, td
+from tests.integration.incident_events import ACCOUNT, CLUSTER, REGION, SERVICE, T0, bodies, stopped, td
 from tests.integration.service_setup import invoke
 from tests.integration.test_containment import calls, moto_service, sandbox_with, serving, state
 
@@ -40,10 +42,24 @@ class Failing:
         }
 
 
-def with_hooks(sandbox: LocalAccount, hooks: dict[str, Failing]) -> None:
+class Clock:
+    """The watchdog's wall clock, moved by the test (a claim's lease is measured by it)."""
+
+    def __init__(self, minute: float) -> None:
+        self.at = T0 + timedelta(minutes=minute)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def to(self, minute: float) -> None:
+        self.at = T0 + timedelta(minutes=minute)
+
+
+def with_hooks(sandbox: LocalAccount, hooks: dict[str, Failing], clock: Clock | None = None) -> None:
     for event, hook in hooks.items():
         sandbox.session.events.register_first(f"before-call.{event}", hook)
-    ecs_events.install(sandbox.settings, sandbox.session)  # clients built with the hooks in place
+    # Clients built with the hooks in place.
+    ecs_events.install(sandbox.settings, sandbox.session, **({"clock": clock} if clock else {}))
 
 
 @pytest.fixture
@@ -56,8 +72,8 @@ def subjects(sandbox: LocalAccount) -> list[str]:
 
 
 def test_a_rollback_whose_record_is_lost_is_still_audited_and_announced_as_contained(enforcing):
-    writes = Failing(THROTTLED)
-    with_hooks(enforcing, {"dynamodb.PutItem": writes})
+    writes, clock = Failing(THROTTLED), Clock(3)
+    with_hooks(enforcing, {"dynamodb.PutItem": writes}, clock)
     serving(old_running=2)
     containment = ecs_events.intake().pipeline.containment
     assert containment is not None
@@ -77,11 +93,15 @@ def test_a_rollback_whose_record_is_lost_is_still_audited_and_announced_as_conta
     assert incident.containment["outcome"] == "claimed"
 
     writes.on = False
-    invoke_batch(bodies(stopped(4, 8)))  # the next event, after the claim's lease: settled from the service
+    clock.to(4)
+    invoke_batch(bodies(stopped(4, 4)))  # within the claim's lease (by the clock): left alone
+    assert state(enforcing).incidents[incident.id].containment["outcome"] == "claimed"
+    clock.to(8)
+    invoke_batch(bodies(stopped(5, 4.5)))  # after it, however old the event: settled from the service
     assert calls(enforcing) == ["StopServiceDeployment"]  # not made twice
     (incident,) = state(enforcing).incidents.values()
     assert incident.status == "contained" and incident.containment["outcome"] == "done"
-    assert "confirmed from DescribeServices" in incident.containment["note"]
+    assert "read from DescribeServices" in incident.containment["note"]
     assert subjects(enforcing)[-1] == "[ecs-watchdog] CONTAINED prod/api: Failing deployment (image)"
 
 
@@ -164,14 +184,17 @@ def test_a_claim_left_by_an_invocation_that_died_before_its_calls_is_decided_afr
     invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))  # opens; nobody contains
     stored = state(enforcing)
     (incident,) = stored.incidents.values()
-    incident.containment = {"outcome": "claimed", "owner": "dead", "at": "2025-07-21T08:03:30+00:00", "action": {}}
+    claimed_at = (T0 + timedelta(minutes=3.5)).isoformat()
+    incident.containment = {"outcome": "claimed", "owner": "dead", "at": claimed_at, "claimed_at": claimed_at}
     stored.last_action_at = incident.opened_at  # the claim's cooldown
     table = StateTable(enforcing.session.client("dynamodb"), enforcing.settings.state_table_name)
     table.save_service(stored, stored.updated_at)
-    ecs_events.install(enforcing.settings, enforcing.session)
+    clock = Clock(4)
+    ecs_events.install(enforcing.settings, enforcing.session, clock=clock)
     invoke_batch(bodies(stopped(4, 4)))  # within the claim's lease: left alone
     assert calls(enforcing) == []
-    invoke_batch(bodies(stopped(5, 8)))  # after it: no trace on the service, so decided like a first time
+    clock.to(8)
+    invoke_batch(bodies(stopped(5, 8)))  # after it, its calls never started: decided like a first time
     assert calls(enforcing) == ["StopServiceDeployment"]
     (incident,) = state(enforcing).incidents.values()
     assert incident.status == "contained"
@@ -188,9 +211,46 @@ def test_a_person_who_undoes_a_rollback_is_never_fought_by_the_gate_or_a_second_
     assert revision_held_back(stored, td(6)) is False  # the Lambda hook lets the person's deployment through
     assert td(6) not in stored.failing_revisions()
     (incident,) = stored.incidents.values()
-    assert incident.containment["undone_at"]
+    assert incident.acted["undone_at"]
     serving(old_running=2)  # the person's deployment of 6 rolls out; 6 fails again, after the restore
     later = (datetime.now(UTC) - T0).total_seconds() / 60 + 1
     invoke_batch(bodies(stopped(11, later), stopped(12, later + 1), stopped(13, later + 2)))
     assert calls(enforcing) == ["StopServiceDeployment"]  # no second rollback of the person's choice
     assert revision_held_back(state(enforcing), td(6)) is True  # failed since: held back again
+
+
+def test_a_restore_from_the_laptop_is_the_persons_call_too(enforcing, capsys):
+    serving(old_running=0, completed=None)
+    moto_service().desired_count = 2
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    assert moto_service().desired_count == 0
+    moto_service().deployments[0]["rolloutState"] = "COMPLETED"  # the laptop's session lists no deployments
+    args = argparse.Namespace(
+        cluster=CLUSTER,
+        service=SERVICE,
+        table=enforcing.settings.state_table_name,
+        reapply_revision=False,
+        dry_run=False,
+        region="us-east-1",
+        profile=None,
+    )
+    assert run_restore(args) == 0
+    assert moto_service().desired_count == 2
+    (incident,) = state(enforcing).incidents.values()
+    assert incident.acted["undone_at"]  # the watchdog will not scale it to zero again
+    assert '"warning"' not in capsys.readouterr().out
+    args.table = None
+    assert run_restore(args) == 1  # nothing left to undo, and nothing to warn about
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_failed_rollback_does_not_count_against_the_accounts_hourly_cap(enforcing):
+    refusing = Failing({"Code": "AccessDeniedException", "Message": "not authorized"})
+    refusing.on = True
+    with_hooks(enforcing, {"ecs.StopServiceDeployment": refusing})
+    serving(old_running=2)
+    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    assert refusing.refused == 1
+    table = StateTable(enforcing.session.client("dynamodb"), enforcing.settings.state_table_name)
+    account = table.load_account(f"{ACCOUNT}/{REGION}", fresh=True)
+    assert account is not None and account.action_times == []

@@ -90,3 +90,39 @@ def test_an_undone_action_is_never_made_again_and_frees_the_revision_until_it_fa
     assert td(6) not in marked.failing_revisions()
     marked.revisions[td(6)].last_failure_at = NOW + timedelta(minutes=1)
     assert td(6) in marked.failing_revisions()
+
+
+def test_a_claims_lease_runs_by_the_clock_not_by_the_age_of_the_event() -> None:
+    # A retried record's event is minutes old: its claim is fresh all the same.
+    old_event = NOW - timedelta(minutes=6)
+    state = service_with(incident())
+    claimed = claims.claim(state, "inc-1", "me", old_event, {"kind": "rollback_deployment"}, NOW).state
+    assert not claims.needs_containment(claimed.incidents["inc-1"], NOW, NOW + timedelta(seconds=30))
+    assert claims.needs_containment(claimed.incidents["inc-1"], NOW, NOW + claims.CLAIM_LEASE)
+
+
+def test_only_the_claims_owner_calls_and_records() -> None:
+    state = claims.claim(service_with(incident()), "inc-1", "me", NOW, {"kind": "rollback_deployment"}, NOW).state
+    assert not claims.calling(state, "inc-1", "someone else", NOW).changed
+    calling = claims.calling(state, "inc-1", "me", NOW).state
+    assert claims.holds(calling, "inc-1", "me", calling=True)
+    assert not claims.holds(state, "inc-1", "me", calling=True)
+    taken = claims.record(calling, "inc-1", {"outcome": "done", "action": {}}, {}, "x", True, NOW, "someone else")
+    assert not taken.changed  # another invocation's claim holds the incident now
+
+
+def test_an_orphaned_claim_that_never_started_its_calls_has_nothing_to_settle() -> None:
+    state = claims.claim(service_with(incident()), "inc-1", "me", NOW, {"kind": "rollback_deployment"}, NOW).state
+    assert claims.claimed_action(state.incidents["inc-1"]) is None
+    calling = claims.calling(state, "inc-1", "me", NOW).state
+    assert claims.claimed_action(calling.incidents["inc-1"]) == {"kind": "rollback_deployment"}
+
+
+def test_the_action_that_took_effect_outlives_a_later_decision_and_is_announced_once() -> None:
+    done_record = {"outcome": "done", "action": {"kind": "scale_to_zero", "after": {}}}
+    state = claims.record(service_with(incident()), "inc-1", done_record, {}, "x", True, NOW).state
+    assert state.incidents["inc-1"].acted == done_record
+    again = claims.record(state, "inc-1", {"outcome": "not_acted", "action": {}}, {}, "y", False, NOW)
+    assert again.state.incidents["inc-1"].acted == done_record
+    twice = claims.record(state, "inc-1", done_record, {}, "x", True, NOW)
+    assert twice.transitions == []  # already contained: no second CONTAINED

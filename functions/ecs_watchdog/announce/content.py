@@ -241,7 +241,7 @@ def action_lines(action: ActionView) -> list[str]:
         lines.append(f"Note: {action.note}")
     if action.dry_run or action.changed_service:
         lines.append(f"Before: {_counts(action.before)} -> after: {_counts(action.after)}")
-    elif action.before is not None:
+    elif action.before is not None and not action.calls_made:
         lines.append(f"Service now: {_counts(action.before)} (unchanged by the watchdog)")
     return lines
 

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.step import Containment, action_summary
+from ecs_watchdog.flow.state_items import mark_undone
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 
@@ -42,11 +43,21 @@ def run_restore(args: argparse.Namespace) -> int:
         containment = Containment(
             EcsActions(session.client("ecs"), session.client("application-autoscaling"), dry_run=args.dry_run)
         )
-        record = containment.restore(
-            ref, state, datetime.now(UTC), reapply_revision=args.reapply_revision, dry_run=args.dry_run
-        )
+        now = datetime.now(UTC)
+        record = containment.restore(ref, state, now, reapply_revision=args.reapply_revision, dry_run=args.dry_run)
     except (BotoCoreError, ClientError, LookupError) as error:
         print(f"ecs-watchdog restore: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(action_summary(record), indent=2))
+    summary = action_summary(record)
+    # The person's call from now on, as from the console: recorded where the watchdog can read it.
+    if args.table:
+        problem = mark_undone(StateTable(session.client("dynamodb"), args.table), ref, record, now)
+    elif record.took_effect:
+        problem = "no --table: the watchdog was not told this restore is yours, and may act on the incident again"
+    else:
+        problem = None
+    if problem:
+        summary["warning"] = problem
+        print(f"ecs-watchdog restore: warning: {problem}", file=sys.stderr)
+    print(json.dumps(summary, indent=2))
     return 0 if record.took_effect or (args.dry_run and record.action.calls) else 1

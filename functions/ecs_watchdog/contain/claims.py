@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecs_watchdog.incidents.contract import ACTIVE, Result
+from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.lifecycle import add_to_timeline, fork, record_transition
 from ecs_watchdog.incidents.model import (
     Incident,
@@ -36,19 +36,20 @@ TOOK_EFFECT = ("done", "fallback_done")
 RETRIED = ("failed", "refused", "unknown")
 
 
-def needs_containment(incident: Incident, now: datetime) -> bool:
-    """Whether containment should (again) decide for this incident."""
+def needs_containment(incident: Incident, now: datetime, wall: datetime | None = None) -> bool:
+    """Whether containment should (again) decide for this incident. `now` is the event's time (the recheck
+    interval), `wall` the clock's (a claim's lease: events can be minutes old when they are processed)."""
     if incident.status is not IncidentStatus.OPEN or incident.kind is IncidentKind.CORRELATED:
         return False
+    if (incident.acted or {}).get("undone_at"):
+        return False  # a person undid the watchdog's action: acting again would fight them
     record = incident.containment
     if record is None:
         return True
     outcome = record.get("outcome")
     if outcome == CLAIMED:
-        return orphaned(record, now)
+        return orphaned(record, wall or now)
     if outcome in TOOK_EFFECT:
-        if record.get("undone_at"):
-            return False  # a person undid it: acting again would fight them
         # One action per deployment: the incident reopened for a new deployment of its revision.
         acted_on = (record.get("action") or {}).get("deployment_id")
         return incident.deployment_id is not None and acted_on != incident.deployment_id
@@ -57,17 +58,17 @@ def needs_containment(incident: Incident, now: datetime) -> bool:
     return (held or outcome in RETRIED) and (checked is None or now - checked >= RECHECK)
 
 
-def orphaned(record: dict[str, Any], now: datetime) -> bool:
-    """A claim whose invocation stopped before it recorded what it did."""
+def orphaned(record: dict[str, Any], wall: datetime) -> bool:
+    """A claim whose invocation stopped before it recorded what it did: older than its lease by the clock."""
     try:
-        return now - datetime.fromisoformat(str(record.get("at"))) >= CLAIM_LEASE
+        return wall - datetime.fromisoformat(str(record.get("claimed_at") or record.get("at"))) >= CLAIM_LEASE
     except ValueError:
         return True
 
 
-def orphaned_claim(incident: Incident, now: datetime) -> bool:
+def orphaned_claim(incident: Incident, wall: datetime) -> bool:
     record = incident.containment or {}
-    return record.get("outcome") == CLAIMED and orphaned(record, now)
+    return record.get("outcome") == CLAIMED and orphaned(record, wall)
 
 
 def action_at_before(incident: Incident) -> datetime | None:
@@ -76,33 +77,65 @@ def action_at_before(incident: Incident) -> datetime | None:
 
 
 def claimed_action(incident: Incident) -> dict[str, Any] | None:
-    """The action an orphaned claim, or a record whose answer was lost, was about to make: JSON as stored."""
+    """The action that may have been made without its outcome being known: an orphaned claim that had
+    started its calls (`calling_at`), or a record whose answer was lost. JSON as stored."""
     record = incident.containment or {}
-    if record.get("outcome") in (CLAIMED, "unknown"):
+    started = record.get("outcome") == CLAIMED and record.get("calling_at")
+    if started or record.get("outcome") == "unknown":
         action = record.get("action")
         return action if isinstance(action, dict) else None
     return None
 
 
-def claim(state: ServiceState, incident_id: str, owner: str, at: datetime, action: dict[str, Any]) -> Result:
+def claim(
+    state: ServiceState,
+    incident_id: str,
+    owner: str,
+    at: datetime,
+    action: dict[str, Any],
+    wall: datetime | None = None,
+) -> Result:
     """Mark the incident as being acted on by `owner` (written before any call is made), with the action
     it is about to make, so that an invocation that dies after the calls leaves enough to settle it."""
     incident = state.incidents.get(incident_id)
-    if incident is None or not needs_containment(incident, at):
+    if incident is None or not needs_containment(incident, at, wall):
         return Result(state, note=f"{incident_id}: containment already decided or under way")
     result = Result(fork(state), changed=True)
     claimed = result.state.incidents[incident_id]
-    previous = result.state.last_action_at
+    stale = claimed.containment or {}
+    # An orphaned claim's cooldown never started: what it replaced is the service's last action.
+    previous = _previous_action_at(stale) if stale.get("outcome") == CLAIMED else result.state.last_action_at
     claimed.containment = {
         "outcome": CLAIMED,
         "owner": owner,
         "at": at.isoformat(),
+        "claimed_at": (wall or at).isoformat(),
         "action": action,
         "previous_last_action_at": previous.isoformat() if previous else None,
     }
     claimed.containment_checked_at = at
     result.state.last_action_at = at
     return result
+
+
+def calling(state: ServiceState, incident_id: str, owner: str, wall: datetime) -> Result:
+    """Right before the first call: the claim is still `owner`'s (a conditional write), and says from now
+    on that calls may have been made. An orphaned claim without this mark made none."""
+    incident = state.incidents.get(incident_id)
+    stored = (incident.containment or {}) if incident else {}
+    if incident is None or stored.get("outcome") != CLAIMED or stored.get("owner") != owner:
+        return Result(state, note=f"{incident_id}: the claim is no longer {owner}'s")
+    result = Result(fork(state), changed=True)
+    marked = result.state.incidents[incident_id]
+    marked.containment = {**stored, "calling_at": wall.isoformat()}
+    return result
+
+
+def holds(state: ServiceState, incident_id: str, owner: str, *, calling: bool = False) -> bool:
+    """Whether `owner` holds the incident's claim (and, with `calling`, has marked its calls started)."""
+    incident = state.incidents.get(incident_id)
+    stored = (incident.containment or {}) if incident else {}
+    return stored.get("outcome") == CLAIMED and stored.get("owner") == owner and (not calling or "calling_at" in stored)
 
 
 def release(state: ServiceState, incident_id: str, owner: str, at: datetime, why: str) -> Result:
@@ -137,12 +170,17 @@ def record(
     line: str,
     took_effect: bool,
     at: datetime,
+    owner: str | None = None,
 ) -> Result:
-    """Keep the decision on the incident; an action that took effect contains it and is announced. The
+    """Keep the decision on the incident (unless another invocation's claim now holds it: `owner` is the
+    claim this record ends); an action that took effect contains it and is announced. The
     incident's undelivered opening messages carry `summary`, so they say what was done (or would be)."""
     incident = state.incidents.get(incident_id)
     if incident is None:
         return Result(state, note=f"{incident_id}: no such incident any more")
+    current = incident.containment or {}
+    if owner is not None and current.get("outcome") == CLAIMED and current.get("owner") != owner:
+        return Result(state, note=f"{incident_id}: claimed by another invocation since; its record stands")
     result = Result(fork(state), changed=True)
     incident = result.state.incidents[incident_id]
     claimed = incident.containment or {}
@@ -151,14 +189,16 @@ def record(
     add_to_timeline(incident, at, "action", line)
     new = result.state
     if took_effect:
+        incident.acted = outcome  # what undo reads, whatever a later decision for the incident records
         target = (outcome.get("action") or {}).get("after", {}).get("task_definition")
         kind = (outcome.get("action") or {}).get("kind", "")
         new.last_action_at = at
         new.last_rollback_to = target if str(kind).startswith("rollback") else None
         if incident.task_definition:
             new.revisions.setdefault(incident.task_definition, RevisionHealth()).contained_at = at
-    elif claimed.get("outcome") == CLAIMED:
-        # Nothing known to have changed the service: the claim's cooldown does not stand.
+    elif claimed.get("outcome") == CLAIMED and outcome.get("outcome") != "unknown":
+        # Nothing known to have changed the service: the claim's cooldown does not stand. (An unknown
+        # outcome may have: its cooldown stands until the service says which.)
         new.last_action_at = _previous_action_at(claimed)
     new.outbox = [
         t.model_copy(update={"action": summary})
@@ -166,7 +206,7 @@ def record(
         else t
         for t in new.outbox
     ]
-    if took_effect and incident.status in ACTIVE:
+    if took_effect and incident.status is IncidentStatus.OPEN:  # once: never a second CONTAINED
         incident.status, incident.updated_at = IncidentStatus.CONTAINED, at
         transition = record_transition(new, incident, TransitionKind.CONTAINED, at, line)
         contained = transition.model_copy(update={"action": summary})
@@ -180,12 +220,12 @@ def undone(state: ServiceState, incident_id: str, revision: str | None, at: date
     the revision they put back is theirs — not held back by the gate, not refused as a target — until it
     fails again."""
     incident = state.incidents.get(incident_id)
-    if incident is None or not incident.containment:
+    if incident is None or not (incident.acted or incident.containment):
         return Result(state, note=f"{incident_id}: no action of the watchdog to mark undone")
     result = Result(fork(state), changed=True)
     new = result.state
     marked = new.incidents[incident_id]
-    marked.containment = {**(marked.containment or {}), "undone_at": at.isoformat()}
+    marked.acted = {**(marked.acted or marked.containment or {}), "undone_at": at.isoformat()}
     add_to_timeline(marked, at, "action", "a person undid the watchdog's action (restore): it does not act again")
     if revision:
         new.revisions.setdefault(revision, RevisionHealth()).cleared_at = at

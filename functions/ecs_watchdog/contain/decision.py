@@ -135,6 +135,9 @@ def confirm_unchanged(action: Action, reread: ServiceView) -> Action:
 def effect_visible(action: Action, view: ServiceView) -> bool:
     """Whether the service as described now shows what the action set out to do: for an action whose
     answer or record was lost, the difference between done and never made."""
+    if action.kind is ActionKind.ROLLBACK_DEPLOYMENT:
+        # ECS's own rollback picks the revision it returns to: the failing one no longer primary is the effect.
+        return view.task_definition != action.before.task_definition
     if action.kind in ROLLBACKS or action.kind is ActionKind.REAPPLY_REVISION:
         target = action.after.task_definition
         return target is not None and view.task_definition == target != action.before.task_definition

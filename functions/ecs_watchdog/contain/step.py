@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -81,6 +81,8 @@ class Containment:
     policy: ContainmentPolicy = field(default_factory=ContainmentPolicy)
     kill_switch: KillSwitchReader | None = None
     audit: AuditTrail | None = None
+    # The wall clock: a claim's lease is measured by it (events can be minutes old when processed).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def run(
         self,
@@ -95,7 +97,8 @@ class Containment:
         """Decide, and act where allowed, for each open incident of the service that awaits a decision."""
         if self.policy.mode is Mode.NOTIFY:
             return []  # notify mode says nothing about containment and costs no look-up
-        due = [i for i in state.incidents.values() if claims.needs_containment(i, now)]
+        wall = self.clock()
+        due = [i for i in state.incidents.values() if claims.needs_containment(i, now, wall)]
         decided: list[Decided] = []
         for incident in due:
             view = self.actions.describe_service_view(ref.cluster, ref.name)
@@ -103,11 +106,12 @@ class Containment:
                 logger.warning("cannot contain: ECS does not know the service", extra={"service_key": ref.key})
                 return decided
             record = self._settled(incident, view, now)
+            ends = (incident.containment or {}).get("owner") if record is not None else owner
             if record is None:
-                if claims.orphaned_claim(incident, now):
+                if claims.orphaned_claim(incident, wall):
                     # Its action left no trace: the cooldown its claim started does not hold either.
                     state = state.model_copy(update={"last_action_at": claims.action_at_before(incident)})
-                action = self._decide(incident, state, view, account, now)
+                action = _carried_forward(self._decide(incident, state, view, account, now), incident)
                 record = self._carry_out(ref, incident.id, action, owner, now, update_service, update_account)
                 if record is None:
                     continue  # another invocation claimed it first
@@ -115,7 +119,7 @@ class Containment:
             # event bus still says what was done (and the next look at the service settles the claim).
             self._audit(record)
             try:
-                saved, transitions = update_service(_recorder(record, now, view.tags.get(ACTION_TAG)))
+                saved, transitions = update_service(_recorder(record, now, view.tags.get(ACTION_TAG), ends))
             except Exception as error:
                 logger.error(
                     "containment made its calls but could not record them: settled at the next look",
@@ -161,7 +165,7 @@ class Containment:
         effect (recorded as done, confirmed) or not (None: decided afresh, like a first time)."""
         stored = claims.claimed_action(incident)
         if stored is None:
-            return None
+            return None  # nothing was called (an orphaned claim that never marked its calls): decide afresh
         try:
             action = Action.model_validate(stored)
         except ValueError:
@@ -178,8 +182,9 @@ class Containment:
             at=now,
             calls_made=action.calls,
             note=(
-                "confirmed from DescribeServices: the service now shows this action's effect; the answer to "
-                "the watchdog's call, or its record, was lost, so this is read from the service"
+                "read from DescribeServices: the service now shows this action's effect; the answer to the "
+                "watchdog's call, or its record, was lost, so whether its call or someone else's made the change "
+                "the record cannot say"
             ),
         )
 
@@ -241,9 +246,9 @@ class Containment:
             )
             return ActionRecord(action=action, outcome=outcome, at=now)
         planned = action.model_dump(mode="json")
-        saved, _ = update_service(lambda current: claims.claim(current, incident_id, owner, now, planned))
-        claimed = saved.incidents.get(incident_id)
-        if claimed is None or (claimed.containment or {}).get("owner") != owner:
+        wall = self.clock()
+        saved, _ = update_service(lambda current: claims.claim(current, incident_id, owner, now, planned, wall))
+        if not claims.holds(saved, incident_id, owner):
             logger.info("containment already claimed by another invocation", extra={"incident": incident_id})
             return None
 
@@ -261,10 +266,33 @@ class Containment:
         reread = self.actions.describe_service_view(ref.cluster, ref.name)
         if reread is None:
             return ActionRecord(action=action, outcome=Outcome.FAILED, at=now, error="the service disappeared")
+        # The last conditional write before the calls: the claim is still ours, and says calls may follow.
+        saved, _ = update_service(lambda current: claims.calling(current, incident_id, owner, self.clock()))
+        if not claims.holds(saved, incident_id, owner, calling=True):
+            logger.warning("containment claim taken over before its calls: none made", extra={"incident": incident_id})
+            return None
         record = carry_out(action, reread, self.actions, now)
+        if record.outcome in (Outcome.FAILED, Outcome.REFUSED):
+            self._take_back(update_account, now)
         log = logger.info if record.took_effect else logger.warning
         log("containment carried out", extra={"incident": incident_id, "outcome": str(record.outcome)})
         return record
+
+    @staticmethod
+    def _take_back(update_account: UpdateAccount, now: datetime) -> None:
+        """An action ECS did not apply does not count against the account's hourly cap."""
+
+        def uncount(account: AccountState) -> AccountState | None:
+            if now not in account.action_times:
+                return None
+            times = list(account.action_times)
+            times.remove(now)
+            return account.model_copy(update={"action_times": times})
+
+        try:
+            update_account(uncount)
+        except Exception as error:  # the cap errs on the side of acting less
+            logger.warning("could not take a failed action off the hourly count", extra={"problem": str(error)})
 
     def _kill_switch_engaged(self) -> bool:
         if self.kill_switch is None:
@@ -288,14 +316,40 @@ def last_action(state: ServiceState | None) -> ActionRecord | None:
     """The latest containment record of the service's incidents that changed the service."""
     records = []
     for incident in state.incidents.values() if state else ():
-        stored = incident.containment
-        if stored and stored.get("outcome") in (str(Outcome.DONE), str(Outcome.FALLBACK_DONE)):
-            records.append(ActionRecord.model_validate(stored))
+        for stored in (incident.acted, incident.containment):  # `acted` outlives later decisions
+            if stored and stored.get("outcome") in (str(Outcome.DONE), str(Outcome.FALLBACK_DONE)):
+                records.append(ActionRecord.model_validate(stored))
+                break
     return max(records, key=lambda r: r.at, default=None)
 
 
-def _recorder(record: ActionRecord, now: datetime, action_tag: str | None) -> Callable[[ServiceState], Result]:
-    """Keep the decision on the incident, and the service's action tag as the fresh look-up read it."""
+def _carried_forward(action: Action, incident: Incident) -> Action:
+    """A retry of an action that may have made some calls (failed, unknown, or a claim that started its
+    calls) keeps what undo needs from the first attempt: the service as it was before the watchdog touched
+    it, not as the first attempt left it (its scaling already suspended, say)."""
+    stored = incident.containment or {}
+    if stored.get("outcome") not in ("failed", "unknown", claims.CLAIMED) or not isinstance(stored.get("action"), dict):
+        return action
+    try:
+        first = Action.model_validate(stored["action"])
+    except ValueError:
+        return action
+    if first.kind is not action.kind:
+        return action
+    return action.model_copy(
+        update={
+            "previous_desired_count": first.previous_desired_count,
+            "previous_task_definition": first.previous_task_definition,
+            "previous_scaling": first.previous_scaling,
+        }
+    )
+
+
+def _recorder(
+    record: ActionRecord, now: datetime, action_tag: str | None, owner: str | None
+) -> Callable[[ServiceState], Result]:
+    """Keep the decision on the incident (if the claim it ends is still `owner`'s), and the service's
+    action tag as the fresh look-up read it."""
 
     def change(current: ServiceState) -> Result:
         result = claims.record(
@@ -306,6 +360,7 @@ def _recorder(record: ActionRecord, now: datetime, action_tag: str | None) -> Ca
             action_line(record),
             record.took_effect,
             now,
+            owner,
         )
         if result.changed:
             result.state.action_tag = action_tag

@@ -33,7 +33,6 @@ from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict
 from ecs_watchdog.contain import claims
-from ecs_watchdog.contain.models import ActionKind
 from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.diagnose.step import ProbeVerdict
 from ecs_watchdog.events import (
@@ -54,7 +53,14 @@ from ecs_watchdog.flow.changes import (
     stop_facts,
     tick_change,
 )
-from ecs_watchdog.flow.state_items import StateStore, account_item, account_updater, service_item, service_updater
+from ecs_watchdog.flow.state_items import (
+    StateStore,
+    account_item,
+    account_updater,
+    mark_undone,
+    service_item,
+    service_updater,
+)
 from ecs_watchdog.gate.pause import DeploymentGate, awaiting
 from ecs_watchdog.incidents import correlation
 from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot
@@ -201,14 +207,13 @@ class Pipeline:
         record = self.containment.restore(
             ref, self.state.load_service(ref.key, fresh=True), now, reapply_revision=reapply_revision
         )
-        if record.took_effect and record.action.incident_id:
-            # The person's call from now on: no second action on the incident, no gate against their revision.
-            revision = (
-                record.action.after.task_definition if record.action.kind is ActionKind.REAPPLY_REVISION else None
-            )
-            update = service_updater(self.state, self.outbox, ref, now, uuid.uuid4().hex, self.pause)
-            update(lambda state: claims.undone(state, record.action.incident_id, revision, now))
-        return action_summary(record)
+        # The person's call from now on: no second action on the incident, no gate against their revision.
+        problem = mark_undone(self.state, ref, record, now)
+        summary = action_summary(record)
+        if problem:
+            logger.error("restore not recorded as the person's", extra={"service_key": ref.key, "problem": problem})
+            summary["warning"] = problem
+        return summary
 
     # -- events that need more than a change: a stop is classified first; API errors and hooks --------
     def _task_event(self, event: TaskStateChangeEvent) -> Outcome:
@@ -350,7 +355,9 @@ class Pipeline:
 
     def _containment_due(self, state: ServiceState | None, now: datetime) -> bool:
         return bool(
-            self.containment and state and any(claims.needs_containment(i, now) for i in state.incidents.values())
+            self.containment
+            and state
+            and any(claims.needs_containment(i, now, self.outbox.clock()) for i in state.incidents.values())
         )
 
     def _contain(

@@ -3,12 +3,15 @@ store, and changed with an optimistic-lock retry (a lost race reads again and ch
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
 from ecs_watchdog.announce.outbox import Outbox, OutboxItem
 from ecs_watchdog.conflicts import update_with_retry
+from ecs_watchdog.contain import claims
+from ecs_watchdog.contain.models import ActionKind, ActionRecord
 from ecs_watchdog.contain.step import UpdateAccount, UpdateService
 from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState
@@ -83,3 +86,25 @@ def account_updater(store: StateStore, ref: ServiceRef, now: datetime, pause: Ca
         )
 
     return update
+
+
+def mark_undone(store: StateStore, ref: ServiceRef, record: ActionRecord, now: datetime) -> str | None:
+    """After a restore that took effect: the incident is the person's from now on (contain/claims.undone).
+    None when marked (or nothing to mark); otherwise why it could not be, for the answer to say."""
+    if not record.took_effect or not record.action.incident_id:
+        return None
+    revision = record.action.after.task_definition if record.action.kind is ActionKind.REAPPLY_REVISION else None
+
+    def change(state: ServiceState) -> ServiceState | None:
+        result = claims.undone(state, record.action.incident_id, revision, now)
+        return result.state if result.changed else None
+
+    item = service_item(store, ref, now)
+    try:
+        update_with_retry(item.load, change, item.save, what=item.what, pause=time.sleep)
+    except Exception as error:
+        return (
+            f"the restore was made, but the watchdog could not record it as yours ({type(error).__name__}): "
+            "it may act on this incident again"
+        )
+    return None

@@ -85,6 +85,7 @@ class Incident(_Doc):
     # held it back) are re-checked after `containment_checked_at` + the recheck interval.
     containment: dict[str, Any] | None = None
     containment_checked_at: datetime | None = None
+    acted: dict[str, Any] | None = None  # the last containment record that took effect (what undo reads)
     last_update_at: datetime | None = None  # the last count update people got (announce/cadence.py)
 
 

@@ -77,7 +77,7 @@ def build_pipeline(
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=settings.home,
-        containment=build_containment(settings, session),
+        containment=build_containment(settings, session, clock),
         probe_confirms=build_cause_probe(session),
         gate=build_gate(settings, session),
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
@@ -98,7 +98,9 @@ def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | N
     return DeploymentGate(actions, Mode(settings.mode), rechecks, answers, timedelta(seconds=settings.lease_seconds))
 
 
-def build_containment(settings: Settings, session: boto3.Session) -> Containment | None:
+def build_containment(
+    settings: Settings, session: boto3.Session, clock: Callable[[], datetime] = utc_now
+) -> Containment | None:
     """Containment's adapters; None in notify mode (the watchdog then only tells people)."""
     if Mode(settings.mode) is Mode.NOTIFY:
         return None
@@ -113,6 +115,7 @@ def build_containment(settings: Settings, session: boto3.Session) -> Containment
         if settings.kill_switch_parameter
         else None,
         audit=AuditEvents(session.client("events"), settings.audit_event_bus),
+        clock=clock,
     )
 
 
