@@ -22,7 +22,7 @@ from ecs_watchdog.contain.models import ApiCall, CallOutcomeUnknown, Mode, Servi
 from ecs_watchdog.gate.answers import AnswerStatus, HookAnswerRecord, claim
 from ecs_watchdog.gate.pause import DeploymentGate
 from ecs_watchdog.metrics.catalog import HOOK_RESULTS, HOOK_VERDICTS
-from tests.unit.test_gate import DETAIL, NOW, FakeActions, state_with
+from tests.unit.test_gate import DETAIL, NOW, FakeActions, Later, state_with
 
 CONTINUE = {"serviceDeploymentArn": DETAIL["serviceDeploymentArn"], "hookId": "hook-1", "action": "CONTINUE"}
 ROLLBACK = {**CONTINUE, "action": "ROLLBACK"}
@@ -232,3 +232,15 @@ def test_every_result_is_in_the_metric_vocabulary(ecs: StubbedEcs) -> None:
     ]
     assert {a.result for a in seen} == {"answered", "already_answered", "expired", "failed_open", "waiting", "skipped"}
     assert {a.result for a in seen} <= set(HOOK_RESULTS) and {a.verdict for a in seen} <= set(HOOK_VERDICTS)
+
+
+def test_a_throttled_answer_is_tried_again_within_seconds_not_after_the_visibility_timeout(ecs: StubbedEcs) -> None:
+    # Near its expiry the answer cannot wait for SQS's redelivery (6 minutes): the gate re-queues it itself.
+    answers, later = MemoryAnswers(), Later()
+    refused(ecs, CONTINUE, "ThrottlingException", 400)
+    near_expiry = NOW + timedelta(minutes=58, seconds=30)
+    answer = DeploymentGate(ecs, Mode.ENFORCE, later, answers).answer(DETAIL, "body", state_with(), near_expiry)
+    assert (answer.result, answer.made) == ("waiting", False)
+    assert later.queued == [("body", 10)]
+    (released,) = answers.items.values()
+    assert released.status is AnswerStatus.RELEASED

@@ -118,7 +118,7 @@ class DeploymentGate:
             return _refused_to_answer(hook, foreign)
         if self.mode is Mode.NOTIFY:
             return self._carry_out(
-                _fail_open(hook, "notify mode: the watchdog does not judge deployments"), hook, now, recorded
+                _fail_open(hook, "notify mode: the watchdog does not judge deployments"), hook, now, recorded, body
             )
         target = next((d.task_definition for d in view.in_progress() if d.status == "PRIMARY"), None)
         verdict = revision_held_back(state, target) if target else None
@@ -128,10 +128,10 @@ class DeploymentGate:
             decision = _fail_open(hook, f"dry-run: would {would}: {decision.reason}")
         if decision.verdict is GateVerdict.WAIT:
             return self._later(decision, body, now)
-        return self._carry_out(decision, hook, now, recorded)
+        return self._carry_out(decision, hook, now, recorded, body)
 
     def _carry_out(
-        self, decision: GateDecision, hook: PauseHook, now: datetime, recorded: HookAnswerRecord | None
+        self, decision: GateDecision, hook: PauseHook, now: datetime, recorded: HookAnswerRecord | None, body: str
     ) -> GateAnswer:
         verdict = str(decision.verdict)
         if decision.call is None:
@@ -155,9 +155,21 @@ class DeploymentGate:
                 else "ECS does not take the answer here"
             )
             return GateAnswer(verdict, f"ECS refused {verdict}: {why} ({refused.code})", decision.call, result=outcome)
-        except Exception:  # throttled, a 5xx, the answer lost (CallOutcomeUnknown): SQS retries the event
+        except Exception as error:  # throttled, a 5xx, the answer lost (CallOutcomeUnknown)
             # Not answered, or not known to be: the retry may claim it at once (ECS refuses it if it was).
             self._settle(released(claimed))
+            if self.mode is Mode.ENFORCE and self.rechecks is not None:
+                # Soon, not after SQS's visibility timeout (minutes): the answer may be due before the hook expires.
+                try:
+                    self.rechecks.later(body, ANSWER_RETRY_SECONDS)
+                except Exception:
+                    raise error from None
+                return GateAnswer(
+                    verdict,
+                    f"{verdict} not taken ({type(error).__name__}): trying again in {ANSWER_RETRY_SECONDS} s",
+                    decision.call,
+                    result="waiting",
+                )
             raise
         self._settle(answered(claimed, "made", now))
         logger.info("lifecycle hook answered", extra={"verdict": verdict, "reason": decision.reason})
@@ -217,6 +229,9 @@ class DeploymentGate:
             )
         self.rechecks.later(body, delay)
         return GateAnswer("WAIT", f"{decision.reason}; deciding again in {delay} s", result="waiting")
+
+
+ANSWER_RETRY_SECONDS = 10
 
 
 def _already(record: HookAnswerRecord) -> GateAnswer:
