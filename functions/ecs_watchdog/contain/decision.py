@@ -87,7 +87,10 @@ def decide_containment(
     chosen = _narrow_by_tag(chosen, service_tag_action, view)
     if not chosen.kind.changes_service:
         return chosen
-    rolling_back_to = chosen.after.task_definition if chosen.kind in ROLLBACKS else None
+    # The cooldown waiver: a rollback to the revision the last rollback went to, which the service has run
+    # healthy since (it is the last known good again).
+    target = chosen.after.task_definition if chosen.kind in ROLLBACKS else None
+    rolling_back_to = target if target == last_known_good else None
     held = (
         g.correlated_pause(guards)
         or g.in_cooldown(guards, policy, rolling_back_to=rolling_back_to)
