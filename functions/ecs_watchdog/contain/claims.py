@@ -121,13 +121,11 @@ def claim(
 def calling(state: ServiceState, incident_id: str, owner: str, wall: datetime) -> Result:
     """Right before the first call: the claim is still `owner`'s (a conditional write), and says from now
     on that calls may have been made. An orphaned claim without this mark made none."""
-    incident = state.incidents.get(incident_id)
-    stored = (incident.containment or {}) if incident else {}
-    if incident is None or stored.get("outcome") != CLAIMED or stored.get("owner") != owner:
+    if not holds(state, incident_id, owner):
         return Result(state, note=f"{incident_id}: the claim is no longer {owner}'s")
     result = Result(fork(state), changed=True)
     marked = result.state.incidents[incident_id]
-    marked.containment = {**stored, "calling_at": wall.isoformat()}
+    marked.containment = {**(marked.containment or {}), "calling_at": wall.isoformat()}
     return result
 
 
@@ -141,10 +139,9 @@ def holds(state: ServiceState, incident_id: str, owner: str, *, calling: bool = 
 def release(state: ServiceState, incident_id: str, owner: str, at: datetime, why: str) -> Result:
     """Give a claim back when no call was made (the write before the calls failed): the incident is
     decided again at its next event, and the cooldown the claim started does not hold it back."""
-    incident = state.incidents.get(incident_id)
-    stored = (incident.containment or {}) if incident else {}
-    if incident is None or stored.get("outcome") != CLAIMED or stored.get("owner") != owner:
+    if not holds(state, incident_id, owner):
         return Result(state, note=f"{incident_id}: no claim of {owner} to release")
+    stored = state.incidents[incident_id].containment or {}
     result = Result(fork(state), changed=True)
     released = result.state.incidents[incident_id]
     released.containment = None
