@@ -144,7 +144,7 @@ class AccountWriteFails(Failing):
         return super().__call__(**kwargs)
 
 
-def test_a_failed_rollback_is_announced_as_failed_never_as_taken(enforcing):
+def test_a_failed_rollback_is_announced_as_failed_never_as_taken_nor_counted(enforcing):
     refusing = Failing({"Code": "AccessDeniedException", "Message": "not authorized to perform StopServiceDeployment"})
     refusing.on = True
     with_hooks(enforcing, {"ecs.StopServiceDeployment": refusing})
@@ -159,6 +159,10 @@ def test_a_failed_rollback_is_announced_as_failed_never_as_taken(enforcing):
     (incident,) = state(enforcing).incidents.values()
     assert incident.status == "open" and incident.containment["outcome"] == "failed"
     assert [a["detail"]["outcome"] for a in audit_events(enforcing.session)] == ["failed"]
+    # An attempt ECS did not apply does not count against the account's hourly cap.
+    table = StateTable(enforcing.session.client("dynamodb"), enforcing.settings.state_table_name)
+    account = table.load_account(f"{ACCOUNT}/{REGION}", fresh=True)
+    assert account is not None and account.action_times == []
 
 
 def test_restore_after_the_account_went_back_to_dry_run_says_dry_run_and_changes_nothing(enforcing):
@@ -242,15 +246,3 @@ def test_a_restore_from_the_laptop_is_the_persons_call_too(enforcing, capsys):
     args.table = None
     assert run_restore(args) == 1  # nothing left to undo, and nothing to warn about
     assert "warning" not in capsys.readouterr().err
-
-
-def test_a_failed_rollback_does_not_count_against_the_accounts_hourly_cap(enforcing):
-    refusing = Failing({"Code": "AccessDeniedException", "Message": "not authorized"})
-    refusing.on = True
-    with_hooks(enforcing, {"ecs.StopServiceDeployment": refusing})
-    serving(old_running=2)
-    invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
-    assert refusing.refused == 1
-    table = StateTable(enforcing.session.client("dynamodb"), enforcing.settings.state_table_name)
-    account = table.load_account(f"{ACCOUNT}/{REGION}", fresh=True)
-    assert account is not None and account.action_times == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ecs_watchdog.contain.models import RETRIED, TOOK_EFFECT, Outcome
 from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.lifecycle import add_to_timeline, fork, record_transition
 from ecs_watchdog.incidents.model import (
@@ -32,8 +33,6 @@ RECHECK = timedelta(minutes=5)
 # Longer than the events function's 60 s timeout: a claim this old lost the invocation that made it.
 CLAIM_LEASE = timedelta(minutes=3)
 CLAIMED = "claimed"
-TOOK_EFFECT = ("done", "fallback_done")
-RETRIED = ("failed", "refused", "unknown")
 
 
 def needs_containment(incident: Incident, now: datetime, wall: datetime | None = None) -> bool:
@@ -53,7 +52,7 @@ def needs_containment(incident: Incident, now: datetime, wall: datetime | None =
         # One action per deployment: the incident reopened for a new deployment of its revision.
         acted_on = (record.get("action") or {}).get("deployment_id")
         return incident.deployment_id is not None and acted_on != incident.deployment_id
-    held = outcome == "not_acted" and bool((record.get("action") or {}).get("would_have"))
+    held = outcome == Outcome.NOT_ACTED and bool((record.get("action") or {}).get("would_have"))
     checked = incident.containment_checked_at
     return (held or outcome in RETRIED) and (checked is None or now - checked >= RECHECK)
 
@@ -81,7 +80,7 @@ def claimed_action(incident: Incident) -> dict[str, Any] | None:
     started its calls (`calling_at`), or a record whose answer was lost. JSON as stored."""
     record = incident.containment or {}
     started = record.get("outcome") == CLAIMED and record.get("calling_at")
-    if started or record.get("outcome") == "unknown":
+    if started or record.get("outcome") == Outcome.UNKNOWN:
         action = record.get("action")
         return action if isinstance(action, dict) else None
     return None
@@ -193,7 +192,7 @@ def record(
         new.last_rollback_to = target if str(kind).startswith("rollback") else None
         if incident.task_definition:
             new.revisions.setdefault(incident.task_definition, RevisionHealth()).contained_at = at
-    elif claimed.get("outcome") == CLAIMED and outcome.get("outcome") != "unknown":
+    elif claimed.get("outcome") == CLAIMED and outcome.get("outcome") != Outcome.UNKNOWN:
         # Nothing known to have changed the service: the claim's cooldown does not stand. (An unknown
         # outcome may have: its cooldown stands until the service says which.)
         new.last_action_at = _previous_action_at(claimed)

@@ -246,6 +246,12 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"
 
 
+TOOK_EFFECT = frozenset({Outcome.DONE, Outcome.FALLBACK_DONE})
+NOT_APPLIED = frozenset({Outcome.FAILED, Outcome.REFUSED})  # ECS answered that the call was not applied
+# Decided again after the recheck interval: nothing is known to have changed the service.
+RETRIED = NOT_APPLIED | {Outcome.UNKNOWN}
+
+
 class ActionRecord(_Frozen):
     """The audit entry of one decision, and what undo reads."""
 
@@ -260,12 +266,12 @@ class ActionRecord(_Frozen):
 
     @property
     def took_effect(self) -> bool:
-        return self.outcome in (Outcome.DONE, Outcome.FALLBACK_DONE)
+        return self.outcome in TOOK_EFFECT
 
     @property
     def retry_later(self) -> bool:
         """Whether the incident is decided again after the recheck interval: nothing is known to have
         changed the service (a failure, a refusal, an answer lost), or a guard held the action back."""
-        if self.outcome in (Outcome.FAILED, Outcome.REFUSED, Outcome.UNKNOWN):
+        if self.outcome in RETRIED:
             return True
         return self.outcome is Outcome.NOT_ACTED and self.action.would_have is not None

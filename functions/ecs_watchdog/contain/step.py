@@ -23,6 +23,8 @@ from ecs_watchdog.contain.execute import carry_out
 from ecs_watchdog.contain.guards import GuardFacts
 from ecs_watchdog.contain.models import (
     ACTION_TAG,
+    NOT_APPLIED,
+    TOOK_EFFECT,
     Action,
     ActionKind,
     ActionRecord,
@@ -272,7 +274,7 @@ class Containment:
             logger.warning("containment claim taken over before its calls: none made", extra={"incident": incident_id})
             return None
         record = carry_out(action, reread, self.actions, now)
-        if record.outcome in (Outcome.FAILED, Outcome.REFUSED):
+        if record.outcome in NOT_APPLIED:
             self._take_back(update_account, now)
         log = logger.info if record.took_effect else logger.warning
         log("containment carried out", extra={"incident": incident_id, "outcome": str(record.outcome)})
@@ -317,7 +319,7 @@ def last_action(state: ServiceState | None) -> ActionRecord | None:
     records = []
     for incident in state.incidents.values() if state else ():
         for stored in (incident.acted, incident.containment):  # `acted` outlives later decisions
-            if stored and stored.get("outcome") in (str(Outcome.DONE), str(Outcome.FALLBACK_DONE)):
+            if stored and stored.get("outcome") in TOOK_EFFECT:
                 records.append(ActionRecord.model_validate(stored))
                 break
     return max(records, key=lambda r: r.at, default=None)
@@ -328,7 +330,9 @@ def _carried_forward(action: Action, incident: Incident) -> Action:
     calls) keeps what undo needs from the first attempt: the service as it was before the watchdog touched
     it, not as the first attempt left it (its scaling already suspended, say)."""
     stored = incident.containment or {}
-    if stored.get("outcome") not in ("failed", "unknown", claims.CLAIMED) or not isinstance(stored.get("action"), dict):
+    if stored.get("outcome") not in (Outcome.FAILED, Outcome.UNKNOWN, claims.CLAIMED) or not isinstance(
+        stored.get("action"), dict
+    ):
         return action
     try:
         first = Action.model_validate(stored["action"])
