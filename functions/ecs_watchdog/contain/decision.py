@@ -169,11 +169,7 @@ def _by_situation(
 
     if deploying and healthy > 0:
         target = _serving_revision(view, failing, last_known_good)
-        held = g.ping_pong(target, guards) or (
-            f"{_short(target)} was deregistered (INACTIVE), and ECS updates no service to it"
-            if target in inactive and not _stoppable(view)
-            else None
-        )
+        held = g.ping_pong(target, guards) or _deregistered(target, view, inactive)
         if held:
             return _not_acting(base, ActionKind.NOTIFY_ONLY, f"{held}; {healthy} tasks of other revisions keep serving")
         return _rollback(base, view, target, f"{healthy} tasks of {_short(target)} are still running", inactive)
@@ -205,15 +201,14 @@ def _unusable_target(
         return "there is no last known good"
     if last_known_good == failing:
         return "the last known good is the failing revision"
-    held = g.ping_pong(last_known_good, guards)
-    if held:
-        return held
-    if last_known_good in inactive and not _stoppable(view):
-        # Only StopServiceDeployment's own rollback (to the service revision it replaced) can still use it.
-        return (
-            f"the last known good {_short(last_known_good)} was deregistered (INACTIVE): ECS updates no service "
-            "to an INACTIVE task definition"
-        )
+    return g.ping_pong(last_known_good, guards) or _deregistered(last_known_good, view, inactive)
+
+
+def _deregistered(target: str, view: ServiceView, inactive: frozenset[str]) -> str | None:
+    """Why `target` cannot be rolled back to because it is INACTIVE — unless StopServiceDeployment's own
+    rollback (to the service revision it replaced) can still use it."""
+    if target in inactive and not _stoppable(view):
+        return f"{_short(target)} was deregistered (INACTIVE): ECS updates no service to an INACTIVE task definition"
     return None
 
 
