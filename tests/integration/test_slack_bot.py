@@ -3,12 +3,9 @@ incident, edited in place with a thread reply per transition, under redelivery, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from ecs_watchdog.announce.channels import ChannelDown, ChannelUnavailable, SlackBotChannel
 from ecs_watchdog.announce.outbox import Outbox
@@ -20,7 +17,6 @@ from tests.fakes import T0, RecordingChannel
 from tests.integration.fake_slack import CHANNEL_ID, FakeSlack, Reply, fake_slack
 from tests.unit.announce_fixtures import REF, transition
 
-TABLE = "ecs-watchdog-state"
 TOKEN = "xoxb-1111-2222-secret"
 OPENED = transition(IncidentKind.FAILING_DEPLOYMENT, TransitionKind.OPENED)
 RESOLVED = transition(IncidentKind.FAILING_DEPLOYMENT, TransitionKind.RESOLVED)
@@ -29,22 +25,6 @@ RESOLVED = transition(IncidentKind.FAILING_DEPLOYMENT, TransitionKind.RESOLVED)
 class Sleeps(list[float]):
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
-
-
-@pytest.fixture
-def messages() -> Iterator[SlackMessages]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield SlackMessages(client, TABLE)
 
 
 def channel(slack: FakeSlack, messages: SlackMessages, sleeps: Sleeps | None = None) -> SlackBotChannel:

@@ -23,7 +23,6 @@ from moto import mock_aws
 from ecs_watchdog.announce.channels import ChannelUnavailable, SlackBotChannel, SlackChannel
 from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable, SlackWebhook, WebhookSecret, redact
 from ecs_watchdog.aws.slack_bot import BotTokenSecret, SlackBot, SlackMessageGone
-from ecs_watchdog.aws.slack_messages import SlackMessages
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.incidents.model import IncidentKind, TransitionKind
 from ecs_watchdog.replay.sandbox import SLACK_SECRET_NAME, local_account
@@ -205,22 +204,6 @@ def test_a_broken_slack_secret_under_the_handler_is_counted_unavailable_sns_stil
 
 # -------------------------------------------------------------------------------------------------
 # Defence in depth: a broken secret that reaches slack_sdk anyway (built without the secret's check).
-
-
-@pytest.fixture
-def messages() -> Iterator[SlackMessages]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield SlackMessages(client, "state")
 
 
 def test_a_token_with_a_line_break_reaching_slack_sdk_is_unavailable_and_logged_only_redacted(messages, caplog, capsys):
