@@ -24,21 +24,21 @@ from ecs_watchdog.events import MalformedEvent
 
 
 def classify_lines(lines: TextIO, out: TextIO) -> int:
-    """Classify each JSON line; one JSON line out per line in. Exit status 1 if any line was malformed."""
+    """Classify each input (a JSON document, a describe-tasks task, a pasted stop reason; blank lines
+    skipped); one JSON line out per input, in order. Exit status 1 if any input was malformed."""
     from ecs_watchdog.classify import classify_envelope
+    from ecs_watchdog.commands.classify_input import read_inputs
 
     malformed = False
-    for number, line in enumerate(lines, start=1):
-        try:
-            raw = json.loads(line)
-            result = classify_envelope(raw).model_dump(mode="json")
-        except json.JSONDecodeError as error:
-            result, malformed = (
-                {"error": f"not JSON: {error.msg} at column {error.colno}", "line": number},
-                True,
-            )
-        except MalformedEvent as error:
-            result, malformed = {"error": str(error), "line": number}, True
+    for item in read_inputs(lines.read()):
+        result: dict[str, object]
+        if item.raw is None:
+            result, malformed = {"error": item.error, "line": item.line}, True
+        else:
+            try:
+                result = classify_envelope(item.raw).model_dump(mode="json")
+            except MalformedEvent as error:
+                result, malformed = {"error": str(error), "line": item.line}, True
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     return 1 if malformed else 0
 

@@ -6,8 +6,9 @@ from urllib.parse import quote
 
 
 def console(region: str, path: str) -> str:
-    """A console URL in the given region (console links need the region to open the right page)."""
-    return f"https://{region}.console.aws.amazon.com/{path}"
+    """A console URL in the given region (console links need the region to open the right page); without
+    one (a stop reason pasted as text names none) the console's own host, which opens the last region used."""
+    return f"https://{region}.console.aws.amazon.com/{path}" if region else f"https://console.aws.amazon.com/{path}"
 
 
 def task_link(region: str, cluster: str, task_id: str) -> str:
