@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from infra.config import load_config
+from infra.config import ConfigError, context_warnings, load_config
 from infra.nag import suppress_reviewed_findings
 from infra.stack import EcsWatchdogStack
 
 
 def build_app(app: cdk.App) -> EcsWatchdogStack:
     """Build the watchdog stack into `app` (tests call this with their own App)."""
-    config = load_config(app.node.get_all_context())
+    context = app.node.get_all_context()
+    for warning in context_warnings(context):
+        print(f"ecs-watchdog: warning: {warning}", file=sys.stderr)
+    config = load_config(context)
     stack = EcsWatchdogStack(
         app,
         "EcsWatchdog",
@@ -28,7 +32,20 @@ def build_app(app: cdk.App) -> EcsWatchdogStack:
     return stack
 
 
-if __name__ == "__main__":
-    app = cdk.App()
-    build_app(app)
+def main(app: cdk.App | None = None) -> int:
+    """Synthesize; a configuration error is one line on stderr and exit status 1 (`cdk synth --debug`,
+    which sets CDK_DEBUG, shows the traceback)."""
+    app = app or cdk.App()
+    try:
+        build_app(app)
+    except ConfigError as error:
+        if os.environ.get("CDK_DEBUG", "").lower() == "true":
+            raise
+        print(f"ecs-watchdog: configuration error: {error}", file=sys.stderr)
+        return 1
     app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

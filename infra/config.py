@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infra.config_checks import parse_value, unknown_key_message, unprefixed_key_warnings, value_hint
+
 PREFIX = "watchdog:"
 MODES = ("notify", "dry-run", "enforce")
 # The values CloudWatch Logs accepts for a retention period, in days.
@@ -101,7 +103,8 @@ class _Key:
 
 def _mode(key: str, value: Any) -> str:
     if value not in MODES:
-        raise ConfigError(f"{key}: unknown mode {value!r}; expected one of {', '.join(MODES)}")
+        hint = value_hint(value, MODES)
+        raise ConfigError(f"{key}: unknown mode {value!r}; expected one of {', '.join(MODES)}{hint}")
     return str(value)
 
 
@@ -316,11 +319,21 @@ def load_config(context: Mapping[str, Any]) -> WatchdogConfig:
     known = {PREFIX + k.name for k in KEYS}
     unknown = sorted(k for k in context if k.startswith(PREFIX) and k not in known)
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown context key; known keys: {', '.join(sorted(known))}")
-    values = {k.name: k.parse(PREFIX + k.name, context[PREFIX + k.name]) for k in KEYS if PREFIX + k.name in context}
+        raise ConfigError(unknown_key_message(unknown[0], known))
+    values = {
+        k.name: parse_value(k.parse, PREFIX + k.name, context[PREFIX + k.name], ConfigError)
+        for k in KEYS
+        if PREFIX + k.name in context
+    }
     config = WatchdogConfig(**values)
     _check_combination(config)
     return config
+
+
+def context_warnings(context: Mapping[str, Any]) -> list[str]:
+    """Context keys that look like watchdog keys without the `watchdog:` prefix (`-c mode=enforce`):
+    CDK passes them on and the stack never reads them, so they are said out loud."""
+    return unprefixed_key_warnings(context, PREFIX, (k.name for k in KEYS))
 
 
 def _check_combination(config: WatchdogConfig) -> None:
