@@ -99,6 +99,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-watchdog", description="Event-driven watchdog for Amazon ECS.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (anywhere on the line)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="replay a seed incident locally and print what people would be sent")
@@ -150,12 +151,39 @@ def _diagnose(args: argparse.Namespace) -> int:
     _quiet_lambda_tooling()
     from ecs_watchdog.commands.diagnose import run_diagnose
 
-    return run_diagnose(args)
+    if not args.local:
+        return run_diagnose(args)
+    from ecs_watchdog.replay import diagnose_sandbox
+
+    args.cluster = args.cluster or diagnose_sandbox.CLUSTER
+    if not args.task:
+        args.service = args.service or diagnose_sandbox.SERVICE
+    with diagnose_sandbox.planted_account() as session:
+        return run_diagnose(args, session=session)
+
+
+EXIT_FAILED = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    """Run one subcommand. Whatever goes wrong is one line on stderr and a non-zero exit status, never
+    a traceback; `--debug` shows the traceback."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments  # accepted anywhere: `ecs-watchdog replay --debug` too
+    args = build_parser().parse_args([a for a in arguments if a != "--debug"])
+    args.debug = debug
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print(f"ecs-watchdog {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        from ecs_watchdog.commands.errors import one_line
+
+        print(f"ecs-watchdog {args.command}: {one_line(error)} (--debug shows where)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

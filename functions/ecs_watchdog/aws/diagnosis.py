@@ -42,14 +42,19 @@ def describe_failure(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def run_probe(clients: ProbeClients, name: str, probe: Callable[[], ProbeResult]) -> ProbeRun:
-    """Run one probe, recording its calls and time; an exception becomes an `error` result."""
+def run_probe(clients: ProbeClients, name: str, probe: Callable[[], ProbeResult], subject: str = "") -> ProbeRun:
+    """Run one probe (of `subject`, the cluster/service), recording its calls and time; an exception
+    becomes an `error` result."""
     with clients.recording() as calls:
         started = perf_counter()
         try:
             result = probe()
         except Exception as error:  # isolation: one probe's failure must not stop the others
-            logger.warning("probe could not finish", extra={"probe": name, "error": describe_failure(error)})
+            # The line names probe and service: outside Lambda it may be printed bare, without its extras.
+            logger.warning(
+                f"probe {name} could not finish for {subject or 'the service'}: {describe_failure(error)}",
+                extra={"probe": name, "service": subject, "error": describe_failure(error)},
+            )
             result = errored(name, describe_failure(error))
         elapsed = perf_counter() - started
     return ProbeRun(result=result, api_calls=tuple(calls), elapsed_seconds=elapsed)
@@ -106,7 +111,7 @@ def diagnose_service(
         missing = described is None or (task_definition is None and name not in _NEEDS_SERVICE_ONLY)
         if missing:
             return ProbeRun(result=errored(name, reason or "nothing to look at"))
-        return run_probe(clients, name, runnable[name])
+        return run_probe(clients, name, runnable[name], f"{cluster}/{service}")
 
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         runs = tuple(pool.map(run, wanted))

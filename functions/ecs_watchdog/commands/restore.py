@@ -17,6 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.commands.errors import one_line
+from ecs_watchdog.commands.restore_words import restore_text
 from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.flow.state_items import mark_undone
 from ecs_watchdog.incidents.service_ref import ServiceRef
@@ -30,11 +32,12 @@ def add_restore_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the calls it would make; make none")
     parser.add_argument("--region")
     parser.add_argument("--profile")
+    parser.add_argument("--json", action="store_true", help="print the undo's record as JSON (docs/cli.md)")
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    """Print the undo's summary as JSON. Exit 0 when it took effect (or would, in dry-run), 1 when there
-    was nothing to undo or it failed, 2 on AWS errors."""
+    """Say what the undo did or would do (in words, or as JSON with --json). Exit 0 when it took effect
+    (or would, in dry-run), 1 when there was nothing to undo or it failed, 2 on AWS errors."""
     try:
         session = boto3.Session(region_name=args.region, profile_name=args.profile)
         account = session.client("sts").get_caller_identity()["Account"]
@@ -46,9 +49,10 @@ def run_restore(args: argparse.Namespace) -> int:
         now = datetime.now(UTC)
         record = containment.restore(ref, state, now, reapply_revision=args.reapply_revision, dry_run=args.dry_run)
     except (BotoCoreError, ClientError, LookupError) as error:
-        print(f"ecs-watchdog restore: {error}", file=sys.stderr)
+        print(f"ecs-watchdog restore: {one_line(error)}", file=sys.stderr)
         return 2
     summary = action_summary(record)
+    summary["dry_run"] = bool(args.dry_run)  # this run's, not only the action's: a dry-run stand-down too
     # The person's call from now on, as from the console: recorded where the watchdog can read it.
     if args.table:
         problem = mark_undone(StateTable(session.client("dynamodb"), args.table), ref, record, now)
@@ -59,5 +63,8 @@ def run_restore(args: argparse.Namespace) -> int:
     if problem:
         summary["warning"] = problem
         print(f"ecs-watchdog restore: warning: {problem}", file=sys.stderr)
-    print(json.dumps(summary, indent=2))
+    if getattr(args, "json", False):
+        print(json.dumps(summary, indent=2))
+    else:
+        print(restore_text(record, f"{args.cluster}/{args.service}", dry_run=args.dry_run))
     return 0 if record.took_effect or (args.dry_run and record.action.calls) else 1

@@ -385,8 +385,9 @@ class Pipeline:
             )
         except Exception as error:
             problem = f"{type(error).__name__}: {error}"[:500]
-            logger.error(
-                "containment failed; announcing without it", extra={"service_key": ref.key, "problem": problem}
+            logger.error(  # the subject in the line itself: outside Lambda it may be printed without extras
+                f"containment of {ref.cluster}/{ref.name} failed; announcing without it: {problem}",
+                extra={"service_key": ref.key, "problem": problem},
             )
             delivery.failures_contained.append(problem)
             return service
