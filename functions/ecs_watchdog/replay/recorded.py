@@ -1,20 +1,25 @@
 """Replay real captured events (an EventBridge archive export, one envelope per line) through the watchdog.
 
-The watchdog always runs in dry-run here: it sees the events in their recorded order and times, in
-batches like the live queue's, against a moto account rebuilt from what the events name (clusters,
-services, task definitions), so its reads find the resources. Every state-changing ECS call it makes
-is recorded and refused; what it reports it would have done comes from its optional
+The archive may come from any account and region: the sandbox runs AS that account (moto's
+`MOTO_ACCOUNT_ID`) in that region, so the events keep their own ARNs and the messages name the
+user's own resources; nothing is rewritten. Events of other accounts or regions (a second watchdog's)
+are skipped and counted. The watchdog always runs in dry-run here: it sees the events in their
+recorded order and times, in batches like the live queue's, against a moto account rebuilt from what
+the events name (clusters, services, task definitions), so its reads find the resources. Every
+state-changing ECS call it makes is recorded and refused; what it reports it would have done comes from its optional
 `intended_actions()`. No simulator is involved: nothing here invents events.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
@@ -22,9 +27,12 @@ from moto import mock_aws
 
 from ecs_watchdog.classify import failure_category
 from ecs_watchdog.replay.mirror import new_session
+from ecs_watchdog.replay.recorded_summary import home_of, summarize
 from ecs_watchdog.replay.runner import BATCH_SIZE, BATCH_WINDOW_SECONDS
+from ecs_watchdog.replay.sandbox import ACCOUNT
 from ecs_watchdog.replay.scenario import ScenarioError
 from ecs_watchdog.replay.seam import WatchdogFactory
+from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:
@@ -93,8 +101,11 @@ def _build_account(events: list[dict[str, Any]], region: str) -> None:
 
 def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None = None) -> dict[str, Any]:
     """Feed the file's events through the watchdog in dry-run; return findings and would-be actions."""
-    events = read_events(path)
-    region = next((str(e["region"]) for e in events if e.get("region")), "us-east-1")
+    read = read_events(path)
+    account, region = home_of(read)
+    events = [e for e in read if (str(e.get("account", "")), str(e.get("region", ""))) == (account, region)]
+    account = account if account.isdigit() and len(account) == 12 else ACCOUNT
+    region = region or "us-east-1"
     blocked: list[dict[str, Any]] = []
     now = {"at": _when(events[0]) if events else datetime(1970, 1, 1, tzinfo=UTC)}
 
@@ -133,9 +144,13 @@ def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None =
         watchdog_factory = make_watchdog
     categories: dict[str, Counter[str]] = {}
     failed: Counter[str] = Counter()
-    with mock_aws():
+    with mock.patch.dict(os.environ, {"MOTO_ACCOUNT_ID": account}), mock_aws():
         _build_account(events, region)
         session = new_session(region)
+        # The reads moto lacks, answered from its own service; StopServiceDeployment stays refused below.
+        ServiceDeploymentCalls(account, region).install(
+            session, ("ListServiceDeployments", "DescribeServiceDeployments")
+        )
         session.events.register("before-call.ecs", refuse, unique_id="ecs-watchdog-recorded-replay")
         watchdog = watchdog_factory(session, lambda: now["at"], True)
         batch: list[dict[str, Any]] = []
@@ -173,7 +188,7 @@ def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None =
         if isinstance(action["time"], datetime):
             action["time"] = action["time"].isoformat()
     names = sorted(set(failed) | {s for e in events if (s := _service_of(e))})
-    return {
+    result = {
         "source": str(path),
         "policy": "watchdog-dry-run",
         "events": len(events),
@@ -187,3 +202,5 @@ def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None =
             for name in names
         },
     }
+    result["summary"] = summarize(events, len(read) - len(events), account, region, result)
+    return result

@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import ValidationError
+
 from ecs_watchdog.announce.render import render_transition_slack, render_transition_sns, sns_attributes
 from ecs_watchdog.incidents.model import Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
@@ -77,12 +79,26 @@ def run_render_alert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             result = render_scenario_moment(Path(args.scenario), args.minute)
         elif args.transition:
             raw = json.loads(Path(args.transition).read_text(encoding="utf-8"))
+            if isinstance(raw, dict) and {"services", "timeline"} <= raw.keys():
+                err.write(
+                    f"ecs-watchdog render-alert: {args.transition} is a replay scenario, not a stored transition: "
+                    f"give it as --scenario {args.transition} (with --minute M for a moment of it)\n"
+                )
+                return 2
             result = render_stored(raw, args.runbook_base_url)
         else:
             err.write("ecs-watchdog render-alert: give a TRANSITION.json or --scenario FILE\n")
             return 2
-    except (OSError, ValueError) as error:  # ValueError: bad JSON, a Transition that does not validate
-        err.write(f"ecs-watchdog render-alert: {error}\n")
+    except ValidationError as error:  # a Transition that does not validate: its first problem, in one line
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        err.write(
+            f"ecs-watchdog render-alert: {args.transition}: not a stored transition: {where}: {first['msg']}{more}\n"
+        )
+        return 2
+    except (OSError, ValueError) as error:  # ValueError: bad JSON, a scenario that does not load
+        err.write(f"ecs-watchdog render-alert: {' '.join(str(error).split())}\n")
         return 2
     out.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return 0

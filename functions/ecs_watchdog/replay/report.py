@@ -115,7 +115,14 @@ def render_comparison(results: Iterable[dict[str, Any]]) -> str:
 
 def render_recorded(result: dict[str, Any]) -> str:
     """Findings and would-be actions from a recorded (EventBridge archive) replay."""
-    out = [f"{result['events']} events from {result['source']} (watchdog in dry-run)"]
+    summary = result.get("summary") or {}
+    where = f", account {summary['account']} {summary['region']}" if summary.get("account") else ""
+    out = [f"{result['events']} events from {result['source']} (watchdog in dry-run{where})"]
+    if summary.get("skipped_other_account_or_region"):
+        out.append(
+            f"{summary['skipped_other_account_or_region']} of {summary['events_read']} events skipped: "
+            "other accounts or regions (a watchdog watches one account and region)"
+        )
     rows = [
         [name, s["failed_tasks"], ", ".join(f"{k} {v}" for k, v in s["categories"].items()) or "-"]
         for name, s in result["services"].items()
@@ -134,4 +141,12 @@ def render_recorded(result: dict[str, Any]) -> str:
     for n in result["notifications"]:
         first_line = n["text"].splitlines()[0] if n["text"] else ""
         out.append(f"  {n['time']}  {n['channel']:<5}  {first_line[:100]}")
+    if summary:
+        out.append("")
+        out.append(
+            f"Read {summary['events_read']} events: {summary['services']} services, {summary['failed_tasks']} failed "
+            f"tasks, {summary['incidents']} incidents, {summary['messages']} messages, {summary['actions']} actions."
+        )
+        if summary.get("why_nothing"):
+            out.append(f"Nothing would have been said: {summary['why_nothing']}.")
     return "\n".join(out)

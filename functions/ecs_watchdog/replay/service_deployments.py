@@ -29,8 +29,9 @@ class ServiceDeploymentCalls:
     region: str
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def install(self, session: boto3.Session) -> None:
-        for operation in HANDLED:
+    def install(self, session: boto3.Session, operations: tuple[str, ...] = HANDLED) -> None:
+        """Answer `operations` (default: all three) on `session`; a dry-run replay takes only the reads."""
+        for operation in operations:
             session.events.register(f"before-call.ecs.{operation}", self._answer, unique_id=f"sandbox-{operation}")
 
     def _answer(self, model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
