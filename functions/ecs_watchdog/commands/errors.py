@@ -17,7 +17,8 @@ def one_line(error: BaseException) -> str:
         return f"{error} (see `aws configure list-profiles`)"
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
-        return f"{error.operation_name}: {details.get('Code')}: {details.get('Message')}"
+        message = " ".join(str(details.get("Message", "")).split())
+        return f"{error.operation_name}: {details.get('Code')}: {message}"
     if isinstance(error, BotoCoreError):
         return " ".join(str(error).split())
     if isinstance(error, ModuleNotFoundError):
