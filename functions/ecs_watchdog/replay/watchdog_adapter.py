@@ -47,6 +47,8 @@ class ReplayWatchdog:
         self._categories: dict[str, str] = {}
         self._slack_seen = 0
         self._failed: Counter[str] = Counter()  # failed tasks delivered so far, per service
+        self._failed_categories: dict[str, Counter[str]] = {}  # and their categories, by the classifier
+        self._account_categories: set[str] = set()  # categories of the account incidents announced
         self._openings: dict[str, tuple[datetime, int]] = {}
         self.dead_lettered: list[str] = []
         # How a batch reaches the handler: the benchmark and the dashboard rendering wrap it to time
@@ -55,9 +57,11 @@ class ReplayWatchdog:
 
     def deliver(self, envelopes: list[dict[str, Any]]) -> None:
         for envelope in envelopes:
-            service = _failed_service(envelope)
-            if service:
+            failed = _failed_service(envelope)
+            if failed:
+                service, category = failed
                 self._failed[service] += 1
+                self._failed_categories.setdefault(service, Counter())[category] += 1
         bodies = envelope_bodies(envelopes)
         for receive_count in range(1, MAX_RECEIVE_COUNT + 1):
             batch = sqs_batch(bodies, receive_count=receive_count)
@@ -93,6 +97,8 @@ class ReplayWatchdog:
                     self._openings[service] = (now, self._failed[service])
                 if opened and attributes.get("category", "none") != "none":
                     self._categories.setdefault(service, attributes["category"])
+                if attributes.get("kind") == "correlated" and attributes.get("transition") in ("opened", "reopened"):
+                    self._account_categories.add(attributes.get("category", "none"))
                 self._sqs.delete_message(QueueUrl=self._capture_url, ReceiptHandle=message["ReceiptHandle"])
 
     def intended_actions(self) -> list[dict[str, Any]]:
@@ -117,8 +123,15 @@ class ReplayWatchdog:
         return list(self._messages)
 
     def incident_categories(self) -> dict[str, str]:
-        """The cause the watchdog named for each service: the category of its first incident that has one."""
-        return dict(self._categories)
+        """The cause the watchdog named for each service: the category of its first incident that has one,
+        or, for a service the account incident spoke for (failing, but announced only as one of many), the
+        account incident's category when it is the one the service's own failures show."""
+        named = dict(self._categories)
+        for service, categories in self._failed_categories.items():
+            top = sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            if service not in named and top in self._account_categories:
+                named[service] = top
+        return named
 
     def incident_openings(self) -> dict[str, tuple[datetime, int]]:
         """When each service's first incident was announced, and its failed tasks by then."""
@@ -128,12 +141,13 @@ class ReplayWatchdog:
         self._slack.stop()
 
 
-def _failed_service(envelope: dict[str, Any]) -> str | None:
-    """The service of a failed stopped task (by the watchdog's own classifier), else None."""
+def _failed_service(envelope: dict[str, Any]) -> tuple[str, str] | None:
+    """The service and category of a failed stopped task (by the watchdog's own classifier), else None."""
     group = str(envelope.get("detail", {}).get("group", ""))
-    if not group.startswith("service:") or failure_category(envelope) is None:
+    category = failure_category(envelope) if group.startswith("service:") else None
+    if category is None:
         return None
-    return group.split(":", 1)[1]
+    return group.split(":", 1)[1], category
 
 
 def make_watchdog(session: boto3.Session, clock: Callable[[], datetime], dry_run: bool) -> ReplayWatchdog:
