@@ -57,9 +57,9 @@ class ReplayWatchdog:
 
     def deliver(self, envelopes: list[dict[str, Any]]) -> None:
         for envelope in envelopes:
-            failed = _failed_service(envelope)
-            if failed:
-                service, category = failed
+            failed_stop = _failed_service(envelope)
+            if failed_stop:
+                service, category = failed_stop
                 self._failed[service] += 1
                 self._failed_categories.setdefault(service, Counter())[category] += 1
         bodies = envelope_bodies(envelopes)
