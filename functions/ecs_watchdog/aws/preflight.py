@@ -8,9 +8,13 @@ check runs isolated: whatever one cannot look up is its `cannot_check`, never an
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ecs_watchdog.aws.probe_clients import ProbeClients
@@ -35,6 +39,8 @@ from ecs_watchdog.diagnose.preflight import (
     preflight,
 )
 from ecs_watchdog.diagnose.references import awslogs_configurations
+
+logger = Logger(child=True)
 
 
 def _why(error: Exception) -> str:
@@ -95,15 +101,20 @@ def check_health_check_ports(
     return health_check_port_check(service, task_definition, groups)
 
 
+NO_LOAD_BALANCER_READS = "this function does not read target groups: `ecs-watchdog preflight --service` does"
+
+
 def preflight_revision(
     clients: ProbeClients | None,
     task_definition: Mapping[str, Any],
     service: Mapping[str, Any] | None = None,
     *,
     read_secret_values: bool = False,
+    load_balancer: bool = True,
 ) -> Preflight:
     """Every preflight check of one revision. Without clients only the offline checks look; without a
-    service the checks that need one (health-check port, subnets) cannot check. Never raises."""
+    service the checks that need one (health-check port, subnets) cannot check; `load_balancer=False`
+    leaves the target groups unread (a role without elasticloadbalancing:DescribeTargetGroups). Never raises."""
     checks = list(offline_checks(task_definition))
     if clients is None:
         why = "offline: no AWS look-ups"
@@ -141,3 +152,36 @@ def preflight_revision(
             )
         )
     return preflight(task_definition, checks)
+
+
+@dataclass
+class RevisionPreflighter:
+    """The events function's preflight of a new deployment's revision (flow/changes.py's RevisionPreflight):
+    DescribeTaskDefinition and DescribeServices, then the checks. One answer per revision and service is
+    kept for `max_age` seconds (a decision retried on a write conflict asks again at once; an image pushed
+    a minute later is seen). None when the revision cannot be described: nothing is judged then."""
+
+    clients: ProbeClients
+    max_age: float = 60.0
+    max_entries: int = 128
+    clock: Callable[[], float] = time.monotonic
+    _cache: OrderedDict[tuple[str, str, str], tuple[float, Preflight]] = field(default_factory=OrderedDict)
+
+    def __call__(self, task_definition: str, cluster: str, service: str) -> Preflight | None:
+        key = (task_definition, cluster, service)
+        now = self.clock()
+        cached = self._cache.get(key)
+        if cached is not None and now - cached[0] < self.max_age:
+            return cached[1]
+        ecs = self.clients.client("ecs")
+        try:
+            definition = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+            found = ecs.describe_services(cluster=cluster, services=[service]).get("services", [])
+        except Exception as error:  # the watchdog's own trouble judges nothing
+            logger.warning("preflight could not describe the revision", extra={"problem": _why(error)[:300]})
+            return None
+        checked = preflight_revision(self.clients, definition, found[0] if found else None, load_balancer=False)
+        self._cache[key] = (now, checked)
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return checked

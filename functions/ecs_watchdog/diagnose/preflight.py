@@ -50,6 +50,20 @@ class CheckName(StrEnum):
 OFFLINE_CHECKS = (CheckName.PLACEHOLDERS, CheckName.EXECUTION_ROLE, CheckName.FARGATE_SIZE)
 
 
+# The stop category each check's fail stands for: what the tasks would have stopped with (classify/).
+CATEGORY_OF_CHECK: dict[str, str] = {
+    CheckName.PLACEHOLDERS: "task_definition",
+    CheckName.EXECUTION_ROLE: "task_definition",
+    CheckName.FARGATE_SIZE: "task_definition",
+    CheckName.IMAGE: "image",
+    CheckName.SECRETS: "secrets",
+    CheckName.SECRET_ACCESS: "secrets",
+    CheckName.LOG_GROUP: "logging",
+    CheckName.HEALTH_CHECK_PORT: "health_check_elb",
+    CheckName.SUBNETS: "network",
+}
+
+
 class PreflightCheck(BaseModel):
     """One check's verdict and the evidence behind it."""
 
@@ -81,6 +95,12 @@ class Preflight(BaseModel):
         if self.failures:
             return "fail"
         return "incomplete" if any(c.status == "cannot_check" for c in self.checks) else "pass"
+
+    @property
+    def category(self) -> str | None:
+        """The stop category of the first fail (what its tasks would stop with), None without a fail."""
+        failures = self.failures
+        return CATEGORY_OF_CHECK.get(failures[0].name, "task_definition") if failures else None
 
     def reason(self) -> str:
         """One line for people: the first fail and how many more."""
