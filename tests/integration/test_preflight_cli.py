@@ -48,7 +48,9 @@ def _preflight(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int
 def _file(tmp_path: Path, image_tag: str) -> str:
     definition = healthy()
     del definition["taskDefinitionArn"]
-    definition["containerDefinitions"][0]["image"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pairva-frontend:{image_tag}"
+    definition["containerDefinitions"][0]["image"] = (
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pairva-frontend:{image_tag}"
+    )
     path = tmp_path / "taskdef.json"
     path.write_text(json.dumps(definition))
     return str(path)
