@@ -144,6 +144,8 @@ def preflight_revision(
     else:
         checks.append(
             _isolated(CheckName.HEALTH_CHECK_PORT, lambda: check_health_check_ports(clients, service, task_definition))
+            if load_balancer
+            else cannot_check(CheckName.HEALTH_CHECK_PORT, NO_LOAD_BALANCER_READS)
         )
         checks.append(
             _isolated(
