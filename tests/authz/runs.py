@@ -254,11 +254,14 @@ def _probe_runs(account: DeployedAccount) -> None:
         create_group=True,
     )
     service.task_definition = creates
-    for primary in service.deployments:
-        primary["taskDefinition"] = creates
-    started = deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", service.deployments[0]["id"], 30)
+    # moto keeps no deployment for an EXTERNAL-controller service: DescribeServices must name this one.
+    new = {"id": "ecs-svc/2300", "status": "PRIMARY", "taskDefinition": creates, "rolloutState": "IN_PROGRESS"}
+    service.deployments.append({**new, "desiredCount": 1, "runningCount": 0, "pendingCount": 0})
+    started = deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", new["id"], 30)
     started["resources"] = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/pairva-cluster/pairva-frontend"]
     _invoke(bodies(started))
+    service.deployments.remove(service.deployments[-1])
+    service.task_definition = revision  # the diagnose runs look at the revision with secrets again
     iam.deactivate()
 
 

@@ -25,6 +25,7 @@ from ecs_watchdog.incidents.service_ref import ServiceRef
 logger = Logger(child=True)
 
 SUCCEEDED = {"hookStatus": "SUCCEEDED"}
+GIVE_UP_AFTER = timedelta(minutes=15)  # answer_lambda_hook's longest wait while undecided
 
 
 class RevisionLookup(Protocol):
@@ -109,7 +110,7 @@ class LambdaHookGate:
             rolling_back=rolling_back,
             now=self._clock(),
             callback_delay=self._callback_delay,
-            **({"give_up_after": self._preflight_wait} if awaiting_preflight and self._preflight_wait else {}),
+            give_up_after=self._preflight_wait if awaiting_preflight and self._preflight_wait else GIVE_UP_AFTER,
         )
         reason = _reason(verdict, rolling_back, response["hookStatus"])
         if awaiting_preflight:
