@@ -6,6 +6,7 @@ Subcommands:
   replay [SCENARIO...]  replay scenarios offline, or captured events with --events (docs/replay.md)
   restore               undo the watchdog's last action on a service (docs/containment.md)
   diagnose              run the read-only probes against one service (docs/diagnose.md)
+  preflight [FILE]      check a revision before ECS starts a task of it; exit 1 on a fail (docs/preflight.md)
   render-alert          the Slack blocks and email of a stored transition or a scenario moment
   bench [--smoke]       measure the handler on moto: per-event cost, cold start, storm, containment, cost
 """
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_restore_arguments(restore)
     restore.set_defaults(run=run_restore)
     _add_diagnose(commands)
+    _add_preflight(commands)
     from ecs_watchdog.replay.render_alert import add_render_alert_arguments
 
     render_alert = commands.add_parser(
@@ -163,6 +165,23 @@ def _diagnose(args: argparse.Namespace) -> int:
 
 
 EXIT_FAILED = 1
+
+
+def _add_preflight(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ecs_watchdog.commands.preflight import add_preflight_arguments
+
+    preflight = commands.add_parser(
+        "preflight", help="check a revision before ECS starts a task of it (exit 1 when a check fails)"
+    )
+    add_preflight_arguments(preflight)
+    preflight.set_defaults(run=_preflight)
+
+
+def _preflight(args: argparse.Namespace) -> int:
+    _quiet_lambda_tooling()
+    from ecs_watchdog.commands.preflight import run_preflight
+
+    return run_preflight(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

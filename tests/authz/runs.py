@@ -243,6 +243,25 @@ def _probe_runs(account: DeployedAccount) -> None:
             taskDefinitionArn=revision,
         )
         _invoke(bodies(event))
+    # A new deployment of a revision that asks ECS to create its log group: its preflight (on the
+    # deployment event) simulates logs:CreateLogGroup for the execution role.
+    creates = _register(
+        account,
+        family=definition.family,
+        image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pairva-frontend:1.0.0",
+        secrets=[],
+        log_group="/ecs/pairva-frontend-created",
+        create_group=True,
+    )
+    service.task_definition = creates
+    # moto keeps no deployment for an EXTERNAL-controller service: DescribeServices must name this one.
+    new = {"id": "ecs-svc/2300", "status": "PRIMARY", "taskDefinition": creates, "rolloutState": "IN_PROGRESS"}
+    service.deployments.append({**new, "desiredCount": 1, "runningCount": 0, "pendingCount": 0})
+    started = deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", new["id"], 30)
+    started["resources"] = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/pairva-cluster/pairva-frontend"]
+    _invoke(bodies(started))
+    service.deployments.remove(service.deployments[-1])
+    service.task_definition = revision  # the diagnose runs look at the revision with secrets again
     iam.deactivate()
 
 
@@ -272,8 +291,17 @@ def _diagnosable(account: DeployedAccount) -> dict[str, str]:
 
 
 def _register(
-    account: DeployedAccount, *, family: str, image: str, secrets: list[dict[str, str]], log_group: str
+    account: DeployedAccount,
+    *,
+    family: str,
+    image: str,
+    secrets: list[dict[str, str]],
+    log_group: str,
+    create_group: bool = False,
 ) -> str:
+    options = {"awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": "ecs"}
+    if create_group:
+        options["awslogs-create-group"] = "true"
     registered = account.session.client("ecs").register_task_definition(
         family=family,
         executionRoleArn=EXECUTION_ROLE,
@@ -289,7 +317,7 @@ def _register(
                 "secrets": secrets,
                 "logConfiguration": {
                     "logDriver": "awslogs",
-                    "options": {"awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": "ecs"},
+                    "options": options,
                 },
             }
         ],

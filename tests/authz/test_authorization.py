@@ -36,7 +36,12 @@ REVIEWED_UNUSED = {
     "sqs:GetQueueUrl": "CDK's SqsEventSource grant (grantConsumeMessages), for Lambda's poller",
 }
 # Adapter methods no production code calls: their AWS operation needs no grant until something does.
-UNCALLED_ADAPTER_OPERATIONS = {("ecs_actions.py", "DescribeServiceDeployments"): "describe_service_deployments"}
+UNCALLED_ADAPTER_OPERATIONS = {
+    ("ecs_actions.py", "DescribeServiceDeployments"): "describe_service_deployments",
+    # Only `ecs-watchdog preflight --service` reads target groups (the caller's credentials, the diagnose
+    # minimal policy); the events function's preflight never does (load_balancer=False), so no role grants it.
+    ("preflight.py", "DescribeTargetGroups"): "check_health_check_ports",
+}
 
 
 def test_every_call_each_function_makes_is_allowed_by_its_role(report: dict[str, Any]) -> None:

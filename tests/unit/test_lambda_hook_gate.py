@@ -13,7 +13,7 @@ import pytest
 from ecs_watchdog.gate.hooks import FIRST_ASKED_KEY
 from ecs_watchdog.gate.lambda_hook import LambdaHookGate
 from ecs_watchdog.gate.target import revision_held_back
-from ecs_watchdog.incidents.model import IncidentStatus, RevisionHealth, ServiceState
+from ecs_watchdog.incidents.model import DeploymentRecord, IncidentStatus, RevisionHealth, ServiceState
 from tests.unit.containment_builders import DEPLOYMENT_ARN, NOW, SERVICE_ARN, incident, td
 
 SERVICE_KEY = "123456789012/us-east-1/prod/api"
@@ -240,3 +240,41 @@ def test_open_incident_of_another_revision_and_a_healthy_target_is_not_held() ->
     healthy = state(incident(5), revisions={td(6): RevisionHealth(failures_since_healthy=0, healthy_at=NOW)})
     assert revision_held_back(healthy, td(6)) is False
     assert revision_held_back(healthy, td(5)) is True
+
+
+# PRE_SCALE_UP waits for the events function's preflight of the new deployment (flow/changes.py)
+def _waiting_gate(store_state: ServiceState | None) -> LambdaHookGate:
+    return LambdaHookGate(
+        FakeRevisions(), FakeStore(store_state), clock=lambda: NOW, preflight_wait=timedelta(minutes=2)
+    )
+
+
+def _deploying(task_definition: str, *incidents: Any) -> ServiceState:
+    found = state(*incidents)
+    found.deployments["ecs-svc/1"] = DeploymentRecord(
+        id="ecs-svc/1", task_definition=task_definition, status="IN_PROGRESS"
+    )
+    return found
+
+
+def test_pre_scale_up_answers_in_progress_until_the_deployment_preflight_has_run():
+    answer = _waiting_gate(state()).answer(at_stage("PRE_SCALE_UP"))
+    assert answer.response["hookStatus"] == "IN_PROGRESS"
+    assert "preflight has not run yet" in answer.reason
+
+
+def test_pre_scale_up_fails_once_the_preflight_opened_an_incident_for_the_revision():
+    answer = _waiting_gate(_deploying(td(6), incident(6))).answer(at_stage("PRE_SCALE_UP"))
+    assert answer.response == {"hookStatus": "FAILED"}
+
+
+def test_pre_scale_up_succeeds_once_the_preflight_ran_and_found_nothing():
+    answer = _waiting_gate(_deploying(td(6))).answer(at_stage("PRE_SCALE_UP"))
+    assert answer.response == {"hookStatus": "SUCCEEDED"}
+
+
+def test_no_preflight_after_the_longest_wait_lets_the_deployment_continue():
+    asked_before = {FIRST_ASKED_KEY: (NOW - timedelta(minutes=3)).isoformat()}
+    answer = _waiting_gate(state()).answer(at_stage("PRE_SCALE_UP", hookDetails=asked_before))
+    assert answer.response == {"hookStatus": "SUCCEEDED"}
+    assert "after the longest wait" in answer.reason

@@ -122,11 +122,7 @@ def _step(allowed: frozenset[int]) -> int:
 def task_definition_problems(task_definition: Mapping[str, Any]) -> list[str]:
     """Everything in the task definition that ECS will refuse, or that stops its tasks before they run."""
     definition = unwrap(task_definition)
-    problems = [
-        f"{where} has an unresolved placeholder {', '.join(tokens)}: {value}"
-        for where, value in _fields(definition)
-        if (tokens := placeholders_in(value))
-    ]
+    problems = placeholder_problems(definition)
     defined = containers(definition)
     if not defined:
         problems.append("the task definition has no containers")
@@ -141,6 +137,20 @@ def task_definition_problems(task_definition: Mapping[str, Any]) -> list[str]:
             problems.append(f"Fargate needs networkMode awsvpc, not {definition.get('networkMode')}")
     problems.extend(_container_memory_problems(definition))
     return problems
+
+
+def placeholder_problems(task_definition: Mapping[str, Any]) -> list[str]:
+    """One line per field that still holds an unresolved placeholder (seed 001's `${AWS_ACCOUNT_ID}`)."""
+    return [
+        f"{where} has an unresolved placeholder {', '.join(tokens)}: {value}"
+        for where, value in _fields(unwrap(task_definition))
+        if (tokens := placeholders_in(value))
+    ]
+
+
+def execution_role_problems(task_definition: Mapping[str, Any]) -> list[str]:
+    """What the task needs an execution role for, when it has none (awslogs, secrets, private ECR on Fargate)."""
+    return _execution_role_problems(unwrap(task_definition))
 
 
 def _execution_role_problems(definition: Mapping[str, Any]) -> list[str]:

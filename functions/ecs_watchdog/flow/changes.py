@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ecs_watchdog.diagnose.step import ProbeVerdict
 from ecs_watchdog.events import DeploymentStateChangeEvent, ServiceActionEvent
@@ -17,9 +18,13 @@ from ecs_watchdog.incidents.deployments import apply_deployment_event
 from ecs_watchdog.incidents.failed_stops import apply_stop
 from ecs_watchdog.incidents.model import Explanation, ServiceState
 from ecs_watchdog.incidents.policy import LoopPolicy
+from ecs_watchdog.incidents.preflight_failures import PreflightFailure, open_on_preflight
 from ecs_watchdog.incidents.service_action_events import apply_service_action
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.models import Finding, Stop
+
+if TYPE_CHECKING:  # the preflight's models load with its adapter, on first use (cold start)
+    from ecs_watchdog.diagnose.preflight import Preflight
 
 MAX_QUOTED = 2000  # characters of a stop's summary or evidence line kept in state (items stay far below 400 KB)
 
@@ -46,21 +51,53 @@ def stop_change(stop: Stop, facts: StopFacts, policy: LoopPolicy, confirmed: boo
     return ServiceChange(ref, facts.at, decide=lambda state, snap: apply_stop(state, facts, policy, confirmed))
 
 
-def deployment_change(event: DeploymentStateChangeEvent, policy: LoopPolicy) -> ServiceChange | None:
+# task definition ARN, cluster, service -> the revision's preflight, or None when it could not run.
+RevisionPreflight = Callable[[str, str, str], "Preflight | None"]
+
+
+def deployment_change(
+    event: DeploymentStateChangeEvent, policy: LoopPolicy, preflight: RevisionPreflight | None = None
+) -> ServiceChange | None:
     """A deployment state change; None when it names no service. Always looks the service up (the event
-    names no task definition: the deployment id is mapped to one from DescribeServices)."""
+    names no task definition: the deployment id is mapped to one from DescribeServices). With `preflight`,
+    a new deployment's revision is checked before its first task starts: a deterministic fail opens the
+    incident at once (incidents/preflight_failures.py)."""
     ref = ServiceRef.from_arn(event.service_arn)
     if ref is None:
         return None
     at = event.detail.updatedAt or event.time
     detail = event.detail
-    return ServiceChange(
-        ref,
-        at,
-        need_snapshot=lambda state: True,
-        decide=lambda state, snap: apply_deployment_event(
-            state, detail.eventName, detail.deploymentId, at, detail.reason, snap, policy
+
+    def decide(state: ServiceState, snap: ServiceSnapshot | None) -> Result:
+        result = apply_deployment_event(state, detail.eventName, detail.deploymentId, at, detail.reason, snap, policy)
+        if preflight is None or detail.eventName != "SERVICE_DEPLOYMENT_IN_PROGRESS" or not result.changed:
+            return result
+        record = result.state.deployments.get(detail.deploymentId)
+        if record is None or not record.task_definition or record.status != "IN_PROGRESS":
+            return result
+        checked = preflight(record.task_definition, ref.cluster, ref.name)
+        if checked is None or checked.verdict != "fail":
+            return result
+        return open_on_preflight(result, detail.deploymentId, record.task_definition, at, preflight_failure(checked))
+
+    return ServiceChange(ref, at, need_snapshot=lambda state: True, decide=decide)
+
+
+PREFLIGHT_NEXT_STEP = "Fix the revision and deploy it again; check it first with `ecs-watchdog preflight`"
+
+
+def preflight_failure(checked: Preflight) -> PreflightFailure:
+    """What the incident keeps of a failed preflight: its fails' evidence, and the checks that did not pass."""
+    return PreflightFailure(
+        reason=checked.reason()[:MAX_QUOTED],
+        category=checked.category or "task_definition",
+        evidence=tuple(line[:MAX_QUOTED] for c in checked.failures for line in (c.evidence or (c.summary,))),
+        checks=tuple(
+            {"name": f"preflight {c.name}", "status": c.status, "summary": c.summary[:MAX_QUOTED]}
+            for c in checked.checks
+            if c.status != "pass"
         ),
+        next_steps=(PREFLIGHT_NEXT_STEP,),
     )
 
 

@@ -45,6 +45,7 @@ from ecs_watchdog.events import (
     stop_from_event,
 )
 from ecs_watchdog.flow.changes import (
+    RevisionPreflight,
     ServiceChange,
     containment_change,
     deployment_change,
@@ -147,6 +148,7 @@ class Pipeline:
     home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
     containment: Containment | None = None  # None: the watchdog only tells people
     gate: DeploymentGate | None = None  # answers PAUSE lifecycle hooks of services that opt in
+    preflight: RevisionPreflight | None = None  # checks a new deployment's revision (flow/changes.py)
     api_errors: ApiErrorStates | None = None  # findings of failed ECS API calls (CloudTrail)
     pause: Callable[[int], None] = backoff  # between optimistic-lock retries
 
@@ -163,7 +165,7 @@ class Pipeline:
         if isinstance(event, TaskStateChangeEvent):
             return self._task_event(event)
         if isinstance(event, DeploymentStateChangeEvent):
-            change = deployment_change(event, self.policy)
+            change = deployment_change(event, self.policy, self.preflight)
             if change is None:
                 return Outcome("ignored", f"deployment event names no service: {event.resources}")
             return self._walk(change)

@@ -11,7 +11,7 @@ DynamoDB unreachable, a permission missing — answers SUCCEEDED and is logged a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -25,6 +25,7 @@ from ecs_watchdog.incidents.service_ref import ServiceRef
 logger = Logger(child=True)
 
 SUCCEEDED = {"hookStatus": "SUCCEEDED"}
+GIVE_UP_AFTER = timedelta(minutes=15)  # answer_lambda_hook's longest wait while undecided
 
 
 class RevisionLookup(Protocol):
@@ -69,11 +70,15 @@ class LambdaHookGate:
         *,
         callback_delay: int = 30,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        preflight_wait: timedelta | None = None,
     ) -> None:
         self._revisions = revisions
         self._store = store
         self._callback_delay = callback_delay
         self._clock = clock
+        # At PRE_SCALE_UP, how long to answer IN_PROGRESS until the events function has run the new
+        # deployment's preflight (its IN_PROGRESS event recorded); then SUCCEEDED. None: never wait.
+        self._preflight_wait = preflight_wait
 
     def answer(self, event: Any) -> HookAnswer:
         """The hook's answer to ECS: SUCCEEDED, FAILED, or IN_PROGRESS with callBackDelay."""
@@ -92,7 +97,11 @@ class LambdaHookGate:
 
     def _decide(self, payload: LambdaHookPayload, ref: ServiceRef) -> HookAnswer:
         task_definition = self._revisions.task_definition_of(payload.target_service_revision_arn)
-        verdict = revision_held_back(self._store.load_service(ref.key, fresh=True), task_definition)
+        state = self._store.load_service(ref.key, fresh=True)
+        verdict = revision_held_back(state, task_definition)
+        awaiting_preflight = verdict is False and self._awaits_preflight(payload, state, task_definition)
+        if awaiting_preflight:
+            verdict = None
         # Only an answer that could hold the deployment needs to know whether ECS is rolling back.
         rolling_back = verdict is not False and self._revisions.rolling_back(ref.cluster, ref.name)
         response = answer_lambda_hook(
@@ -101,12 +110,24 @@ class LambdaHookGate:
             rolling_back=rolling_back,
             now=self._clock(),
             callback_delay=self._callback_delay,
+            give_up_after=self._preflight_wait if awaiting_preflight and self._preflight_wait else GIVE_UP_AFTER,
         )
-        return HookAnswer(
-            response=response,
-            reason=_reason(verdict, rolling_back, response["hookStatus"]),
-            task_definition=task_definition,
-        )
+        reason = _reason(verdict, rolling_back, response["hookStatus"])
+        if awaiting_preflight:
+            reason = (
+                "the new deployment's preflight has not run yet: ask again"
+                if response["hookStatus"] == "IN_PROGRESS"
+                else "no preflight of the new deployment after the longest wait: let it continue"
+            )
+        return HookAnswer(response=response, reason=reason, task_definition=task_definition)
+
+    def _awaits_preflight(self, payload: LambdaHookPayload, state: ServiceState | None, task_definition: str) -> bool:
+        """At PRE_SCALE_UP, whether the events function has yet to see the deployment of this revision (its
+        IN_PROGRESS event is where the preflight runs; a fail there opens the incident that holds it back)."""
+        if self._preflight_wait is None or payload.lifecycle_stage != "PRE_SCALE_UP":
+            return False
+        deployments = state.deployments.values() if state is not None else ()
+        return not any(d.task_definition == task_definition and d.status == "IN_PROGRESS" for d in deployments)
 
 
 def _first_problem(error: ValidationError) -> str:

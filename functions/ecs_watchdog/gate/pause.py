@@ -22,9 +22,10 @@ otherwise: a healthy deployment rolled back because the watchdog only watches. N
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
@@ -32,10 +33,20 @@ from pydantic import ValidationError
 from ecs_watchdog.conflicts import StaleWrite, retry_on_conflict
 from ecs_watchdog.contain.models import ApiCall, CallRefused, Mode, ServiceView
 from ecs_watchdog.gate.answers import AnswerStatus, HookAnswerRecord, answered, claim, released
-from ecs_watchdog.gate.hooks import GateDecision, GateVerdict, PauseHook, decide_pause_hook
+from ecs_watchdog.gate.hooks import (
+    TRAFFIC_SHIFT_STAGES,
+    GateDecision,
+    GateVerdict,
+    PauseHook,
+    decide_pause_hook,
+    pause_answer,
+)
 from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.incidents.model import ServiceState
 from ecs_watchdog.incidents.service_ref import ServiceDeploymentRef, ServiceRef
+
+if TYPE_CHECKING:
+    from ecs_watchdog.diagnose.preflight import Preflight
 
 logger = Logger(child=True)
 
@@ -89,6 +100,9 @@ class DeploymentGate:
     rechecks: Rechecks | None = None
     answers: AnswerStore | None = None  # None: nothing remembers answers (each event is answered as it comes)
     lease: timedelta = timedelta(seconds=90)  # how long a claim holds: longer than the function can run
+    # The target revision's preflight (flow/changes.py's RevisionPreflight): a fail answers ROLLBACK before any
+    # task of it starts. None: the gate judges from incident state alone.
+    preflight: Callable[[str, str, str], Preflight | None] | None = None
 
     def answer(self, detail: dict[str, object], body: str, state: ServiceState | None, now: datetime) -> GateAnswer:
         """Decide for one HOOK_AWAITING_ACTION and carry it out as the mode allows."""
@@ -123,12 +137,29 @@ class DeploymentGate:
         target = next((d.task_definition for d in view.in_progress() if d.status == "PRIMARY"), None)
         verdict = revision_held_back(state, target) if target else None
         decision = decide_pause_hook(hook, target_held=verdict, now=now)
+        if target and verdict is not True:
+            decision = self._preflight(hook, target, cluster, service) or decision
         if self.mode is not Mode.ENFORCE:
             would = "wait" if decision.verdict is GateVerdict.WAIT else f"answer {decision.verdict}"
             decision = _fail_open(hook, f"dry-run: would {would}: {decision.reason}")
         if decision.verdict is GateVerdict.WAIT:
             return self._later(decision, body, now)
         return self._carry_out(decision, hook, now, recorded, body)
+
+    def _preflight(self, hook: PauseHook, target: str, cluster: str, service: str) -> GateDecision | None:
+        """ROLLBACK when the target revision fails its preflight (no task of it could start); None otherwise.
+        Traffic-shift hooks also run during rollbacks and are never held; the preflight's own trouble holds
+        nothing (fail open)."""
+        if self.preflight is None or hook.lifecycle_stage in TRAFFIC_SHIFT_STAGES:
+            return None
+        try:
+            checked = self.preflight(target, cluster, service)
+        except Exception as error:  # the watchdog's own trouble never holds a deployment
+            logger.warning("preflight failed; the gate decides without it", extra={"problem": f"{error}"[:300]})
+            return None
+        if checked is None or checked.verdict != "fail":
+            return None
+        return pause_answer(hook, GateVerdict.ROLLBACK, checked.reason())
 
     def _carry_out(
         self, decision: GateDecision, hook: PauseHook, now: datetime, recorded: HookAnswerRecord | None, body: str

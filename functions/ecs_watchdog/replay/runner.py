@@ -185,7 +185,8 @@ _TIMELINE_CAUSES = ("deploy", "scale:", "break:")
 
 def _containment(containment: Containment | None, first_failure_at: float | None) -> dict[str, Any] | None:
     """The per-service `containment` object, or None when nothing but the timeline contained it."""
-    if containment is None or first_failure_at is None or containment.by.startswith(_TIMELINE_CAUSES):
+    # Without a failure (first_failure_at None) it was contained before the first one: 0 failed.
+    if containment is None or containment.by.startswith(_TIMELINE_CAUSES):
         return None
     return {
         "minute": _minute(containment.at),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import boto3
 
@@ -27,11 +28,15 @@ from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.contain.step import Containment
 from ecs_watchdog.diagnose.step import CauseProbe
+from ecs_watchdog.flow.changes import RevisionPreflight
 from ecs_watchdog.flow.intake import Count, Intake
 from ecs_watchdog.flow.pipeline import Pipeline, utc_now
 from ecs_watchdog.gate.pause import DeploymentGate
 from ecs_watchdog.metrics.metering import CountedChannel
 from ecs_watchdog.wiring.settings import Settings
+
+if TYPE_CHECKING:
+    from ecs_watchdog.diagnose.preflight import Preflight
 
 
 def build_pipeline(
@@ -44,6 +49,7 @@ def build_pipeline(
     `count`, each channel counts what it sends (metering.CountedChannel)."""
     session = session or boto3.Session()
     ecs = session.client("ecs")
+    preflight = build_preflight(session)
     slack = None
     if settings.slack_secret_name:
         slack = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
@@ -79,7 +85,8 @@ def build_pipeline(
         home=settings.home,
         containment=build_containment(settings, session, clock),
         probe_confirms=build_cause_probe(session),
-        gate=build_gate(settings, session),
+        gate=build_gate(settings, session, preflight),
+        preflight=preflight,
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
     )
 
@@ -90,12 +97,36 @@ def build_cause_probe(session: boto3.Session) -> CauseProbe:
     return CauseProbe(lambda cluster, service, probes: diagnose_service(clients, cluster, service, probes=probes))
 
 
-def build_gate(settings: Settings, session: boto3.Session) -> DeploymentGate | None:
+def build_gate(
+    settings: Settings, session: boto3.Session, preflight: RevisionPreflight | None = None
+) -> DeploymentGate | None:
     """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE)."""
     actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
     rechecks = Rechecks(session.client("sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
     answers = HookAnswers(session.client("dynamodb"), settings.state_table_name)
-    return DeploymentGate(actions, Mode(settings.mode), rechecks, answers, timedelta(seconds=settings.lease_seconds))
+    return DeploymentGate(
+        actions,
+        Mode(settings.mode),
+        rechecks,
+        answers,
+        timedelta(seconds=settings.lease_seconds),
+        preflight=preflight,
+    )
+
+
+def build_preflight(session: boto3.Session) -> RevisionPreflight:
+    """A new revision's preflight over the probes' clients; its modules load on the first deployment,
+    not at cold start."""
+    built: list[RevisionPreflight] = []
+
+    def preflight(task_definition: str, cluster: str, service: str) -> Preflight | None:
+        if not built:
+            from ecs_watchdog.aws.preflight import RevisionPreflighter
+
+            built.append(RevisionPreflighter(ProbeClients(session)))
+        return built[0](task_definition, cluster, service)
+
+    return preflight
 
 
 def build_containment(

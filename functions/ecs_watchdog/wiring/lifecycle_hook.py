@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 
 import boto3
 
 from ecs_watchdog.aws.service_revisions import ServiceRevisions
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.gate.lambda_hook import HookSettings, LambdaHookGate
+
+# EventBridge -> SQS -> the events function takes seconds; two minutes covers a slow batch, then fail open.
+PREFLIGHT_WAIT = timedelta(minutes=2)
 
 
 def build_lambda_hook_gate(
@@ -20,4 +24,4 @@ def build_lambda_hook_gate(
     settings = HookSettings(state_table_name=env.get("STATE_TABLE_NAME", ""))
     session = session or boto3.Session()
     store = StateTable(session.client("dynamodb"), settings.state_table_name)
-    return LambdaHookGate(ServiceRevisions(session.client("ecs")), store)
+    return LambdaHookGate(ServiceRevisions(session.client("ecs")), store, preflight_wait=PREFLIGHT_WAIT)

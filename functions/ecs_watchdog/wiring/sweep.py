@@ -44,7 +44,7 @@ def build_sweep(settings: Settings, limits: SweepLimits, session: boto3.Session 
     mode) would stand in for the events function's. An incident it opens is contained on the service's
     next event, by the events function."""
     session = session or boto3.Session()
-    pipeline = dataclasses.replace(build_pipeline(settings, session), containment=None, gate=None)
+    pipeline = dataclasses.replace(build_pipeline(settings, session), containment=None, gate=None, preflight=None)
     dynamodb = session.client("dynamodb")
     table = StateTable(dynamodb, settings.state_table_name)
     return Sweep(

@@ -92,6 +92,9 @@ class ServiceStats:
     failed_total: int = 0
     first_failure_at: float | None = None
     containment: Containment | None = None
+    # When a deployment first set out to launch failing tasks: a rollback after it and before the first
+    # failure contains the service with 0 failed tasks (the preflight's case).
+    failing_deployment_at: float | None = None
 
 
 @dataclass

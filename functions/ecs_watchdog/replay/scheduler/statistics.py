@@ -21,11 +21,17 @@ def launching_failing_tasks(svc: LiveService) -> bool:
 
 
 def check_containment(svc: LiveService, now: float) -> None:
-    """Record the first moment, after a failure, when the service stopped launching failing tasks."""
+    """Record the first moment, after a failure or a deployment set to launch failing tasks, when the service
+    stopped launching failing tasks (a rollback before the first failure is contained with 0 failed)."""
     stats = svc.stats
-    if stats.first_failure_at is None or stats.containment is not None:
+    if stats.containment is not None:
         return
-    if not launching_failing_tasks(svc):
+    launching = launching_failing_tasks(svc)
+    if launching and stats.failing_deployment_at is None:
+        stats.failing_deployment_at = now
+    if stats.first_failure_at is None and stats.failing_deployment_at is None:
+        return
+    if not launching:
         stats.containment = Containment(at=now, by=svc.last_change, failed_before=stats.failed_total)
 
 
