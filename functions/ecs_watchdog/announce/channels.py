@@ -44,8 +44,15 @@ class Channel(Protocol):
     def send(self, transition: Transition, ref: ServiceRef) -> None: ...
 
 
+class OneMessageChannel(Channel, Protocol):
+    """A channel whose messages cannot be edited (a webhook, email): an incident opened and contained in
+    one go is one message that says both, not two in the same second."""
+
+    def send_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> None: ...
+
+
 class SnsPublisher(Protocol):
-    def publish(self, message: SnsMessage, attributes: dict[str, str] | None = None) -> str: ...
+    def publish(self, message: SnsMessage, attributes: dict[str, str | list[str]] | None = None) -> str: ...
 
 
 class SlackPoster(Protocol):
@@ -63,6 +70,10 @@ class SnsChannel:
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         attributes = sns_attributes(transition, ref)  # severity, category, cluster, service, transition, kind
         self.topic.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
+
+    def send_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> None:
+        attributes = sns_attributes(contained, ref, opened)
+        self.topic.publish(render_transition_sns(contained, ref, self.runbook_base_url, opened), attributes)
 
 
 @contextmanager
@@ -89,6 +100,11 @@ class SlackChannel:
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         payload = render_transition_slack(transition, ref, self.runbook_base_url)
+        with _channel_errors(self.unavailable, self.down):
+            self.poster.post(payload)
+
+    def send_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> None:
+        payload = render_transition_slack(contained, ref, self.runbook_base_url, opened)
         with _channel_errors(self.unavailable, self.down):
             self.poster.post(payload)
 
