@@ -22,6 +22,7 @@ at-least-once, documented in docs/state.md.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -184,7 +185,7 @@ class Outbox:
         done = set(self._known(transition).delivered)
         for channel in self.channels:
             if channel.name not in done:
-                self._attempt(channel, lambda c=channel: c.send(transition, ref), [transition], result)
+                self._attempt(channel, functools.partial(channel.send, transition, ref), [transition], result)
         return self._announced(result)
 
     def deliver_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> Delivery:
@@ -198,10 +199,10 @@ class Outbox:
             missing = [t for t in pair if channel.name not in owed[t.id]]
             send_together = getattr(channel, "send_together", None)
             if len(missing) == 2 and send_together is not None:
-                self._attempt(channel, lambda s=send_together: s(opened, contained, ref), pair, result)
+                self._attempt(channel, functools.partial(send_together, opened, contained, ref), pair, result)
                 continue
             for transition in missing:
-                if not self._attempt(channel, lambda c=channel, t=transition: c.send(t, ref), [transition], result):
+                if not self._attempt(channel, functools.partial(channel.send, transition, ref), [transition], result):
                     break  # the containment never goes out ahead of its opening
         return self._announced(result)
 
