@@ -1,9 +1,10 @@
 """PagerDuty events for incident transitions: one page per incident, opened, updated and resolved. Pure.
 
-The event shape is PagerDuty's "Send an Alert Event" (Events API v2, developer.pagerduty.com,
-docs/send-alert-event): `event_action` trigger | acknowledge | resolve, `dedup_key` (at most 255
-characters), `payload` {summary (at most 1,024 characters), source, severity critical | error | warning |
-info, timestamp, component, group, class, custom_details}, `links` [{href, text}]. A trigger whose
+The event shape is PagerDuty's Events API v2 alert event (PagerDuty's developer docs, "Events API v2 >
+Trigger Events", docs/events-API-v2/02-Trigger-Events.md): `event_action` trigger | acknowledge |
+resolve, `dedup_key` (at most 255 characters), `payload` {summary (at most 1,024 characters), source,
+severity critical | error | warning | info, timestamp, component, group, class, custom_details},
+`links` [{href, text}]. A trigger whose
 `dedup_key` names an open alert is added to that alert, not paged again: that is how containment updates
 the page; a resolve closes it.
 
