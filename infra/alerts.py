@@ -99,6 +99,17 @@ def notification_statements(
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SLACKMSG#*"]}},
             ),
         ]
+    if config.pagerduty_secret_name:
+        routing_key = secretsmanager.Secret.from_secret_name_v2(
+            scope, "PagerDutyRoutingKey", config.pagerduty_secret_name
+        )
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadPagerDutyRoutingKey",
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[f"{routing_key.secret_arn}-??????"],
+            )
+        )
     if config.slack_secret_kms_key_arn:
         statements.append(_decrypt_slack_secret(scope, config.slack_secret_kms_key_arn))
     return statements

@@ -90,6 +90,7 @@ class WatchdogConfig:
     kill_switch_parameter: str = DEFAULT_KILL_SWITCH_PARAMETER
     slack_bot_secret_name: str = ""
     slack_channel: str = ""
+    pagerduty_secret_name: str = ""
     sweep_minutes: int = 5
     queue_senders: tuple[str, ...] = ()
 
@@ -304,6 +305,11 @@ KEYS: tuple[_Key, ...] = (
         "Secrets Manager secret holding a Slack bot token (xoxb-...): one living message per incident",
     ),
     _Key("slack_channel", _slack_channel, "channel the Slack bot posts to (#name or id); needs slack_bot_secret_name"),
+    _Key(
+        "pagerduty_secret_name",
+        _secret_name,
+        "Secrets Manager secret holding a PagerDuty Events API v2 routing key: one page per incident; empty: none",
+    ),
     _Key("sweep_minutes", _int_in(0, 1440), "minutes between scheduled sweeps of every service; 0: no sweep"),
     _Key(
         "queue_senders",

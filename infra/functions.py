@@ -162,6 +162,7 @@ def pipeline_environment(config: WatchdogConfig, alerts: Alerts, state: StateTab
         "SLACK_SECRET_NAME": config.slack_secret_name,
         "SLACK_BOT_SECRET_NAME": config.slack_bot_secret_name,
         "SLACK_CHANNEL": config.slack_channel,
+        "PAGERDUTY_SECRET_NAME": config.pagerduty_secret_name,
     }
 
 

@@ -45,18 +45,25 @@ from tests.authz.runs import (
 from tests.authz.template import ACCOUNT, REGION, StackTemplate
 
 SLACK_SECRET = sandbox.SLACK_SECRET_NAME
+PAGERDUTY_SECRET = "ecs-watchdog/pagerduty"  # in every mode: the channel reads it wherever announcements go
 # One template per mode; between them every optional grant is synthesized once.
 MODES: dict[str, dict[str, Any]] = {
-    "dry-run": {"watchdog:mode": "dry-run", "watchdog:slack_secret_name": SLACK_SECRET},
+    "dry-run": {
+        "watchdog:mode": "dry-run",
+        "watchdog:slack_secret_name": SLACK_SECRET,
+        "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
+    },
     "enforce": {
         "watchdog:mode": "enforce",
         "watchdog:slack_secret_name": SLACK_SECRET,
         "watchdog:probe_read_secret_values": True,
+        "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
     },
     "notify": {
         "watchdog:mode": "notify",
         "watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot",
         "watchdog:slack_channel": "#alerts",
+        "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
     },
 }
 RUNS: dict[str, Callable[[DeployedAccount], None]] = {

@@ -44,6 +44,7 @@ from tests.authz.iam_requests import Lookups
 from tests.authz.template import ACCOUNT, REGION, DeployedFunction, StackTemplate
 from tests.conftest import load_event
 from tests.integration.diagnose_account import create_diagnosable_service
+from tests.integration.fake_pagerduty import FakePagerDuty
 from tests.integration.fake_slack import FakeSlack, fake_slack
 from tests.integration.incident_events import (
     CLUSTER,
@@ -112,6 +113,10 @@ def deployed_account(stack: StackTemplate, slack: tuple[SlackCapture, FakeSlack]
         session = boto3.Session(region_name=REGION, botocore_session=_botocore_session())
         account = DeployedAccount(session, stack, webhook, bot)
         _provision(account)
+        pagerduty = stack_of_contexts.enter_context(FakePagerDuty())
+        for name in {e["PAGERDUTY_SECRET_NAME"] for e in _environments(stack) if e.get("PAGERDUTY_SECRET_NAME")}:
+            value = json.dumps({"routing_key": "R0UT1NGKEY", "events_url": pagerduty.url})
+            session.client("secretsmanager").create_secret(Name=name, SecretString=value)
         ServiceDeploymentCalls(ACCOUNT, REGION).install(session)
         session.events.register("before-call.ecs.ContinueServiceDeployment", _continue_answer(account))
         # The bot posts to Slack's Web API; here, to the fake one.
@@ -124,6 +129,10 @@ def deployed_account(stack: StackTemplate, slack: tuple[SlackCapture, FakeSlack]
             )
         )
         yield account
+
+
+def _environments(stack: StackTemplate) -> list[dict[str, str]]:
+    return [f.environment for f in stack.functions().values()]
 
 
 _LOADER = botocore.loaders.create_loader()

@@ -187,3 +187,9 @@ def test_queue_senders_are_role_arns():
     )
     with pytest.raises(ConfigError, match="watchdog:queue_senders: 'arn:aws:iam::123456789012:user/bob'"):
         load_config({"watchdog:queue_senders": ["arn:aws:iam::123456789012:user/bob"]})
+
+
+def test_pagerduty_secret_name_is_a_secret_name():
+    config = load_config({"watchdog:pagerduty_secret_name": "team/pagerduty", "watchdog:alert_emails": "a@example.com"})
+    assert config.pagerduty_secret_name == "team/pagerduty"
+    assert load_config({"watchdog:alert_emails": "a@example.com"}).pagerduty_secret_name == ""  # no PagerDuty

@@ -131,6 +131,7 @@ def test_function_environment_holds_no_secret_value(template: Template):
         "SLACK_SECRET_NAME",
         "SLACK_BOT_SECRET_NAME",
         "SLACK_CHANNEL",
+        "PAGERDUTY_SECRET_NAME",  # a name, never the routing key
         "PARKED_RECORDS_QUEUE_URL",
         "WATCHDOG_LEASE_SECONDS",
         "RUNBOOK_BASE_URL",

@@ -92,10 +92,8 @@ def test_a_failing_rollout_with_old_tasks_serving_is_rolled_back_once_and_announ
     assert stop["stopType"] == "ROLLBACK" and stop["serviceDeploymentArn"].endswith("/2000000000000000006")
     assert moto_service().task_definition.endswith("api:5")  # back on the last known good
     subjects = [m["Subject"] for m in enforcing.sns_messages()]
-    assert subjects == [
-        "[ecs-watchdog] OPENED prod/api: Failing deployment (image)",
-        "[ecs-watchdog] CONTAINED prod/api: Failing deployment (image)",
-    ]
+    # Opened and contained by one event: one message says both (issue 25).
+    assert subjects == ["[ecs-watchdog] OPENED AND CONTAINED prod/api: Failing deployment (image)"]
     (incident,) = state(enforcing).incidents.values()
     assert incident.status == "contained" and incident.containment["outcome"] == "done"
     invoke(bodies(stopped(5, 5), stopped(6, 6)))  # more failures of the incident: no second action
@@ -143,7 +141,7 @@ def test_with_nothing_to_roll_back_to_it_scales_to_zero_tags_the_count_and_resto
     }
     assert tags["ecs-watchdog:previous-desired-count"] == "2"
     subjects = [m["Subject"] for m in enforcing.sns_messages()]
-    assert subjects[-1] == "[ecs-watchdog] CONTAINED prod/api: Failing deployment (image)"
+    assert subjects[-1] == "[ecs-watchdog] OPENED AND CONTAINED prod/api: Failing deployment (image)"
     answer = ecs_events.handler({"restore": {"cluster": CLUSTER, "service": SERVICE}}, LocalLambdaContext())
     assert answer["restore"]["kind"] == "restore_desired_count" and answer["restore"]["outcome"] == "done"
     assert moto_service().desired_count == 2

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from ecs_watchdog.announce.pagerduty import dedup_key, pagerduty_event
 from ecs_watchdog.announce.render import (
     SnsMessage,
     render_living_message,
@@ -44,8 +45,15 @@ class Channel(Protocol):
     def send(self, transition: Transition, ref: ServiceRef) -> None: ...
 
 
+class OneMessageChannel(Channel, Protocol):
+    """A channel whose messages cannot be edited (a webhook, email): an incident opened and contained in
+    one go is one message that says both, not two in the same second."""
+
+    def send_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> None: ...
+
+
 class SnsPublisher(Protocol):
-    def publish(self, message: SnsMessage, attributes: dict[str, str] | None = None) -> str: ...
+    def publish(self, message: SnsMessage, attributes: dict[str, str | list[str]] | None = None) -> str: ...
 
 
 class SlackPoster(Protocol):
@@ -63,6 +71,10 @@ class SnsChannel:
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         attributes = sns_attributes(transition, ref)  # severity, category, cluster, service, transition, kind
         self.topic.publish(render_transition_sns(transition, ref, self.runbook_base_url), attributes)
+
+    def send_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> None:
+        attributes = sns_attributes(contained, ref, opened)
+        self.topic.publish(render_transition_sns(contained, ref, self.runbook_base_url, opened), attributes)
 
 
 @contextmanager
@@ -89,6 +101,11 @@ class SlackChannel:
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
         payload = render_transition_slack(transition, ref, self.runbook_base_url)
+        with _channel_errors(self.unavailable, self.down):
+            self.poster.post(payload)
+
+    def send_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> None:
+        payload = render_transition_slack(contained, ref, self.runbook_base_url, opened)
         with _channel_errors(self.unavailable, self.down):
             self.poster.post(payload)
 
@@ -168,6 +185,36 @@ class SlackBotChannel:
         if transition.id not in known.replies:
             self.bot.post(render_thread_reply(transition, ref), thread_ts=known.message.ts)
             self.messages.record_reply(incident_id, transition.id)
+
+
+class PagerDutyEvents(Protocol):
+    def send(self, action: str, dedup_key: str, event: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class PagerDutyChannel:
+    """An Events API v2 integration. `unavailable` names the adapter's misconfiguration errors, `down` its
+    errors for a PagerDuty that is not taking events just now. What it sends: announce/pagerduty.py."""
+
+    events: PagerDutyEvents
+    runbook_base_url: str | None = None
+    unavailable: tuple[type[Exception], ...] = ()
+    down: tuple[type[Exception], ...] = ()
+    name: str = "pagerduty"
+
+    def send(self, transition: Transition, ref: ServiceRef) -> None:
+        self._send(transition, ref, None)
+
+    def send_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> None:
+        self._send(contained, ref, opened)
+
+    def _send(self, transition: Transition, ref: ServiceRef, opened: Transition | None) -> None:
+        event = pagerduty_event(transition, ref, self.runbook_base_url, opened)
+        if event is None:
+            return
+        action, properties = event
+        with _channel_errors(self.unavailable, self.down):
+            self.events.send(action, dedup_key(transition, ref), properties)
 
 
 def channels_of(

@@ -154,11 +154,25 @@ def title(incident: Incident) -> str:
     return f"{name} ({incident.category})" if incident.category else name
 
 
-def headline(transition: Transition, ref: ServiceRef) -> str:
-    """One line: what happened to which service, e.g. `OPENED prod/api: Failing deployment (image)`."""
+def status_word(transition: Transition, opened: Transition | None = None) -> str:
+    """`OPENED`, `CONTAINED`...; `OPENED AND CONTAINED` for one message that says both (`opened`: the opening)."""
+    word = str(transition.kind).upper()
+    return f"{str(opened.kind).upper()} AND {word}" if opened is not None else word
+
+
+def together(opened: Transition, contained: Transition) -> Transition:
+    """One transition to render for an incident opened and contained at once: the containment's status
+    and action, the opening's evidence, both summaries (the opening's first)."""
+    both = living(opened, contained)
+    return both.model_copy(update={"summary": f"{opened.summary} {contained.summary}"})
+
+
+def headline(transition: Transition, ref: ServiceRef, opened: Transition | None = None) -> str:
+    """One line: what happened to which service, e.g. `OPENED prod/api: Failing deployment (image)`;
+    `OPENED AND CONTAINED prod/api: ...` when `opened` is the opening the message also tells."""
     incident = transition.incident
     where = f"{ref.region} account {ref.account}" if incident.kind == "correlated" else ref.label
-    return f"{str(transition.kind).upper()} {where}: {title(incident)}"
+    return f"{status_word(transition, opened)} {where}: {title(incident)}"
 
 
 def where(ref: ServiceRef) -> str:

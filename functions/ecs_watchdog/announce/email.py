@@ -43,21 +43,30 @@ def severity(transition: Transition) -> str:
     return _SEVERITY[transition.kind]
 
 
-def sns_attributes(transition: Transition, ref: ServiceRef) -> dict[str, str]:
-    """Message attributes for subscription filters (SNS refuses empty string values, hence `none`)."""
+def sns_attributes(
+    transition: Transition, ref: ServiceRef, opened: Transition | None = None
+) -> dict[str, str | list[str]]:
+    """Message attributes for subscription filters (SNS refuses empty string values, hence `none`). A
+    message that says two transitions (`opened`, then `transition`) carries both in `transition`, a
+    String.Array, so a filter on either matches it; its severity is the opening's."""
     return {
-        "severity": severity(transition),
+        "severity": severity(opened or transition),
         "category": _one_line(transition.incident.category or "none"),
         "cluster": _one_line(ref.cluster),
         "service": _one_line(ref.label),
-        "transition": str(transition.kind),
+        "transition": [str(opened.kind), str(transition.kind)] if opened is not None else str(transition.kind),
         "kind": str(transition.incident.kind),
     }
 
 
-def render_transition_sns(transition: Transition, ref: ServiceRef, runbook_base_url: str | None = None) -> SnsMessage:
-    """Subject and plain-text body for SNS (email subscribers read this): short lines, labels aligned."""
-    line = content.headline(transition, ref)
+def render_transition_sns(
+    transition: Transition, ref: ServiceRef, runbook_base_url: str | None = None, opened: Transition | None = None
+) -> SnsMessage:
+    """Subject and plain-text body for SNS (email subscribers read this): short lines, labels aligned.
+    With `opened`, one message for an incident opened and contained at once (`transition` the containment)."""
+    if opened is not None:
+        transition = content.together(opened, transition)
+    line = content.headline(transition, ref, opened)
     explanation = content.explanation_of(transition)
     lines = [_one_line(line), _one_line(content.where(ref)), "", _one_line(transition.summary), ""]
     lines += [f"{label + ':':<{_LABEL_WIDTH}}{_one_line(value)}" for label, value in content.facts(transition)]

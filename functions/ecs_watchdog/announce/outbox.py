@@ -22,6 +22,7 @@ at-least-once, documented in docs/state.md.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -183,49 +184,82 @@ class Outbox:
         result = Delivery(taken={transition.id: set()})
         done = set(self._known(transition).delivered)
         for channel in self.channels:
-            if channel.name in done:
+            if channel.name not in done:
+                self._attempt(channel, functools.partial(channel.send, transition, ref), [transition], result)
+        return self._announced(result)
+
+    def deliver_together(self, opened: Transition, contained: Transition, ref: ServiceRef) -> Delivery:
+        """Like `deliver`, for an incident's opening and its containment: a channel that owes both and can
+        say both at once (a OneMessageChannel: webhook, email) gets one message; any other channel, or one
+        that already took the opening, gets each it still owes, the opening first."""
+        pair = [opened, contained]
+        result = Delivery(taken={t.id: set() for t in pair})
+        owed = {t.id: set(self._known(t).delivered) for t in pair}
+        for channel in self.channels:
+            missing = [t for t in pair if channel.name not in owed[t.id]]
+            send_together = getattr(channel, "send_together", None)
+            if len(missing) == 2 and send_together is not None:
+                self._attempt(channel, functools.partial(send_together, opened, contained, ref), pair, result)
                 continue
-            held = self.budget.held_back(channel.name)
-            if held is not None:
-                logger.info(
-                    "announcement deferred: it waits in the outbox for the next event or the sweep's tick",
-                    extra={"channel": channel.name, "transition": transition.id, "reason": held},
-                )
-                result.deferred.append(channel.name)
-                continue
-            try:
-                channel.send(transition, ref)
-            except ChannelUnavailable as error:
-                # A person must fix it; retrying would only delay the other channels' next messages.
-                logger.error(
-                    "announcement channel unavailable: this transition will not reach it",
-                    extra={"channel": channel.name, "transition": transition.id, "problem": str(error)},
-                )
-                result.unavailable.append(channel.name)
-                result.taken[transition.id].add(channel.name)
-                continue
-            except ChannelDown as error:
-                self.budget.rest(channel.name)
-                logger.warning(
-                    "announcement channel not answering: left alone for the rest of this invocation; its "
-                    "messages wait in the outbox for the next event or the sweep's tick",
-                    extra={"channel": channel.name, "transition": transition.id, "problem": _describe(error)},
-                )
-                result.deferred.append(channel.name)
-                continue
-            except Exception as error:
-                logger.warning(
-                    "announcement channel failed; it will be retried",
-                    extra={"channel": channel.name, "transition": transition.id, "problem": _describe(error)},
-                )
-                result.failures.append(f"{channel.name}: {_describe(error)}")
-                result.failed_ids.add(transition.id)
-                continue
-            result.channels.append(channel.name)
-            result.taken[transition.id].add(channel.name)
+            for transition in missing:
+                if not self._attempt(channel, functools.partial(channel.send, transition, ref), [transition], result):
+                    break  # the containment never goes out ahead of its opening
+        return self._announced(result)
+
+    def _attempt(
+        self, channel: Channel, send: Callable[[], None], transitions: list[Transition], result: Delivery
+    ) -> bool:
+        """One send of `transitions` (one message) to `channel`, its outcome recorded in `result`; True when
+        the channel took it (or never can: unavailable)."""
+        ids = ", ".join(t.id for t in transitions)
+        held = self.budget.held_back(channel.name)
+        if held is not None:
+            logger.info(
+                "announcement deferred: it waits in the outbox for the next event or the sweep's tick",
+                extra={"channel": channel.name, "transition": ids, "reason": held},
+            )
+            result.deferred.append(channel.name)
+            return False
+        try:
+            send()
+        except ChannelUnavailable as error:
+            # A person must fix it; retrying would only delay the other channels' next messages.
+            logger.error(
+                "announcement channel unavailable: this transition will not reach it",
+                extra={"channel": channel.name, "transition": ids, "problem": str(error)},
+            )
+            result.unavailable.append(channel.name)
+            for t in transitions:
+                result.taken[t.id].add(channel.name)
+            return True
+        except ChannelDown as error:
+            self.budget.rest(channel.name)
+            logger.warning(
+                "announcement channel not answering: left alone for the rest of this invocation; its "
+                "messages wait in the outbox for the next event or the sweep's tick",
+                extra={"channel": channel.name, "transition": ids, "problem": _describe(error)},
+            )
+            result.deferred.append(channel.name)
+            return False
+        except Exception as error:
+            logger.warning(
+                "announcement channel failed; it will be retried",
+                extra={"channel": channel.name, "transition": ids, "problem": _describe(error)},
+            )
+            result.failures.append(f"{channel.name}: {_describe(error)}")
+            result.failed_ids.update(t.id for t in transitions)
+            return False
+        result.channels.append(channel.name)
+        for t in transitions:
+            result.taken[t.id].add(channel.name)
+        return True
+
+    @staticmethod
+    def _announced(result: Delivery) -> Delivery:
         if result.channels:
             logger.info(
-                "incident transition announced", extra={"transition": transition.id, "channels": result.channels}
+                "incident transition announced",
+                extra={"transition": ", ".join(sorted(result.taken)), "channels": result.channels},
             )
         return result
 

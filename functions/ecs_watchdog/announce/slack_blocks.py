@@ -98,11 +98,14 @@ def _header(ref: ServiceRef, incident: Incident) -> dict[str, Any]:
     return {"type": "header", "text": {"type": "plain_text", "text": cut(plain(text), MAX_HEADER_TEXT), "emoji": True}}
 
 
-def transition_blocks(transition: Transition, ref: ServiceRef, runbook_base_url: str | None) -> list[dict[str, Any]]:
+def transition_blocks(
+    transition: Transition, ref: ServiceRef, runbook_base_url: str | None, opened: Transition | None = None
+) -> list[dict[str, Any]]:
     """The incident as Block Kit: header, status and summary, counts, evidence, action, probes, steps, links."""
     incident = transition.incident
     explanation = content.explanation_of(transition)
-    status = f"{content.ICONS[transition.kind]} *{str(transition.kind).upper()}* · *{content.title(incident)}*"
+    word = content.status_word(transition, opened)
+    status = f"{content.ICONS[transition.kind]} *{word}* · *{content.title(incident)}*"
     blocks = [_header(ref, incident), section(f"{status}\n{escape_mrkdwn(transition.summary)}")]
     blocks.append(_fields(content.facts(transition)))
     if explanation.evidence:
@@ -124,14 +127,17 @@ def transition_blocks(transition: Transition, ref: ServiceRef, runbook_base_url:
 
 
 def render_transition_slack(
-    transition: Transition, ref: ServiceRef, runbook_base_url: str | None = None
+    transition: Transition, ref: ServiceRef, runbook_base_url: str | None = None, opened: Transition | None = None
 ) -> dict[str, Any]:
-    """A Slack payload (Block Kit) with a plain-text fallback; the same for a webhook and `chat.postMessage`."""
-    line = content.headline(transition, ref)
+    """A Slack payload (Block Kit) with a plain-text fallback; the same for a webhook and `chat.postMessage`.
+    With `opened`, one message for an incident opened and contained at once (`transition` the containment)."""
+    if opened is not None:
+        transition = content.together(opened, transition)
+    line = content.headline(transition, ref, opened)
     fallback = f"{content.ICONS[transition.kind]} {line} — {transition.summary}"
     return {
         "text": cut(escape_mrkdwn(fallback), MAX_FALLBACK_TEXT),
-        "blocks": transition_blocks(transition, ref, runbook_base_url),
+        "blocks": transition_blocks(transition, ref, runbook_base_url, opened),
     }
 
 

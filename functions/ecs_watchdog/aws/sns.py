@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ecs_watchdog.announce.render import SnsMessage
@@ -14,12 +15,19 @@ class SnsTopic:
         self._client = client
         self._topic_arn = topic_arn
 
-    def publish(self, message: SnsMessage, attributes: dict[str, str] | None = None) -> str:
+    def publish(self, message: SnsMessage, attributes: dict[str, str | list[str]] | None = None) -> str:
         """Publish and return the SNS message id. Errors propagate so the event is retried."""
         response = self._client.publish(
             TopicArn=self._topic_arn,
             Subject=message.subject,
             Message=message.body,
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()},
+            MessageAttributes={k: _attribute(v) for k, v in (attributes or {}).items()},
         )
         return str(response["MessageId"])
+
+
+def _attribute(value: str | list[str]) -> dict[str, str]:
+    # A list is a String.Array: a subscription filter matches when any of its values matches.
+    if isinstance(value, list):
+        return {"DataType": "String.Array", "StringValue": json.dumps(value)}
+    return {"DataType": "String", "StringValue": value}

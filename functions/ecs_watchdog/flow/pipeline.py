@@ -413,18 +413,39 @@ class Pipeline:
         incident covers, or of a service tagged `ignore`, needs no message), then the account's."""
         silenced = service.state is not None and service.state.action_tag == "ignore"
         service_done: set[str] = set()
+        openings = {
+            contained: opened
+            for contained, opened in _openings_contained(service.entries).items()
+            if account.announce.get(contained, True) and account.announce.get(opened, True)
+        }
         for transition in service.entries:
             if transition.kind is TransitionKind.CLOSED:
                 self.state.archive_incident(transition.incident)
                 service_done.add(transition.id)
-            elif not account.announce.get(transition.id, True) or silenced or self._send(transition, ref, delivery):
-                service_done.add(transition.id)  # covered by the account incident, opted out, or delivered
+            elif not account.announce.get(transition.id, True) or silenced:
+                service_done.add(transition.id)  # covered by the account incident, or opted out
+            elif transition.id in openings.values():
+                continue  # said together with its containment, below
+            elif transition.id in openings:
+                opened = next(t for t in service.entries if t.id == openings[transition.id])
+                service_done |= self._send_together(opened, transition, ref, delivery)
+            elif self._send(transition, ref, delivery):
+                service_done.add(transition.id)
         account_done = {t.id for t in account.entries if self._send(t, ref, delivery)}
         if len(account_done) < len(account.entries):
             # The service's entries stay until the account's are out: whoever takes them next (a
             # retry, a later event, a redrive) also takes the account's leftovers.
             service_done = set()
         return Delivered(service_done, account_done)
+
+    def _send_together(
+        self, opened: Transition, contained: Transition, ref: ServiceRef, delivery: Delivery
+    ) -> set[str]:
+        """Deliver an incident's opening and containment, one message where a channel cannot edit; the ids
+        no channel owes any more."""
+        sent = self.outbox.deliver_together(opened, contained, ref)
+        delivery.add(sent)
+        return {t.id for t in (opened, contained) if self.outbox.complete(t, sent.taken[t.id])}
 
     def _send(self, transition: Transition, ref: ServiceRef, delivery: Delivery) -> bool:
         """Deliver one entry to the channels that still owe it; True when none does any more."""
@@ -469,3 +490,16 @@ class Pipeline:
             # and this record is done (a channel that stays down does not drive every record to the DLQ).
             logger.warning("earlier announcements still undelivered", extra={"problems": delivery.failures[:5]})
         return outcome
+
+
+def _openings_contained(entries: list[Transition]) -> dict[str, str]:
+    """containment id → the id of its incident's opening, where both are among `entries` (an incident
+    contained in the invocation that opened it, or whose opening is still undelivered)."""
+    opening: dict[str, str] = {}
+    pairs: dict[str, str] = {}
+    for t in entries:
+        if t.kind in (TransitionKind.OPENED, TransitionKind.REOPENED):
+            opening[t.incident.id] = t.id
+        elif t.kind is TransitionKind.CONTAINED and t.incident.id in opening:
+            pairs[t.id] = opening.pop(t.incident.id)
+    return pairs

@@ -94,8 +94,23 @@ class CountedChannel:
         self.name = self.inner.name
 
     def send(self, transition: Transition, ref: ServiceRef) -> None:
+        self._counted([transition.id], lambda: self.inner.send(transition, ref))
+
+    @property
+    def send_together(self) -> Callable[[Transition, Transition, ServiceRef], None] | None:
+        """The inner channel's one message for an opening and its containment (counted once), if it has one."""
+        inner = getattr(self.inner, "send_together", None)
+        if inner is None:
+            return None
+
+        def send(opened: Transition, contained: Transition, ref: ServiceRef) -> None:
+            self._counted([opened.id, contained.id], lambda: inner(opened, contained, ref))
+
+        return send
+
+    def _counted(self, ids: list[str], send: Callable[[], None]) -> None:
         try:
-            self.inner.send(transition, ref)
+            send()
         except ChannelUnavailable:
             self._count("unavailable")
             raise
@@ -103,13 +118,15 @@ class CountedChannel:
             raise  # deferred, not failed: the intake counts each message kept for later (Outcome.deferred)
         except Exception:
             self._count("failed")
-            self._failed[transition.id] = None
+            for transition_id in ids:
+                self._failed[transition_id] = None
             while len(self._failed) > MAX_REMEMBERED_FAILURES:
                 del self._failed[next(iter(self._failed))]
             raise
         self._count("sent")
-        if transition.id in self._failed:
-            del self._failed[transition.id]
+        if any(transition_id in self._failed for transition_id in ids):
+            for transition_id in ids:
+                self._failed.pop(transition_id, None)
             self._count("retried")
 
     def _count(self, result: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from ecs_watchdog.announce.channels import SlackBotChannel, channels_of
+from ecs_watchdog.announce.channels import PagerDutyChannel, SlackBotChannel, channels_of
 from ecs_watchdog.announce.outbox import ChannelBudget, Outbox
 from ecs_watchdog.aws.api_error_store import ApiErrorStore
 from ecs_watchdog.aws.audit import AuditEvents
@@ -17,6 +17,7 @@ from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.hook_answers import HookAnswers
 from ecs_watchdog.aws.kill_switch import KillSwitch
+from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.recheck import Rechecks
@@ -68,6 +69,13 @@ def build_pipeline(
         )
         channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session, bot)]
         worst_case = {"slack": bot.worst_case_seconds}
+    if settings.pagerduty_secret_name:
+        pagerduty = PagerDutyEvents(session.client("secretsmanager"), settings.pagerduty_secret_name)
+        channels = [
+            *channels,
+            PagerDutyChannel(pagerduty, settings.runbook_base_url, (PagerDutyUnavailable,), (PagerDutyDown,)),
+        ]
+        worst_case["pagerduty"] = pagerduty.worst_case_seconds
     if count is not None:
         channels = [CountedChannel(channel, count) for channel in channels]
     outbox = Outbox(

@@ -32,6 +32,7 @@ ENVIRONMENT = {
     "PARKED_RECORDS_QUEUE_URL": "parked_records_queue_url",
     "SLACK_BOT_SECRET_NAME": "slack_bot_secret_name",
     "SLACK_CHANNEL": "slack_channel",
+    "PAGERDUTY_SECRET_NAME": "pagerduty_secret_name",
 }
 
 
@@ -68,6 +69,7 @@ class Settings(BaseModel):
 
     slack_bot_secret_name: str | None = None  # bot mode: one living message per incident (needs slack_channel)
     slack_channel: str | None = None
+    pagerduty_secret_name: str | None = None  # an Events API v2 routing key: one page per incident
 
     @property
     def home(self) -> tuple[str, str] | None:
