@@ -14,12 +14,19 @@ containment pauses for that category, and the service incidents it covers are no
 
 Deciding is pure and idempotent per service transition (`applied`), so an invocation that lost a race
 or died half-way can run it again for the same transitions.
+
+The item stays small however large the fleet (docs/state.md, "Size"): service incidents and
+transitions are remembered by a 12-character digest of their id, and only the latest K openings of a
+category are kept (K of them within the window is all the guard asks). Items written before digests
+are still read: a lookup tries the digest, then the full id.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +34,7 @@ from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus,
 from ecs_watchdog.incidents.policy import LoopPolicy
 
 MAX_APPLIED = 300  # service transitions remembered for idempotency: far more than are ever in flight at once
-MAX_COVERED = 1000  # covered service incidents remembered (each ~60 bytes: well under DynamoDB's 400 KB)
+MAX_COVERED = 2000  # covered service incidents remembered (each ~24 bytes as a digest: under 64 KB with `active`)
 
 
 class Opening(BaseModel):
@@ -44,13 +51,13 @@ class AccountState(BaseModel):
     account: str
     revision: int = 0
     openings: list[Opening] = Field(default_factory=list)  # service incidents opened within the window
-    # service incident id → the category it had when it opened: removed by id when it ends, so a
-    # category that shifts while it runs cannot leave it counted forever.
+    # service incident (its `digest`) → the category it had when it opened: removed when it ends, so
+    # a category that shifts while it runs cannot leave it counted forever.
     active: dict[str, str] = Field(default_factory=dict)
     # category → its account incident: open, or resolved and kept for one window (a relapse reopens it)
     incidents: dict[str, Incident] = Field(default_factory=dict)
-    covered: dict[str, str] = Field(default_factory=dict)  # service incident id → the category covering it
-    applied: dict[str, bool] = Field(default_factory=dict)  # service transition id → announce it on its own?
+    covered: dict[str, str] = Field(default_factory=dict)  # service incident digest → the category covering it
+    applied: dict[str, bool] = Field(default_factory=dict)  # service transition digest → announce it on its own?
     outbox: list[Transition] = Field(default_factory=list)  # account transitions not yet announced
     sequence: int = 0
     action_times: list[datetime] = Field(default_factory=list)  # containment actions in the last hour
@@ -72,13 +79,14 @@ def decide(account: AccountState, service_transitions: list[Transition], policy:
     new = account.model_copy(deep=True)
     decision = AccountDecision(new)
     for transition in service_transitions:
-        if transition.id in new.applied:
-            decision.announce[transition.id] = new.applied[transition.id]
+        known = _lookup(new.applied, transition.id)
+        if known is not None:
+            decision.announce[transition.id] = known
             continue
         _retire(new, transition.at, policy)
         announce = _apply(new, decision, transition, policy)
         decision.announce[transition.id] = announce
-        new.applied[transition.id] = announce
+        new.applied[digest(transition.id)] = announce
         _trim(new.applied, MAX_APPLIED)
         decision.changed = True
     new.outbox += decision.transitions
@@ -101,18 +109,22 @@ def _apply(new: AccountState, decision: AccountDecision, transition: Transition,
     incident, at = transition.incident, transition.at
     if incident.kind is IncidentKind.CORRELATED:
         return True
-    covering = new.covered.get(incident.id)
+    member = digest(incident.id)
+    covering = _lookup(new.covered, incident.id)
     if transition.kind in (TransitionKind.OPENED, TransitionKind.REOPENED) and incident.category:
         category = covering or incident.category
-        new.active[incident.id] = category
-        # One opening per service and category (the latest): the guard counts services, and the item
-        # stays small however long a storm lasts.
+        new.active.pop(incident.id, None)  # an entry written before digests
+        new.active[member] = category
+        # One opening per service and category (the latest), and the latest K of a category: the
+        # guard asks whether K services opened within the window, and the item stays small however
+        # long a storm lasts and however many services are in it.
         new.openings = [
             o
             for o in new.openings
             if at - o.at <= policy.correlation_window and (o.service, o.category) != (incident.service, category)
         ]
         new.openings.append(Opening(service=incident.service, category=category, at=at))
+        new.openings = _latest_per_category(new.openings, policy.correlated_services)
         recent = sorted({o.service for o in new.openings if o.category == category})
         existing = new.incidents.get(category)
         if existing is not None and existing.status is IncidentStatus.OPEN:
@@ -130,9 +142,9 @@ def _apply(new: AccountState, decision: AccountDecision, transition: Transition,
             return False
         return covering is None
     if transition.kind in (TransitionKind.RESOLVED, TransitionKind.CLOSED):
-        ended: str | None = new.active.pop(incident.id, None) or covering
+        ended: str | None = _pop(new.active, incident.id) or covering
         if transition.kind is TransitionKind.CLOSED:
-            new.covered.pop(incident.id, None)
+            _pop(new.covered, incident.id)
         account_incident = new.incidents.get(ended) if ended else None
         if (
             account_incident is not None
@@ -197,9 +209,11 @@ def _reopen(new: AccountState, decision: AccountDecision, incident: Incident, at
 
 
 def _cover(new: AccountState, incident: Incident, service_incident: str, category: str) -> None:
-    if service_incident not in new.covered:
+    """Cover a service incident, named by its id or (from `active`) already by its digest."""
+    member = service_incident if _is_digest(service_incident) else digest(service_incident)
+    if member not in new.covered and service_incident not in new.covered:
         incident.failures += 1
-        new.covered[service_incident] = category
+        new.covered[member] = category
         _trim(new.covered, MAX_COVERED)
 
 
@@ -211,6 +225,34 @@ def _retire(new: AccountState, now: datetime, policy: LoopPolicy) -> None:
             for service_incident, covering in list(new.covered.items()):
                 if covering == category and service_incident not in new.active:
                     del new.covered[service_incident]
+
+
+DIGEST_CHARS = 12  # 48 bits: two of 10,000 remembered ids collide with a chance of about 2 in 10^7
+
+
+def digest(identifier: str) -> str:
+    """The short name an incident or transition id is remembered by in the account item."""
+    return hashlib.blake2b(identifier.encode("utf-8", "surrogatepass"), digest_size=DIGEST_CHARS // 2).hexdigest()
+
+
+def _is_digest(key: str) -> bool:
+    return len(key) == DIGEST_CHARS and all(c in "0123456789abcdef" for c in key)
+
+
+def _lookup(values: dict[str, Any], identifier: str) -> Any:
+    found = values.get(digest(identifier))
+    return values.get(identifier) if found is None else found
+
+
+def _pop(values: dict[str, str], identifier: str) -> str | None:
+    return values.pop(digest(identifier), None) or values.pop(identifier, None)
+
+
+def _latest_per_category(openings: list[Opening], keep: int) -> list[Opening]:
+    kept: list[Opening] = []
+    for category in dict.fromkeys(o.category for o in openings):
+        kept += sorted((o for o in openings if o.category == category), key=lambda o: o.at)[-max(1, keep) :]
+    return sorted(kept, key=lambda o: o.at)
 
 
 def _names(services: list[str]) -> list[str]:
