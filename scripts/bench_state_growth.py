@@ -29,7 +29,7 @@ def item_bytes(item: dict[str, Any]) -> int:
     """An item's size as DynamoDB counts it: UTF-8 names plus values (strings, numbers as their text)."""
     size = 0
     for name, value in item.items():
-        (kind, raw), = value.items()
+        ((_, raw),) = value.items()
         size += len(name.encode()) + len(str(raw).encode())
     return size
 
@@ -79,8 +79,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, nargs="+", default=[10, 100, 1000])
     args = parser.parse_args()
-    print(f"{'services':>8} {'phase':<17}{'events':>7}{'ev/s':>7}{'R/ev':>6}{'W/ev':>6}{'SNS':>5}{'Slack':>6}"
-          f"{'failed':>7}{'largest':>9}  item")
+    print(
+        f"{'services':>8} {'phase':<17}{'events':>7}{'ev/s':>7}{'R/ev':>6}{'W/ev':>6}{'SNS':>5}{'Slack':>6}"
+        f"{'failed':>7}{'largest':>9}  item"
+    )
     for services in args.services:
         observer = Observer()
         with contextlib.redirect_stdout(io.StringIO()):  # the handler's JSON logs

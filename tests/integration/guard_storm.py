@@ -5,8 +5,8 @@ scripts/bench_guard_storm.py (N=200), which reports messages per channel and tim
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_watchdog.handlers import ecs_events
