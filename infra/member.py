@@ -84,7 +84,8 @@ class MemberStack(Stack):
             self.contain_role = self._hub_role(CONTAIN_ROLE_NAME, hub_account, "containment (enforce mode)")
             services = self.format_arn(service="ecs", resource="service", resource_name="*")
             deployments = self.format_arn(service="ecs", resource="service-deployment", resource_name="*")
-            for statement in enforce_statements(self, services, deployments):
+            # Containment reads before it writes (the deployment to stop, the scalable target to suspend).
+            for statement in [*read_statements(self)[:2], *enforce_statements(self, services, deployments)]:
                 self.contain_role.add_to_policy(statement)
         cdk.CfnOutput(self, "ReadRoleArn", value=self.read_role.role_arn)
         _acknowledge_reviewed_findings(self)

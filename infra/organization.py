@@ -91,6 +91,16 @@ def _listed(value: Any, key: str, pattern: re.Pattern[str], what: str) -> tuple[
     return found
 
 
+def hub_environment(organization: OrganizationConfig, hub_account: str, *, enforce: bool) -> dict[str, str]:
+    """What the hub's events function needs to act for its members (wiring/settings.py reads it)."""
+    return {
+        "MEMBER_ACCOUNTS": "*" if organization.organization_id else ",".join(organization.member_accounts),
+        "MEMBER_READ_ROLE": READ_ROLE_NAME,
+        **({"MEMBER_CONTAIN_ROLE": CONTAIN_ROLE_NAME} if enforce else {}),
+        "MEMBER_EXTERNAL_ID": external_id(hub_account),
+    }
+
+
 class HubBus(Construct):
     """The custom event bus the members' rules put their ECS events on. Its policy admits the organization
     (aws:PrincipalOrgID, one statement whatever its size: the policy stays far below EventBridge's 10 KB)

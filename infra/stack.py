@@ -14,7 +14,7 @@ from infra.dashboard import HealthDashboard
 from infra.diagnose import DiagnoseFunction
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
-from infra.organization import HubBus, OrganizationConfig
+from infra.organization import HubBus, OrganizationConfig, hub_environment
 from infra.state import StateTable
 from infra.sweep import SweepFunction
 
@@ -74,6 +74,8 @@ class EcsWatchdogStack(Stack):
             self.hub = HubBus(self, "Hub", organization=organization)
             ingest.forward_from(self.hub.bus)
             HubBus.assume_member_roles(functions.events_role, organization, contain=config.mode == "enforce")
+            for name, value in hub_environment(organization, self.account, enforce=config.mode == "enforce").items():
+                functions.events_function.add_environment(name, value)
         ingest.only_these_may_send([functions.events_role.role_arn, *config.queue_senders])
         self.sweep = (
             SweepFunction(self, "Sweep", config=config, alerts=alerts, state=state, code=function_code)

@@ -86,6 +86,12 @@ ProbeConfirms = Callable[[Finding], ProbeVerdict]
 OutcomeKind = Literal["transition", "counted", "benign", "ignored"]
 
 
+class OtherAccounts(Protocol):
+    """The pipelines of member accounts (flow/accounts.py)."""
+
+    def process(self, event: EcsEvent) -> Outcome: ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What the pipeline did with one event, for logs, metrics, the CLI and the simulator."""
@@ -145,6 +151,7 @@ class Pipeline:
     essential_containers: EssentialContainers | None = None
     probe_confirms: ProbeConfirms | None = None
     home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
+    members: OtherAccounts | None = None  # organization mode: other accounts' events, each in its own account
     containment: Containment | None = None  # None: the watchdog only tells people
     gate: DeploymentGate | None = None  # answers PAUSE lifecycle hooks of services that opt in
     api_errors: ApiErrorStates | None = None  # findings of failed ECS API calls (CloudTrail)
@@ -155,6 +162,8 @@ class Pipeline:
         """Handle one parsed event. Storage and passing delivery errors propagate (DeliveryFailed after
         recording what did go out), so the caller hands the event back to SQS for a retry."""
         if self.home is not None and (event.account, event.region) != self.home:
+            if self.members is not None and event.region == self.home[1]:
+                return self.members.process(event)
             return Outcome(
                 "ignored",
                 f"event from account {event.account} in {event.region}; this watchdog watches account "
