@@ -13,7 +13,9 @@ from moto.ecs.models import ecs_backends
 
 from ecs_watchdog.aws.member_sessions import MemberSessions
 from ecs_watchdog.aws.state_table import StateTable
+from ecs_watchdog.flow.pipeline import utc_now
 from ecs_watchdog.handlers import ecs_events
+from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
 from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
 from tests.integration.incident_events import ACCOUNT, CLUSTER, IMAGE, REGION, SERVICE, bodies, stopped
@@ -125,3 +127,6 @@ def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_
         assert "not watched" in parked["attributes"]["ecs-watchdog-parked-reason"]
         assert OUTSIDER in parked["attributes"]["ecs-watchdog-parked-reason"]
         assert not any(f":{OUTSIDER}:" in a for a in assumed)
+        # The sweep holds no member role: it leaves a member's service alone rather than look it up here.
+        tick = ecs_events.intake().pipeline.tick(ServiceRef(MEMBER_A, REGION, CLUSTER, SERVICE), utc_now())
+        assert (tick.kind, "member account" in tick.reason) == ("ignored", True)

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.events import MalformedEvent, parse_envelope
+from ecs_watchdog.flow.accounts import NotWatched
 from ecs_watchdog.flow.pipeline import Outcome, Pipeline
 from ecs_watchdog.flow.sqs_text import sqs_text
-from ecs_watchdog.flow.accounts import NotWatched
 from ecs_watchdog.incidents.model import Unstorable
 from ecs_watchdog.metrics.catalog import key
 

@@ -189,6 +189,10 @@ class Pipeline:
         """A quiet service's timers (stuck deployments, closing resolved incidents), its leftovers, its
         pending containment and its due count updates, without an event — the sweep's hook. Never
         creates state."""
+        if self.home is not None and (ref.account, ref.region) != self.home:
+            # Organization mode: a member's service is looked up only through its own role (flow/accounts.py),
+            # which the sweep does not hold; its timers and leftovers wait for its next event.
+            return Outcome("ignored", f"{ref.key}: a member account's service; the sweep ticks the hub's own")
         outcome = self._walk(tick_change(ref, now))
         send_due_updates(ref, service_item(self.state, ref, now), self.outbox.channels, now, self.outbox.budget)
         return outcome
