@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -336,19 +336,21 @@ def load_config(context: Mapping[str, Any]) -> WatchdogConfig:
     return config
 
 
-def context_warnings(context: Mapping[str, Any]) -> list[str]:
+def context_warnings(context: Mapping[str, Any], other_keys: Iterable[str] = ()) -> list[str]:
     """Context keys that look like watchdog keys without the `watchdog:` prefix (`-c mode=enforce`):
-    CDK passes them on and the stack never reads them, so they are said out loud."""
-    return unprefixed_key_warnings(context, PREFIX, (k.name for k in KEYS))
+    CDK passes them on and the stack never reads them, so they are said out loud. `other_keys`: names
+    read elsewhere (the organization's)."""
+    return unprefixed_key_warnings(context, PREFIX, (*(k.name for k in KEYS), *other_keys))
 
 
 def _check_combination(config: WatchdogConfig) -> None:
     """Rules between keys, each error naming every key involved."""
-    if not config.alert_emails and not config.slack_secret_name and not config.slack_bot_secret_name:
+    if not (config.alert_emails or config.slack_secret_name or config.slack_bot_secret_name or config.pagerduty_secret_name):
         raise ConfigError(
             f"{PREFIX}alert_emails and {PREFIX}slack_secret_name are both empty: the watchdog would tell nobody. "
             f"Set at least one, e.g. `cdk deploy -c {PREFIX}alert_emails=oncall@example.com` and/or "
-            f"`-c {PREFIX}slack_secret_name=ecs-watchdog/slack-webhook` (a secret you created), or put them in cdk.json"
+            f"`-c {PREFIX}slack_secret_name=ecs-watchdog/slack-webhook` (a secret you created; or a PagerDuty routing key's "
+            f"secret in {PREFIX}pagerduty_secret_name), or put them in cdk.json"
         )
     if config.reserved_concurrency is not None and config.max_concurrency > config.reserved_concurrency:
         raise ConfigError(

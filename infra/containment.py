@@ -142,52 +142,7 @@ class Containment(Construct):
             role.add_to_principal_policy(statement)
 
     def _enforce_statements(self, services: str, deployments: str) -> list[iam.PolicyStatement]:
-        # StopServiceDeployment and ContinueServiceDeployment are authorized on BOTH the service and the
-        # service deployment (Service Authorization Reference): a statement must name both resource types.
-        service_writes = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"]
-        return [
-            iam.PolicyStatement(sid="ContainServices", actions=["ecs:UpdateService"], resources=[services]),
-            iam.PolicyStatement(
-                sid="TagServicesWithPreviousDesiredCount",
-                actions=["ecs:TagResource", "ecs:UntagResource"],
-                resources=[services],
-                # Only the watchdog's own tag: it can neither change a service's opt-out nor anyone's tags.
-                conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [PREVIOUS_DESIRED_COUNT_TAG]}},
-            ),
-            iam.PolicyStatement(
-                sid="HonourIgnoreTag",
-                # IAM enforces the per-service opt-out too, whatever the code does. StopServiceDeployment is
-                # authorized on the service as well, so the service's tag reaches it. ContinueServiceDeployment
-                # is left out on purpose: an unanswered PAUSE hook times out into its timeout action (ROLLBACK by
-                # default), so denying the answer would roll back a deployment the owner asked the gate to
-                # judge; the gate only answers services tagged ecs-watchdog:gate=on, which is the owner's opt-in.
-                effect=iam.Effect.DENY,
-                actions=service_writes,
-                resources=[services, deployments],
-                conditions={"StringEquals": {f"aws:ResourceTag/{ACTION_TAG}": "ignore"}},
-            ),
-            iam.PolicyStatement(
-                sid="RollBackDeployments",
-                actions=["ecs:StopServiceDeployment"],
-                resources=[services, deployments],
-            ),
-            iam.PolicyStatement(
-                sid="SuspendServiceScaling",
-                # Scalable-target ARNs carry an opaque id, not the service: no narrower resource exists. The
-                # targets already exist (read first), so no iam:CreateServiceLinkedRole is needed.
-                actions=["application-autoscaling:RegisterScalableTarget"],
-                resources=[self._arn("application-autoscaling", "scalable-target", "*")],
-            ),
-            iam.PolicyStatement(
-                sid="PassTaskRolesOnRollback",
-                # UpdateService to another revision passes that task definition's task and execution roles;
-                # iam:PassedToService is ecs-tasks.amazonaws.com, the principal tasks assume them through
-                # (as in AWS's managed policies AmazonECS_FullAccess and AmazonEC2ContainerServiceEventsRole).
-                actions=["iam:PassRole"],
-                resources=[Stack.of(self).format_arn(service="iam", region="", resource="role", resource_name="*")],
-                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-            ),
-        ]
+        return enforce_statements(Stack.of(self), services, deployments)
 
     def _grant_hook_function(self, role: iam.Role, state: StateTable) -> None:
         for statement in (
@@ -212,3 +167,55 @@ class Containment(Construct):
             ),
         ):
             role.add_to_policy(statement)
+
+
+def enforce_statements(stack: Stack, services: str, deployments: str) -> list[iam.PolicyStatement]:
+    """The writes containment makes in enforce mode (also granted to a member's containment role, infra/member.py)."""
+    # StopServiceDeployment and ContinueServiceDeployment are authorized on BOTH the service and the
+    # service deployment (Service Authorization Reference): a statement must name both resource types.
+    service_writes = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"]
+    return [
+        iam.PolicyStatement(sid="ContainServices", actions=["ecs:UpdateService"], resources=[services]),
+        iam.PolicyStatement(
+            sid="TagServicesWithPreviousDesiredCount",
+            actions=["ecs:TagResource", "ecs:UntagResource"],
+            resources=[services],
+            # Only the watchdog's own tag: it can neither change a service's opt-out nor anyone's tags.
+            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [PREVIOUS_DESIRED_COUNT_TAG]}},
+        ),
+        iam.PolicyStatement(
+            sid="HonourIgnoreTag",
+            # IAM enforces the per-service opt-out too, whatever the code does. StopServiceDeployment is
+            # authorized on the service as well, so the service's tag reaches it. ContinueServiceDeployment
+            # is left out on purpose: an unanswered PAUSE hook times out into its timeout action (ROLLBACK by
+            # default), so denying the answer would roll back a deployment the owner asked the gate to
+            # judge; the gate only answers services tagged ecs-watchdog:gate=on, which is the owner's opt-in.
+            effect=iam.Effect.DENY,
+            actions=service_writes,
+            resources=[services, deployments],
+            conditions={"StringEquals": {f"aws:ResourceTag/{ACTION_TAG}": "ignore"}},
+        ),
+        iam.PolicyStatement(
+            sid="RollBackDeployments",
+            actions=["ecs:StopServiceDeployment"],
+            resources=[services, deployments],
+        ),
+        iam.PolicyStatement(
+            sid="SuspendServiceScaling",
+            # Scalable-target ARNs carry an opaque id, not the service: no narrower resource exists. The
+            # targets already exist (read first), so no iam:CreateServiceLinkedRole is needed.
+            actions=["application-autoscaling:RegisterScalableTarget"],
+            resources=[
+                stack.format_arn(service="application-autoscaling", resource="scalable-target", resource_name="*")
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="PassTaskRolesOnRollback",
+            # UpdateService to another revision passes that task definition's task and execution roles;
+            # iam:PassedToService is ecs-tasks.amazonaws.com, the principal tasks assume them through
+            # (as in AWS's managed policies AmazonECS_FullAccess and AmazonEC2ContainerServiceEventsRole).
+            actions=["iam:PassRole"],
+            resources=[stack.format_arn(service="iam", region="", resource="role", resource_name="*")],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+    ]

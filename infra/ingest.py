@@ -115,6 +115,18 @@ class Ingest(Construct):
         self.api_call_errors = self._rule(
             "EcsApiCallErrors", "failed ECS API calls recorded by CloudTrail", ECS_API_CALL_ERROR_PATTERN
         )
+        self.hub_rules: list[events.Rule] = []
+
+    def forward_from(self, bus: events.IEventBus) -> None:
+        """Rules on the hub's bus (organization mode): the members' ECS events, with today's patterns, onto
+        the same queue. Call before `only_these_may_send`, which must name these rules too."""
+        for construct_id, what, pattern in (
+            ("HubStoppedServiceTasks", "STOPPED tasks of member services", STOPPED_SERVICE_TASKS_PATTERN),
+            ("HubDeploymentStateChanges", "member deployment state changes", DEPLOYMENT_STATE_PATTERN),
+            ("HubServiceActions", "member service actions", SERVICE_ACTION_PATTERN),
+            ("HubEcsApiCallErrors", "members' failed ECS API calls", ECS_API_CALL_ERROR_PATTERN),
+        ):
+            self.hub_rules.append(self._rule(construct_id, what, pattern, bus))
 
     def only_these_may_send(self, senders: list[str]) -> None:
         """Deny sqs:SendMessage on the events queue to everyone but the watchdog's own rules and `senders`
@@ -128,6 +140,7 @@ class Ingest(Construct):
                 self.service_actions,
                 self.hook_state_changes,
                 self.api_call_errors,
+                *self.hub_rules,
             )
         ]
         self.queue.add_to_resource_policy(
@@ -143,10 +156,11 @@ class Ingest(Construct):
             )
         )
 
-    def _rule(self, construct_id: str, what: str, pattern: dict) -> events.Rule:
+    def _rule(self, construct_id: str, what: str, pattern: dict, bus: events.IEventBus | None = None) -> events.Rule:
         rule = events.Rule(
             self,
             construct_id,
+            event_bus=bus,
             description=f"ecs-watchdog: {what}",
             event_pattern=events.EventPattern(
                 source=pattern["source"], detail_type=pattern["detail_type"], detail=pattern["detail"]

@@ -14,6 +14,7 @@ from infra.dashboard import HealthDashboard
 from infra.diagnose import DiagnoseFunction
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
+from infra.organization import HubBus, OrganizationConfig, hub_environment
 from infra.state import StateTable
 from infra.sweep import SweepFunction
 
@@ -28,6 +29,7 @@ class EcsWatchdogStack(Stack):
         *,
         config: WatchdogConfig,
         function_code: lambda_.Code | None = None,
+        organization: OrganizationConfig | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -66,6 +68,14 @@ class EcsWatchdogStack(Stack):
             create_registry=config.create_test_event_registry,
         )
         self.containment = containment
+        self.hub: HubBus | None = None
+        if organization is not None and organization.deployment == "hub":
+            # Organization mode: the members' events arrive on the hub's bus; look-ups go through their roles.
+            self.hub = HubBus(self, "Hub", organization=organization)
+            ingest.forward_from(self.hub.bus)
+            HubBus.assume_member_roles(functions.events_role, organization, contain=config.mode == "enforce")
+            for name, value in hub_environment(organization, self.account, enforce=config.mode == "enforce").items():
+                functions.events_function.add_environment(name, value)
         ingest.only_these_may_send([functions.events_role.role_arn, *config.queue_senders])
         self.sweep = (
             SweepFunction(self, "Sweep", config=config, alerts=alerts, state=state, code=function_code)

@@ -5,11 +5,12 @@ scripts/bench_guard_storm.py (N=200), which reports messages per channel and tim
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_watchdog.handlers import ecs_events
-from ecs_watchdog.replay.sandbox import local_account
+from ecs_watchdog.replay.sandbox import LocalAccount, local_account
 from tests.integration.incident_events import bodies, service_action, stopped
 from tests.integration.service_setup import create_service, invoke
 
@@ -32,13 +33,18 @@ class Phase:
         return 1000 * self.seconds / max(1, self.events)
 
 
-def run_episode(services: int, **settings: Any) -> list[Phase]:
+def run_episode(
+    services: int, observe: Callable[[LocalAccount, Phase], None] | None = None, **settings: Any
+) -> list[Phase]:
     """Fail (3 stops each), recover (steady state each), relapse (3 stops each, 2 minutes later).
-    `settings` override the function's (e.g. mode="enforce", max_actions_per_hour=2)."""
+    `settings` override the function's (e.g. mode="enforce", max_actions_per_hour=2); `observe` is
+    called with the sandbox once before the first phase (a phase named "setup") and after each."""
     names = [f"svc{n:03d}" for n in range(services)]
     with local_account() as sandbox:
         for name in names:
             create_service(sandbox, name)
+        if observe:
+            observe(sandbox, Phase("setup"))
         ecs_events.install(sandbox.settings.model_copy(update=settings), sandbox.session)
         task = iter(range(1, 10**6))
 
@@ -65,5 +71,7 @@ def run_episode(services: int, **settings: Any) -> list[Phase]:
             assert sandbox.service_deployments is not None
             made = [c for c, _ in sandbox.service_deployments.calls if c == "StopServiceDeployment"]
             phase.actions = len(made) - sum(p.actions for p in report)
+            if observe:
+                observe(sandbox, phase)
             report.append(phase)
         return report

@@ -39,6 +39,10 @@ BUSY = frozenset(
 # incidents to close, undelivered announcements): only their items carry the index keys. The sweep
 # Queries it; infra/state.py defines it (KEYS_ONLY).
 WATCH_INDEX = "watched"
+# What a container remembers of what it wrote, by size rather than by count, so a storm over a few
+# thousand services still costs no read per event: 32 MB is about 4,000 service items of 8 KB, a small
+# share of the function's 512 MB.
+CACHE_BYTES = 32 * 1024 * 1024
 WATCH_PARTITION = "TIMERS"
 
 
@@ -68,11 +72,14 @@ class StateTable:
     stale copy is dropped and the caller reads afresh). So a failure usually costs one PutItem.
     """
 
-    def __init__(self, client: Any, table_name: str, cache_entries: int = 256) -> None:
+    def __init__(self, client: Any, table_name: str, cache_bytes: int = CACHE_BYTES) -> None:
         self._client = client
         self._table = table_name
-        self._cache: OrderedDict[str, ServiceState | AccountState] = OrderedDict()
-        self._cache_entries = cache_entries
+        # pk → (model, its stored JSON, revision): kept as text so the budget is the documents' size and
+        # every load hands out its own copy.
+        self._cache: OrderedDict[str, tuple[type[BaseModel], str, int]] = OrderedDict()
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
 
     def load_service(self, service: str, fresh: bool = False) -> ServiceState | None:
         """The service's state; `fresh` skips this container's copy for a consistent read."""
@@ -129,17 +136,22 @@ class StateTable:
 
     def _load(self, key: dict[str, Any], model: type[Doc], fresh: bool) -> Doc | None:
         cached = None if fresh else self._cache.get(key["pk"]["S"])
-        if isinstance(cached, model):
+        if cached is not None and cached[0] is model:
             self._cache.move_to_end(key["pk"]["S"])
-            return cached
+            doc = json.loads(cached[1])
+            doc["revision"] = cached[2]
+            return model.model_validate(doc)
         return read_document(self._client, self._table, key, model)
 
     def _remember(self, pk: str, state: ServiceState | AccountState | None) -> None:
-        self._cache.pop(pk, None)
+        dropped = self._cache.pop(pk, None)
+        self._cached_bytes -= len(dropped[1]) if dropped else 0
         if state is not None:
-            self._cache[pk] = state
-            while len(self._cache) > self._cache_entries:
-                self._cache.popitem(last=False)
+            text = _dump(state)
+            self._cache[pk] = (type(state), text, int(state.revision))
+            self._cached_bytes += len(text)
+            while self._cached_bytes > self._cache_bytes and len(self._cache) > 1:
+                self._cached_bytes -= len(self._cache.popitem(last=False)[1][1])
 
     def _save(self, key: dict[str, Any], state: Doc, expires_at: datetime, index: dict[str, Any] | None = None) -> Doc:
         try:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.events import MalformedEvent, parse_envelope
+from ecs_watchdog.flow.accounts import NotWatched
 from ecs_watchdog.flow.pipeline import Outcome, Pipeline
 from ecs_watchdog.flow.sqs_text import sqs_text
 from ecs_watchdog.incidents.model import Unstorable
@@ -58,6 +59,9 @@ class Intake:
         except Unstorable as error:
             self.count("UnstorableEvents", 1)
             self._park(body, f"unstorable: {error}", message_id)
+            return None
+        except NotWatched as error:  # organization mode: an account outside the hub's set, never acted on
+            self._park(body, f"not watched: {error}", message_id)
             return None
         except Exception as error:
             self.count("FailedRecords", 1)

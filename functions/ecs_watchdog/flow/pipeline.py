@@ -87,6 +87,12 @@ ProbeConfirms = Callable[[Finding], ProbeVerdict]
 OutcomeKind = Literal["transition", "counted", "benign", "ignored"]
 
 
+class OtherAccounts(Protocol):
+    """The pipelines of member accounts (flow/accounts.py)."""
+
+    def process(self, event: EcsEvent) -> Outcome: ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What the pipeline did with one event, for logs, metrics, the CLI and the simulator."""
@@ -146,6 +152,7 @@ class Pipeline:
     essential_containers: EssentialContainers | None = None
     probe_confirms: ProbeConfirms | None = None
     home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
+    members: OtherAccounts | None = None  # organization mode: other accounts' events, each in its own account
     containment: Containment | None = None  # None: the watchdog only tells people
     gate: DeploymentGate | None = None  # answers PAUSE lifecycle hooks of services that opt in
     preflight: RevisionPreflight | None = None  # checks a new deployment's revision (flow/changes.py)
@@ -157,6 +164,8 @@ class Pipeline:
         """Handle one parsed event. Storage and passing delivery errors propagate (DeliveryFailed after
         recording what did go out), so the caller hands the event back to SQS for a retry."""
         if self.home is not None and (event.account, event.region) != self.home:
+            if self.members is not None and event.region == self.home[1]:
+                return self.members.process(event)
             return Outcome(
                 "ignored",
                 f"event from account {event.account} in {event.region}; this watchdog watches account "
@@ -182,6 +191,10 @@ class Pipeline:
         """A quiet service's timers (stuck deployments, closing resolved incidents), its leftovers, its
         pending containment and its due count updates, without an event — the sweep's hook. Never
         creates state."""
+        if self.home is not None and (ref.account, ref.region) != self.home:
+            # Organization mode: a member's service is looked up only through its own role (flow/accounts.py),
+            # which the sweep does not hold; its timers and leftovers wait for its next event.
+            return Outcome("ignored", f"{ref.key}: a member account's service; the sweep ticks the hub's own")
         outcome = self._walk(tick_change(ref, now))
         send_due_updates(ref, service_item(self.state, ref, now), self.outbox.channels, now, self.outbox.budget)
         return outcome

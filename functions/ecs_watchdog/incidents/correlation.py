@@ -14,6 +14,11 @@ containment pauses for that category, and the service incidents it covers are no
 
 Deciding is pure and idempotent per service transition (`applied`), so an invocation that lost a race
 or died half-way can run it again for the same transitions.
+
+The item stays small however large the fleet (docs/state.md, "Size of the account item"): the service
+incidents it counts and covers are packed 8 characters each per category (`member_set.py`),
+transitions are remembered by the same digest, and only the latest K openings of a category are kept
+(K of them within the window is all the guard asks). An item written before that is converted when read.
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecs_watchdog.incidents import member_set
 from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 
 MAX_APPLIED = 300  # service transitions remembered for idempotency: far more than are ever in flight at once
-MAX_COVERED = 1000  # covered service incidents remembered (each ~60 bytes: well under DynamoDB's 400 KB)
+MAX_COVERED = 4000  # covered service incidents remembered per category (8 bytes each)
 
 
 class Opening(BaseModel):
@@ -44,13 +50,16 @@ class AccountState(BaseModel):
     account: str
     revision: int = 0
     openings: list[Opening] = Field(default_factory=list)  # service incidents opened within the window
-    # service incident id → the category it had when it opened: removed by id when it ends, so a
-    # category that shifts while it runs cannot leave it counted forever.
-    active: dict[str, str] = Field(default_factory=dict)
+    # category → the service incidents (packed digests) counted under the category they had when they
+    # opened: removed when they end, so a category that shifts while one runs cannot leave it counted.
+    members: dict[str, str] = Field(default_factory=dict)
     # category → its account incident: open, or resolved and kept for one window (a relapse reopens it)
     incidents: dict[str, Incident] = Field(default_factory=dict)
-    covered: dict[str, str] = Field(default_factory=dict)  # service incident id → the category covering it
-    applied: dict[str, bool] = Field(default_factory=dict)  # service transition id → announce it on its own?
+    covering: dict[str, str] = Field(default_factory=dict)  # category → the service incidents it covers (packed)
+    applied: dict[str, bool] = Field(default_factory=dict)  # service transition digest → announce it on its own?
+    # Items written before packing: service incident id → category; converted on the next decision.
+    active: dict[str, str] = Field(default_factory=dict)
+    covered: dict[str, str] = Field(default_factory=dict)
     outbox: list[Transition] = Field(default_factory=list)  # account transitions not yet announced
     sequence: int = 0
     action_times: list[datetime] = Field(default_factory=list)  # containment actions in the last hour
@@ -70,15 +79,17 @@ class AccountDecision:
 def decide(account: AccountState, service_transitions: list[Transition], policy: LoopPolicy) -> AccountDecision:
     """Apply service transitions to the account (each at most once) and say which are announced."""
     new = account.model_copy(deep=True)
+    _convert(new)
     decision = AccountDecision(new)
     for transition in service_transitions:
-        if transition.id in new.applied:
-            decision.announce[transition.id] = new.applied[transition.id]
+        known = new.applied.get(member_set.digest(transition.id))
+        if known is not None:
+            decision.announce[transition.id] = known
             continue
         _retire(new, transition.at, policy)
         announce = _apply(new, decision, transition, policy)
         decision.announce[transition.id] = announce
-        new.applied[transition.id] = announce
+        new.applied[member_set.digest(transition.id)] = announce
         _trim(new.applied, MAX_APPLIED)
         decision.changed = True
     new.outbox += decision.transitions
@@ -101,43 +112,46 @@ def _apply(new: AccountState, decision: AccountDecision, transition: Transition,
     incident, at = transition.incident, transition.at
     if incident.kind is IncidentKind.CORRELATED:
         return True
-    covering = new.covered.get(incident.id)
+    member = member_set.digest(incident.id)
+    covering = _category_of(new.covering, member)
     if transition.kind in (TransitionKind.OPENED, TransitionKind.REOPENED) and incident.category:
         category = covering or incident.category
-        new.active[incident.id] = category
-        # One opening per service and category (the latest): the guard counts services, and the item
-        # stays small however long a storm lasts.
+        _remove(new.members, member)
+        _add(new.members, category, member)
+        # One opening per service and category (the latest), and the latest K of a category: the
+        # guard asks whether K services opened within the window, and the item stays small however
+        # long a storm lasts and however many services are in it.
         new.openings = [
             o
             for o in new.openings
             if at - o.at <= policy.correlation_window and (o.service, o.category) != (incident.service, category)
         ]
         new.openings.append(Opening(service=incident.service, category=category, at=at))
+        new.openings = _latest_per_category(new.openings, policy.correlated_services)
         recent = sorted({o.service for o in new.openings if o.category == category})
         existing = new.incidents.get(category)
         if existing is not None and existing.status is IncidentStatus.OPEN:
-            _cover(new, existing, incident.id, category)
+            _cover(new, existing, member, category)
             return False
         if existing is not None and (covering or len(recent) >= policy.correlated_services):
             _reopen(new, decision, existing, at, incident.service)
-            _cover(new, existing, incident.id, category)
+            _cover(new, existing, member, category)
             return False
         if existing is None and len(recent) >= policy.correlated_services:
             opened = _open(new, decision, category, at, recent, policy)
-            for other, other_category in new.active.items():
-                if other_category == category:
-                    _cover(new, opened, other, category)
+            for other in member_set.members(new.members.get(category, "")):
+                _cover(new, opened, other, category)
             return False
         return covering is None
     if transition.kind in (TransitionKind.RESOLVED, TransitionKind.CLOSED):
-        ended: str | None = new.active.pop(incident.id, None) or covering
+        ended: str | None = _remove(new.members, member) or covering
         if transition.kind is TransitionKind.CLOSED:
-            new.covered.pop(incident.id, None)
+            _remove(new.covering, member)
         account_incident = new.incidents.get(ended) if ended else None
         if (
             account_incident is not None
             and account_incident.status is IncidentStatus.OPEN
-            and not any(c == ended for c in new.active.values())
+            and not (ended and new.members.get(ended))
         ):
             account_incident.status, account_incident.resolved_at, account_incident.updated_at = (
                 IncidentStatus.RESOLVED,
@@ -196,11 +210,11 @@ def _reopen(new: AccountState, decision: AccountDecision, incident: Incident, at
     )
 
 
-def _cover(new: AccountState, incident: Incident, service_incident: str, category: str) -> None:
-    if service_incident not in new.covered:
+def _cover(new: AccountState, incident: Incident, member: str, category: str) -> None:
+    if _category_of(new.covering, member) is None:
         incident.failures += 1
-        new.covered[service_incident] = category
-        _trim(new.covered, MAX_COVERED)
+        _add(new.covering, category, member)
+        new.covering[category] = member_set.keep_last(new.covering[category], MAX_COVERED)
 
 
 def _retire(new: AccountState, now: datetime, policy: LoopPolicy) -> None:
@@ -208,9 +222,45 @@ def _retire(new: AccountState, now: datetime, policy: LoopPolicy) -> None:
     for category, incident in list(new.incidents.items()):
         if incident.resolved_at is not None and now - incident.resolved_at > policy.correlation_window:
             del new.incidents[category]
-            for service_incident, covering in list(new.covered.items()):
-                if covering == category and service_incident not in new.active:
-                    del new.covered[service_incident]
+            active = {m for packed in new.members.values() for m in member_set.members(packed)}
+            still = "".join(m for m in member_set.members(new.covering.pop(category, "")) if m in active)
+            if still:
+                new.covering[category] = still
+
+
+def _category_of(packed: dict[str, str], member: str) -> str | None:
+    return next((category for category, ids in packed.items() if member_set.has(ids, member)), None)
+
+
+def _add(packed: dict[str, str], category: str, member: str) -> None:
+    packed[category] = member_set.add(packed.get(category, ""), member)
+
+
+def _remove(packed: dict[str, str], member: str) -> str | None:
+    """Remove the member; the category it was under, if any."""
+    category = _category_of(packed, member)
+    if category is not None:
+        packed[category] = member_set.remove(packed[category], member)
+        if not packed[category]:
+            del packed[category]
+    return category
+
+
+def _convert(new: AccountState) -> None:
+    """An item written before packing: its members named by full ids, its transitions too."""
+    for identifier, category in new.active.items():
+        _add(new.members, category, member_set.digest(identifier))
+    for identifier, category in new.covered.items():
+        _add(new.covering, category, member_set.digest(identifier))
+    new.active, new.covered = {}, {}
+    new.applied = {k if len(k) == member_set.WIDTH else member_set.digest(k): v for k, v in new.applied.items()}
+
+
+def _latest_per_category(openings: list[Opening], keep: int) -> list[Opening]:
+    kept: list[Opening] = []
+    for category in dict.fromkeys(o.category for o in openings):
+        kept += sorted((o for o in openings if o.category == category), key=lambda o: o.at)[-max(1, keep) :]
+    return sorted(kept, key=lambda o: o.at)
 
 
 def _names(services: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.hook_answers import HookAnswers
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
+from ecs_watchdog.aws.member_sessions import MemberSessions, MemberUnreachable
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.recheck import Rechecks
@@ -30,6 +31,7 @@ from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.contain.step import Containment
 from ecs_watchdog.diagnose.step import CauseProbe
 from ecs_watchdog.flow.changes import RevisionPreflight
+from ecs_watchdog.flow.accounts import MemberPipelines
 from ecs_watchdog.flow.intake import Count, Intake
 from ecs_watchdog.flow.pipeline import Pipeline, utc_now
 from ecs_watchdog.gate.pause import DeploymentGate
@@ -45,12 +47,23 @@ def build_pipeline(
     session: boto3.Session | None = None,
     clock: Callable[[], datetime] = utc_now,
     count: Count | None = None,
+    *,
+    member: str | None = None,
+    sessions: MemberSessions | None = None,
 ) -> Pipeline:
     """Adapters over one boto3 session (the simulator passes its own, and its simulated clock); with
-    `count`, each channel counts what it sends (metering.CountedChannel)."""
+    `count`, each channel counts what it sends (metering.CountedChannel). With `member` (a hub's member
+    account), look-ups, probes and actions go through the roles `sessions` assumes there; state and
+    channels stay the hub's."""
     session = session or boto3.Session()
-    ecs = session.client("ecs")
-    preflight = build_preflight(session)
+    looks, acts, home = session, session, settings.home
+    if member and sessions and settings.member_read_role:
+        looks = sessions.session(member, settings.member_read_role)
+        enforce = Mode(settings.mode) is Mode.ENFORCE and settings.member_contain_role
+        acts = sessions.session(member, str(settings.member_contain_role)) if enforce else looks
+        home = (member, home[1]) if home else None
+    ecs = looks.client("ecs")
+    preflight = build_preflight(looks)
     slack = None
     if settings.slack_secret_name:
         slack = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
@@ -90,12 +103,28 @@ def build_pipeline(
         outbox=outbox,
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
-        home=settings.home,
-        containment=build_containment(settings, session, clock),
-        probe_confirms=build_cause_probe(session),
+        home=home,
+        members=None if member else build_members(settings, session, clock, count),
+        containment=build_containment(settings, session, clock, acts),
+        probe_confirms=build_cause_probe(looks),
         gate=build_gate(settings, session, preflight),
         preflight=preflight,
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
+    )
+
+
+def build_members(
+    settings: Settings, session: boto3.Session, clock: Callable[[], datetime], count: Count | None
+) -> MemberPipelines | None:
+    """A hub's member accounts, each with a pipeline through its own roles; None outside organization mode."""
+    if not (settings.member_accounts and settings.member_read_role and settings.home):
+        return None
+    sessions = MemberSessions(session.client("sts"), settings.home[1], settings.member_external_id)
+    return MemberPipelines(
+        build=lambda account: build_pipeline(settings, session, clock, count, member=account, sessions=sessions),
+        watched=settings.watched_members,
+        unreachable=(MemberUnreachable,),
+        clock=clock,
     )
 
 
@@ -138,15 +167,20 @@ def build_preflight(session: boto3.Session) -> RevisionPreflight:
 
 
 def build_containment(
-    settings: Settings, session: boto3.Session, clock: Callable[[], datetime] = utc_now
+    settings: Settings,
+    session: boto3.Session,
+    clock: Callable[[], datetime] = utc_now,
+    acting: boto3.Session | None = None,
 ) -> Containment | None:
-    """Containment's adapters; None in notify mode (the watchdog then only tells people)."""
+    """Containment's adapters (its ECS calls through `acting`, a member's role in organization mode);
+    None in notify mode (the watchdog then only tells people)."""
     if Mode(settings.mode) is Mode.NOTIFY:
         return None
+    acting = acting or session
     return Containment(
         actions=EcsActions(
-            session.client("ecs"),
-            session.client("application-autoscaling"),
+            acting.client("ecs"),
+            acting.client("application-autoscaling"),
             dry_run=Mode(settings.mode) is not Mode.ENFORCE,  # Mode(): a copied Settings may hold a str
         ),
         policy=settings.containment_policy(),

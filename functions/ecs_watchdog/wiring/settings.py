@@ -33,6 +33,12 @@ ENVIRONMENT = {
     "SLACK_BOT_SECRET_NAME": "slack_bot_secret_name",
     "SLACK_CHANNEL": "slack_channel",
     "PAGERDUTY_SECRET_NAME": "pagerduty_secret_name",
+    # Organization mode (the hub; infra/organization.py): the member accounts ("*": the organization),
+    # the roles assumed in them and the ExternalId they require.
+    "MEMBER_ACCOUNTS": "member_accounts",
+    "MEMBER_READ_ROLE": "member_read_role",
+    "MEMBER_CONTAIN_ROLE": "member_contain_role",
+    "MEMBER_EXTERNAL_ID": "member_external_id",
 }
 
 
@@ -70,6 +76,17 @@ class Settings(BaseModel):
     slack_bot_secret_name: str | None = None  # bot mode: one living message per incident (needs slack_channel)
     slack_channel: str | None = None
     pagerduty_secret_name: str | None = None  # an Events API v2 routing key: one page per incident
+    member_accounts: str | None = None  # comma-separated account ids, or "*"; None: not a hub
+    member_read_role: str | None = None
+    member_contain_role: str | None = None  # only in enforce
+    member_external_id: str = ""
+
+    @property
+    def watched_members(self) -> frozenset[str] | None:
+        """The member accounts the hub acts for; None: every account its bus admits (the organization)."""
+        if not self.member_accounts or self.member_accounts.strip() == "*":
+            return None
+        return frozenset(a.strip() for a in self.member_accounts.split(",") if a.strip())
 
     @property
     def home(self) -> tuple[str, str] | None:
