@@ -345,12 +345,13 @@ def context_warnings(context: Mapping[str, Any], other_keys: Iterable[str] = ())
 
 def _check_combination(config: WatchdogConfig) -> None:
     """Rules between keys, each error naming every key involved."""
-    if not (config.alert_emails or config.slack_secret_name or config.slack_bot_secret_name or config.pagerduty_secret_name):
+    channels = (config.alert_emails, config.slack_secret_name, config.slack_bot_secret_name, config.pagerduty_secret_name)
+    if not any(channels):
         raise ConfigError(
             f"{PREFIX}alert_emails and {PREFIX}slack_secret_name are both empty: the watchdog would tell nobody. "
             f"Set at least one, e.g. `cdk deploy -c {PREFIX}alert_emails=oncall@example.com` and/or "
-            f"`-c {PREFIX}slack_secret_name=ecs-watchdog/slack-webhook` (a secret you created; or a PagerDuty routing key's "
-            f"secret in {PREFIX}pagerduty_secret_name), or put them in cdk.json"
+            f"`-c {PREFIX}slack_secret_name=ecs-watchdog/slack-webhook` (a secret you created; "
+            f"or a PagerDuty routing key's secret in {PREFIX}pagerduty_secret_name), or put them in cdk.json"
         )
     if config.reserved_concurrency is not None and config.max_concurrency > config.reserved_concurrency:
         raise ConfigError(

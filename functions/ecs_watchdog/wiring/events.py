@@ -17,8 +17,8 @@ from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.hook_answers import HookAnswers
 from ecs_watchdog.aws.kill_switch import KillSwitch
-from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
 from ecs_watchdog.aws.member_sessions import MemberSessions, MemberUnreachable
+from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.recheck import Rechecks
@@ -30,8 +30,8 @@ from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.contain.step import Containment
 from ecs_watchdog.diagnose.step import CauseProbe
-from ecs_watchdog.flow.changes import RevisionPreflight
 from ecs_watchdog.flow.accounts import MemberPipelines
+from ecs_watchdog.flow.changes import RevisionPreflight
 from ecs_watchdog.flow.intake import Count, Intake
 from ecs_watchdog.flow.pipeline import Pipeline, utc_now
 from ecs_watchdog.gate.pause import DeploymentGate
