@@ -28,6 +28,7 @@ KIND_TITLES = {
     "overlapping_deployments": "Overlapping deployments",
     "configuration_failure": "Service cannot be configured",
     "correlated": "Many services failing at once",
+    "infrastructure": "Infrastructure trouble in the cluster (no rollback can fix it)",
 }
 ICONS = {
     TransitionKind.OPENED: ":rotating_light:",
@@ -158,6 +159,8 @@ def headline(transition: Transition, ref: ServiceRef) -> str:
     """One line: what happened to which service, e.g. `OPENED prod/api: Failing deployment (image)`."""
     incident = transition.incident
     where = f"{ref.region} account {ref.account}" if incident.kind == "correlated" else ref.label
+    if incident.kind == "infrastructure":
+        where = f"cluster {ref.cluster}"
     return f"{str(transition.kind).upper()} {where}: {title(incident)}"
 
 

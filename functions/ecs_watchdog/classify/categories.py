@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 REVISION = "revision"
 CONFIGURATION = "configuration"
 PLATFORM = "platform"

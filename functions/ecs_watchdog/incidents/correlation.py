@@ -23,6 +23,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecs_watchdog.incidents.infrastructure import ClusterInfrastructure
 from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 
@@ -54,6 +55,8 @@ class AccountState(BaseModel):
     outbox: list[Transition] = Field(default_factory=list)  # account transitions not yet announced
     sequence: int = 0
     action_times: list[datetime] = Field(default_factory=list)  # containment actions in the last hour
+    # cluster name → its platform memory and infrastructure incident (incidents/infrastructure.py)
+    clusters: dict[str, ClusterInfrastructure] = Field(default_factory=dict)
 
 
 @dataclass

@@ -32,6 +32,7 @@ class IncidentKind(StrEnum):
     OVERLAPPING_DEPLOYMENTS = "overlapping_deployments"  # two or more deployments IN_PROGRESS
     CONFIGURATION_FAILURE = "configuration_failure"  # ECS cannot configure the service's tasks at all
     CORRELATED = "correlated"  # account level: many services failing for one cause at once
+    INFRASTRUCTURE = "infrastructure"  # cluster level: platform failures or an impaired container instance
 
 
 class IncidentStatus(StrEnum):

@@ -15,6 +15,7 @@ from ecs_watchdog.aws.diagnosis import diagnose_service
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.hook_answers import HookAnswers
+from ecs_watchdog.aws.instance_tasks import InstanceTasks
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
@@ -81,6 +82,7 @@ def build_pipeline(
         probe_confirms=build_cause_probe(session),
         gate=build_gate(settings, session),
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
+        instance_services=InstanceTasks(ecs).services_on,
     )
 
 
