@@ -40,6 +40,14 @@ SERVICE_ACTION_PATTERN = {
 # ignores the states it does not answer, so a new state ECS adds is logged rather than silently dropped.
 HOOK_STATE_CHANGE_PATTERN = {"source": ["aws.ecs"], "detail_type": ["ECS Hook State Change"], "detail": None}
 
+# Container instance health (EC2 and ECS Managed Instances): IMPAIRED opens the cluster's infrastructure
+# incident, OK resolves it; never a rollback. Every status goes through: the function says what it ignores.
+CONTAINER_INSTANCE_HEALTH_PATTERN = {
+    "source": ["aws.ecs"],
+    "detail_type": ["ECS Container Instance Health Change"],
+    "detail": None,
+}
+
 # Failed ECS API calls CloudTrail records (only in accounts with a trail): a rejected RegisterTaskDefinition
 # stops no task, so no other event shows it (seed 001). Mirrors OPERATION_CATEGORIES in api_errors/findings.py.
 ECS_API_CALL_OPERATIONS = [
@@ -114,6 +122,9 @@ class Ingest(Construct):
         )
         self.api_call_errors = self._rule(
             "EcsApiCallErrors", "failed ECS API calls recorded by CloudTrail", ECS_API_CALL_ERROR_PATTERN
+        )
+        self.container_instance_health = self._rule(
+            "ContainerInstanceHealth", "ECS container instance health changes", CONTAINER_INSTANCE_HEALTH_PATTERN
         )
 
     def only_these_may_send(self, senders: list[str]) -> None:
