@@ -188,7 +188,7 @@ def test_platform_failures_never_open_a_service_incident_however_many():
 
 def test_configuration_failures_open_an_incident_that_is_told_not_rolled_back():
     stops = [failure(n, category="network") for n in range(1, 4)]  # the category's cause: configuration
-    state, transitions = feed(fresh(), stops)
+    _, transitions = feed(fresh(), stops)
     (opened,) = transitions
     assert opened.incident.cause == "configuration" and not opened.incident.containment_eligible
     action = decide(deploying(old_running=2), the_incident=opened.incident, guards=facts())
