@@ -21,14 +21,16 @@ from ecs_watchdog.incidents.infrastructure import (
 )
 from ecs_watchdog.incidents.model import IncidentKind, IncidentStatus, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
+from ecs_watchdog.incidents.service_action_events import apply_service_action
 from ecs_watchdog.models import ContainerStop, Stop
 from tests.unit.containment_builders import deploying, facts
 from tests.unit.test_containment_decision import decide
-from tests.unit.test_incident_engine import GOOD, NEW, failure, feed, fresh
+from tests.unit.test_incident_engine import GOOD, NEW, T0 as ENGINE_T0, failure, feed, fresh
 
 POLICY = LoopPolicy()
 T0 = datetime(2026, 4, 11, 0, 0, tzinfo=UTC)
 ACCOUNT = "123456789012/us-west-2"
+T_LATER = ENGINE_T0 + timedelta(minutes=3)
 INSTANCE = "arn:aws:ecs:us-west-2:123456789012:container-instance/my-cluster/a1b2c3d4EXAMPLE"
 
 API_FAILURES = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html"
@@ -300,3 +302,16 @@ def test_platform_failures_during_an_impaired_instance_add_to_its_incident_silen
 def test_other_instance_statuses_change_nothing(status):
     decision = instance_health(ClusterInfrastructure(cluster="my-cluster"), status, 0)
     assert not decision.changed and decision.transitions == []
+
+
+def test_tasks_that_cannot_start_for_platform_causes_open_no_service_incident():
+    stops = [replace(failure(n, category="network"), cause="platform") for n in (1, 2)]
+    state, _ = feed(fresh(), stops)
+    result = apply_service_action(state, "SERVICE_TASK_START_IMPAIRED", T_LATER, "", None, POLICY)
+    assert result.transitions == [] and "infrastructure incident" in result.note
+
+
+def test_tasks_that_cannot_start_for_a_revision_cause_still_open_one():
+    state, _ = feed(fresh(), [failure(1, category="image")])
+    result = apply_service_action(state, "SERVICE_TASK_START_IMPAIRED", T_LATER, "", None, POLICY)
+    assert [t.incident.kind for t in result.transitions] == [IncidentKind.START_IMPAIRED]

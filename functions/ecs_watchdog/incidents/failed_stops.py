@@ -79,6 +79,8 @@ def apply_stop(
     cause = stop_cause(stop.category, stop.cause, stop.task_definition, new.last_known_good)
     failure_line = f"{stop.category}: task {stop.task_id} of {short_revision(stop.task_definition)}"
     if is_platform(cause):
+        # Remembered (so a start-impaired event it explains opens nothing: service_action_events.py), never counted.
+        _remember(new, stop, cause, policy)
         active = _active_incident_for(new, stop.task_definition)
         if active is not None and active.status is IncidentStatus.OPEN:
             _count(active, stop, failure_line, cause)
@@ -88,11 +90,7 @@ def apply_stop(
         return result
     health.failures_since_healthy += 1
     health.last_failure_at = stop.at
-    new.recent_failures.append(
-        RecentFailure(at=stop.at, category=stop.category, task_definition=stop.task_definition, cause=cause)
-    )
-    keep = max(policy.threshold(new.threshold_override), MIN_RECENT_FAILURES)
-    new.recent_failures = [f for f in new.recent_failures if f.at >= stop.at - policy.crash_loop_window][-keep:]
+    _remember(new, stop, cause, policy)
     new.updated_at = latest(new.updated_at, stop.at)
     new.last_failure = LastFailure(
         at=stop.at,
@@ -154,6 +152,8 @@ def apply_stop(
         new, kind, stop.at, reason, task_definition=stop.task_definition, deployment_id=stop.deployment_id
     )
     for failure in new.recent_failures:
+        if is_platform(failure.cause):
+            continue
         if failure.task_definition == stop.task_definition or kind is IncidentKind.CRASH_LOOP:
             if kind is IncidentKind.CRASH_LOOP and failure.category != stop.category:
                 continue
@@ -190,7 +190,11 @@ def _loop_rule(
                 f"never been healthy (threshold {threshold}); last: {stop.summary}"
             )
         return None, f"failure {health.failures_since_healthy} of {threshold} for a revision never seen healthy"
-    same = sum(1 for f in state.recent_failures if f.category == stop.category and _after_healthy(state, f))
+    same = sum(
+        1
+        for f in state.recent_failures
+        if f.category == stop.category and not is_platform(f.cause) and _after_healthy(state, f)
+    )
     if same >= threshold:
         minutes = int(policy.crash_loop_window.total_seconds() // 60)
         return IncidentKind.CRASH_LOOP, (
@@ -198,6 +202,15 @@ def _loop_rule(
             f"which was healthy before (threshold {threshold}); last: {stop.summary}"
         )
     return None, f"{same} of {threshold} {stop.category} failures within the window"
+
+
+def _remember(state: ServiceState, stop: StopFacts, cause: str | None, policy: LoopPolicy) -> None:
+    """Keep the failure among the recent ones (within the crash-loop window, at least the threshold's worth)."""
+    state.recent_failures.append(
+        RecentFailure(at=stop.at, category=stop.category, task_definition=stop.task_definition, cause=cause)
+    )
+    keep = max(policy.threshold(state.threshold_override), MIN_RECENT_FAILURES)
+    state.recent_failures = [f for f in state.recent_failures if f.at >= stop.at - policy.crash_loop_window][-keep:]
 
 
 def _after_healthy(state: ServiceState, failure: RecentFailure) -> bool:

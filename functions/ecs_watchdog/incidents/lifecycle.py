@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ecs_watchdog.classify.categories import REVISION
+from ecs_watchdog.classify.categories import PLATFORM, REVISION
 from ecs_watchdog.incidents.causes import default_cause, incident_cause
 from ecs_watchdog.incidents.contract import ACTIVE, MAX_OUTBOX, Result
 from ecs_watchdog.incidents.model import (
@@ -89,7 +89,11 @@ def open_event_incident(
         task_definition=record.task_definition if record else None,
         deployment_id=record.id if record else None,
     )
-    recent = [f for f in state.recent_failures if record is None or f.task_definition == record.task_definition]
+    recent = [
+        f
+        for f in state.recent_failures
+        if (record is None or f.task_definition == record.task_definition) and f.cause != PLATFORM
+    ]
     for failure in recent:
         incident.categories[failure.category] = incident.categories.get(failure.category, 0) + 1
         count_cause(incident, failure.cause or default_cause(failure.category))
