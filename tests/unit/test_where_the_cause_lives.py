@@ -25,7 +25,8 @@ from ecs_watchdog.incidents.service_action_events import apply_service_action
 from ecs_watchdog.models import ContainerStop, Stop
 from tests.unit.containment_builders import deploying, facts
 from tests.unit.test_containment_decision import decide
-from tests.unit.test_incident_engine import GOOD, NEW, T0 as ENGINE_T0, failure, feed, fresh
+from tests.unit.test_incident_engine import GOOD, NEW, failure, feed, fresh
+from tests.unit.test_incident_engine import T0 as ENGINE_T0
 
 POLICY = LoopPolicy()
 T0 = datetime(2026, 4, 11, 0, 0, tzinfo=UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ecs_watchdog.incidents.causes import is_platform
 from ecs_watchdog.incidents.contract import Result, ServiceSnapshot
 from ecs_watchdog.incidents.deployments import mark_healthy, reconcile
 from ecs_watchdog.incidents.lifecycle import (
@@ -20,7 +21,6 @@ from ecs_watchdog.incidents.lifecycle import (
     open_event_incident,
     resolve_active,
 )
-from ecs_watchdog.incidents.causes import is_platform
 from ecs_watchdog.incidents.model import DeploymentRecord, IncidentKind, ServiceState
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_action_rules import rule_for
