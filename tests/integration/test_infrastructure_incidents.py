@@ -23,7 +23,7 @@ def test_network_interface_timeouts_open_one_cluster_incident_and_no_service_inc
 
 
 def test_an_impaired_instance_is_told_once_naming_its_services_and_ok_resolves_it(account):
-    instance = instance_with_a_task_of(account, SERVICE)
+    instance = instance_with_a_task_of(account.session, SERVICE)
     invoke(bodies(instance_health(instance, "IMPAIRED", 1)))
     invoke(bodies(instance_health(instance, "IMPAIRED", 1)))  # SQS delivered it again
     (opened,) = account.sns_messages()
@@ -35,6 +35,6 @@ def test_an_impaired_instance_is_told_once_naming_its_services_and_ok_resolves_i
 
 
 def test_the_services_on_an_instance_come_from_its_tasks(account):
-    instance = instance_with_a_task_of(account, "billing")
+    instance = instance_with_a_task_of(account.session, "billing")
     assert InstanceTasks(account.session.client("ecs")).services_on(CLUSTER, instance) == ["billing"]
     assert InstanceTasks(account.session.client("ecs")).services_on("no-such-cluster", instance) == []

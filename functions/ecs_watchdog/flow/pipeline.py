@@ -318,7 +318,9 @@ class Pipeline:
             decision = decide(account.clusters.get(cluster.cluster) or ClusterInfrastructure(cluster=cluster.cluster))
             made = {t.id for t in decision.transitions}
             ids = made | {t.id for t in self.outbox.due(account.outbox, self.outbox.clock(), owner)}
-            decided.update(ids=ids, made=made, note=decision.note, transitions=decision.transitions)
+            decided.update(
+                ids=ids, made=made, note=decision.note, transitions=decision.transitions, changed=decision.changed
+            )
             if not (decision.changed or ids):
                 return None
             outbox = self.outbox.take([*account.outbox, *decision.transitions], ids, owner)
@@ -328,7 +330,8 @@ class Pipeline:
         saved = account_updater(self.state, cluster, now, self.pause)(change)
         leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
         transitions = tuple(decided["transitions"])
-        outcome = Outcome("transition" if transitions else "counted", decided["note"], transitions=transitions)
+        kind: OutcomeKind = "transition" if transitions else "counted" if decided.get("changed") else "ignored"
+        outcome = Outcome(kind, decided["note"], transitions=transitions)
         service = ServiceDecision(outcome, [], None)
         delivery = Delivery()
         delivery.fresh |= decided["made"]
