@@ -128,6 +128,19 @@ class Functions(Construct):
                 resources=[Stack.of(self).format_arn(service="ecs", resource="service", resource_name="*")],
             )
         )
+        stack = Stack.of(self)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="NameServicesOnImpairedInstances",
+                # An impaired container instance's message names the services with tasks on it: ListTasks
+                # (resource type container-instance) by containerInstance, then DescribeTasks (task).
+                actions=["ecs:ListTasks", "ecs:DescribeTasks"],
+                resources=[
+                    stack.format_arn(service="ecs", resource="container-instance", resource_name="*"),
+                    stack.format_arn(service="ecs", resource="task", resource_name="*"),
+                ],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="DescribeTaskDefinitions",

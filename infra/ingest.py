@@ -40,6 +40,14 @@ SERVICE_ACTION_PATTERN = {
 # ignores the states it does not answer, so a new state ECS adds is logged rather than silently dropped.
 HOOK_STATE_CHANGE_PATTERN = {"source": ["aws.ecs"], "detail_type": ["ECS Hook State Change"], "detail": None}
 
+# Container instance health (EC2 and ECS Managed Instances): IMPAIRED opens the cluster's infrastructure
+# incident, OK resolves it; never a rollback. Every status goes through: the function says what it ignores.
+CONTAINER_INSTANCE_HEALTH_PATTERN = {
+    "source": ["aws.ecs"],
+    "detail_type": ["ECS Container Instance Health Change"],
+    "detail": None,
+}
+
 # Failed ECS API calls CloudTrail records (only in accounts with a trail): a rejected RegisterTaskDefinition
 # stops no task, so no other event shows it (seed 001). Mirrors OPERATION_CATEGORIES in api_errors/findings.py.
 ECS_API_CALL_OPERATIONS = [
@@ -115,6 +123,9 @@ class Ingest(Construct):
         self.api_call_errors = self._rule(
             "EcsApiCallErrors", "failed ECS API calls recorded by CloudTrail", ECS_API_CALL_ERROR_PATTERN
         )
+        self.container_instance_health = self._rule(
+            "ContainerInstanceHealth", "ECS container instance health changes", CONTAINER_INSTANCE_HEALTH_PATTERN
+        )
         self.hub_rules: list[events.Rule] = []
 
     def forward_from(self, bus: events.IEventBus) -> None:
@@ -125,6 +136,7 @@ class Ingest(Construct):
             ("HubDeploymentStateChanges", "member deployment state changes", DEPLOYMENT_STATE_PATTERN),
             ("HubServiceActions", "member service actions", SERVICE_ACTION_PATTERN),
             ("HubEcsApiCallErrors", "members' failed ECS API calls", ECS_API_CALL_ERROR_PATTERN),
+            ("HubContainerInstanceHealth", "member container instance health", CONTAINER_INSTANCE_HEALTH_PATTERN),
         ):
             self.hub_rules.append(self._rule(construct_id, what, pattern, bus))
 

@@ -23,6 +23,7 @@ from constructs import Construct
 from ecs_watchdog.diagnose.permissions import confirming_probe_statements
 from infra.containment import enforce_statements
 from infra.ingest import (
+    CONTAINER_INSTANCE_HEALTH_PATTERN,
     DEPLOYMENT_STATE_PATTERN,
     ECS_API_CALL_ERROR_PATTERN,
     SERVICE_ACTION_PATTERN,
@@ -37,6 +38,7 @@ FORWARDED: dict[str, dict[str, Any]] = {
     "DeploymentStateChanges": DEPLOYMENT_STATE_PATTERN,
     "ServiceActions": SERVICE_ACTION_PATTERN,
     "EcsApiCallErrors": ECS_API_CALL_ERROR_PATTERN,
+    "ContainerInstanceHealth": CONTAINER_INSTANCE_HEALTH_PATTERN,
 }
 
 

@@ -36,6 +36,12 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
         "Only actions without resource-level permissions use '*' (IAM service reference): DescribeTaskDefinition, "
         "DescribeScalableTargets and the probes' logs, SSM and EC2 describes.",
     )
+    for resource in ("container-instance", "task"):
+        _acknowledge(
+            stack.functions.events_function.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:{region}:{account}:{resource}/*]",
+            "Read-only ListTasks/DescribeTasks to name the services on any impaired container instance of the account.",
+        )
     _acknowledge_diagnose_role(stack)
     _acknowledge_confirming_probes(stack)
     _suppress_containment_findings(stack, region, account)

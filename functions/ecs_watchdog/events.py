@@ -20,6 +20,7 @@ DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
 SERVICE_ACTION = "ECS Service Action"
 HOOK_STATE_CHANGE = "ECS Hook State Change"
 API_CALL_VIA_CLOUDTRAIL = "AWS API Call via CloudTrail"
+CONTAINER_INSTANCE_HEALTH_CHANGE = "ECS Container Instance Health Change"
 
 
 # Task states before any stop; a task in them has no stop reason to classify.
@@ -158,8 +159,56 @@ class ApiCallErrorEvent(_EcsEnvelope):
     detail: ApiCallDetail
 
 
+class InstanceHealthCheck(_Detail):
+    """One of the agent's health checks of a container instance (CONTAINER_RUNTIME, ACCELERATED_COMPUTE,
+    DAEMON, agent connectivity); ECS adds kinds over time, so every field is optional."""
+
+    type: str | None = None
+    status: str | None = None
+    statusReason: str | None = None
+
+    def describe(self) -> str:
+        """`CONTAINER_RUNTIME IMPAIRED: <reason>`, for people."""
+        text = " ".join(part for part in (self.type, self.status) if part) or "a health check"
+        return f"{text}: {self.statusReason}" if self.statusReason else text
+
+
+class ContainerInstanceHealthDetail(_Detail):
+    """The detail of `ECS Container Instance Health Change` (Amazon ECS developer guide, "Amazon ECS
+    container instance health change events"): overallStatus OK | IMPAIRED | INSUFFICIENT_DATA |
+    INITIALIZING, the most severe of the individual checks."""
+
+    clusterArn: str
+    containerInstanceArn: str
+    overallStatus: str
+    ec2InstanceId: str | None = None
+    capacityProviderName: str | None = None
+    healthChecks: list[InstanceHealthCheck] = []
+
+    def failing_checks(self) -> list[str]:
+        """The checks that are not OK, described for people."""
+        return [c.describe() for c in self.healthChecks if c.status and c.status != "OK"]
+
+
+class ContainerInstanceHealthEvent(_EcsEnvelope):
+    """A container instance's health changed (EC2 and ECS Managed Instances): never a reason to roll back."""
+
+    detail_type: Literal["ECS Container Instance Health Change"] = Field(alias="detail-type")  # type: ignore[assignment]
+    detail: ContainerInstanceHealthDetail
+
+    @property
+    def cluster(self) -> str:
+        """The cluster's name, from its ARN."""
+        return self.detail.clusterArn.rsplit("/", 1)[-1]
+
+
 EcsEvent = (
-    TaskStateChangeEvent | DeploymentStateChangeEvent | ServiceActionEvent | HookStateChangeEvent | ApiCallErrorEvent
+    TaskStateChangeEvent
+    | DeploymentStateChangeEvent
+    | ServiceActionEvent
+    | HookStateChangeEvent
+    | ApiCallErrorEvent
+    | ContainerInstanceHealthEvent
 )
 
 _MODELS: dict[str, type[EcsEvent]] = {
@@ -168,6 +217,7 @@ _MODELS: dict[str, type[EcsEvent]] = {
     SERVICE_ACTION: ServiceActionEvent,
     HOOK_STATE_CHANGE: HookStateChangeEvent,
     API_CALL_VIA_CLOUDTRAIL: ApiCallErrorEvent,
+    CONTAINER_INSTANCE_HEALTH_CHANGE: ContainerInstanceHealthEvent,
 }
 
 

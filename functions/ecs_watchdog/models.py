@@ -95,6 +95,9 @@ class Classification(BaseModel):
     exit_code: int | None = None
     exit_meaning: str | None = None
     signal: str | None = None
+    # Where the cause lives: revision | configuration | platform (classify/categories.py); None when
+    # unknown or nothing failed. Added after the first fields: consumers that do not know it ignore it.
+    cause: str | None = None
 
 
 class Finding(BaseModel):

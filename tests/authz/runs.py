@@ -56,6 +56,7 @@ from tests.integration.incident_events import (
     stopped,
     td,
 )
+from tests.integration.instance_health import instance_health, instance_with_a_task_of
 from tests.integration.service_setup import create_service
 
 SCENARIOS = os.path.join(os.path.dirname(__file__), "..", "..", "scenarios")
@@ -212,6 +213,9 @@ def events_function_runs(account: DeployedAccount) -> None:
     _invoke(bodies(_two_containers()))  # which stopped container is essential: DescribeTaskDefinition
     _invoke(["{not json"])  # parked on the events DLQ
     _invoke(bodies(_api_error()))
+    # An impaired container instance: ListTasks + DescribeTasks name the services on it.
+    instance = instance_with_a_task_of(account.session, SERVICE)
+    _invoke(bodies(instance_health(instance, "IMPAIRED", 50)))
 
 
 def _probe_runs(account: DeployedAccount) -> None:

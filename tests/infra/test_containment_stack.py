@@ -202,4 +202,5 @@ def test_enforce_mode_passes_cdk_nag_with_its_two_extra_acknowledgements(enforce
     diagnose = {
         r for r in acknowledged if r not in enforce_only and "ecs:" not in r and r != "AwsSolutions-IAM5[Resource::*]"
     }
-    assert len(enforce_only) == 2 and len(acknowledged - diagnose) == 7
+    # 7, plus container-instance/* for ListTasks on an impaired instance (task/* was acknowledged already)
+    assert len(enforce_only) == 2 and len(acknowledged - diagnose) == 8

@@ -160,3 +160,17 @@ def test_api_call_rule_watches_every_operation_the_finding_module_knows(template
 
     pattern = _pattern_of(template, "AWS API Call via CloudTrail")
     assert sorted(pattern["detail"]["eventName"]) == sorted(WATCHED_OPERATIONS)
+
+
+def _instance_health(status: str) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("container_instance_health_ok"))
+    event["detail"].update(overallStatus=status, eventName=status)  # eventName: how `route` reports it
+    return event
+
+
+def test_container_instance_health_rule_lets_every_status_through_and_nothing_else(template: Template, route):
+    pattern = _pattern_of(template, "ECS Container Instance Health Change")
+    assert pattern == {"source": ["aws.ecs"], "detail-type": ["ECS Container Instance Health Change"]}
+    statuses = ["IMPAIRED", "OK", "INSUFFICIENT_DATA", "INITIALIZING"]
+    others = [_service_action("SERVICE_STEADY_STATE", "INFO"), load_event("deployment_completed")]
+    assert sorted(route(pattern, [_instance_health(s) for s in statuses] + others)) == sorted(statuses)

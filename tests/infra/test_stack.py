@@ -47,8 +47,9 @@ def test_deployment_and_service_action_rules_feed_the_incident_engine(template: 
     assert SERVICE_ACTION_PATTERN["detail"] == {
         "$or": [{"eventType": ["WARN", "ERROR"]}, {"eventName": ["SERVICE_STEADY_STATE"]}]
     }
-    # + ECS Hook State Change (test_containment_stack) and failed ECS API calls (CloudTrail)
-    assert len(template.find_resources("AWS::Events::Rule")) == 5
+    # + ECS Hook State Change (test_containment_stack), failed ECS API calls (CloudTrail) and container
+    # instance health (test_event_patterns)
+    assert len(template.find_resources("AWS::Events::Rule")) == 6
 
 
 def test_every_rule_delivers_to_the_queue_with_its_own_dead_letter_queue(template: Template):
@@ -235,6 +236,9 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "ecs:DescribeTaskDefinition",
         "ecs:DescribeServices",
         "ecs:ListTagsForResource",
+        # the services on an impaired container instance (incidents/infrastructure.py)
+        "ecs:ListTasks",
+        "ecs:DescribeTasks",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "sqs:SendMessage",
@@ -264,6 +268,7 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
     assert "secret:ecs-watchdog/slack-webhook-??????" in by_action["secretsmanager:GetSecretValue"]
     assert by_action["ecs:DescribeTaskDefinition"] == '"*"'
     assert ":service/*" in by_action["ecs:DescribeServices"]
+    assert ":container-instance/*" in by_action["ecs:ListTasks"] and ":task/*" in by_action["ecs:DescribeTasks"]
     assert "StateTable" in by_action["dynamodb:PutItem"]
     role = next(r for k, r in template.find_resources("AWS::IAM::Role").items() if "FunctionsEventsRole" in k)
     assert "ManagedPolicyArns" not in role["Properties"]
@@ -371,14 +376,18 @@ def test_cdk_nag_passes_and_every_acknowledgement_has_a_reason(synthesized):
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-revision/*]",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-deployment/*]",
         "AwsSolutions-IAM5[Resource::<SweepSweepFunctionED2D4A0B.Arn>:*]",  # the scheduler's invoke grant
+        # ListTasks / DescribeTasks: the services on an impaired container instance
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:container-instance/*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/*]",
     }
     assert acknowledged == events_function | _diagnose_role_acknowledgements()
     reasons = (ROOT / "infra" / "nag.py").read_text()
     # One call (in a loop, its reason made from each statement's `why`) acknowledges the diagnose role's;
     # two more apply in enforce mode only (test_containment_stack.py checks them); the sweep role
     # acknowledges two of the events role's findings again, for itself.
-    # the events role's confirming probes: one more call, in a loop like the diagnose role's
-    assert reasons.count("_acknowledge(\n") == len(events_function) + 1 + 1 + 2 + 2
+    # the events role's confirming probes: one more call, in a loop like the diagnose role's; the reads
+    # naming the services on an impaired instance: one call, in a loop, for two findings
+    assert reasons.count("_acknowledge(\n") == len(events_function) + 1 + 1 + 2 + 2 - 1
 
 
 def _diagnose_role_acknowledgements() -> set[str]:

@@ -372,6 +372,20 @@ def test_each_console_test_event_runs_through_the_handler_and_answers_what_it_di
     assert [t["kind"] for t in answer["transitions"]] == (["opened"] if expected["outcome"] == "transition" else [])
 
 
+# -- ECS Container Instance Health Change ------------------------------------------------------------------
+
+
+def test_the_documented_container_instance_health_sample_is_parsed_and_changes_nothing(sandbox, caplog):
+    sandbox.new_service()
+    caplog.set_level(logging.INFO)
+    sample = relocated(
+        "container_instance_health_ok", (("123456789012", ACCOUNT), ("us-west-2", "us-east-1"))
+    )  # an OK of an instance never seen impaired: nothing to resolve, nobody to tell
+    assert invoke(bodies(sample))["batchItemFailures"] == []
+    assert processed(caplog) == [("ignored", "an instance the watchdog did not know as impaired is OK", None)]
+    assert sandbox.account.parked() == [] and sandbox.subjects() == []
+
+
 # -- Every fixture is a documented one, and is exercised here -------------------------------------------------
 
 EXERCISED = {
@@ -392,6 +406,7 @@ EXERCISED = {
     "cloudtrail_update_service_error",
     "hook_state_change_awaiting_action",
     "lambda_hook_invocation",
+    "container_instance_health_ok",
 }
 
 

@@ -28,6 +28,7 @@ KIND_TITLES = {
     "overlapping_deployments": "Overlapping deployments",
     "configuration_failure": "Service cannot be configured",
     "correlated": "Many services failing at once",
+    "infrastructure": "Infrastructure trouble in the cluster (no rollback can fix it)",
 }
 ICONS = {
     TransitionKind.OPENED: ":rotating_light:",
@@ -172,6 +173,8 @@ def headline(transition: Transition, ref: ServiceRef, opened: Transition | None 
     `OPENED AND CONTAINED prod/api: ...` when `opened` is the opening the message also tells."""
     incident = transition.incident
     where = f"{ref.region} account {ref.account}" if incident.kind == "correlated" else ref.label
+    if incident.kind == "infrastructure":
+        where = f"cluster {ref.cluster}"
     return f"{status_word(transition, opened)} {where}: {title(incident)}"
 
 

@@ -254,6 +254,7 @@ def classify_stop(
         exit_code=exit_code,
         exit_meaning=fields["exit_meaning"] if deciding else None,
         signal=exit_signal(exit_code),
+        cause=rule.effective_cause,
     )
 
 

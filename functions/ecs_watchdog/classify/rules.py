@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ecs_watchdog.classify.categories import CATEGORIES
+from ecs_watchdog.classify.categories import CATEGORIES, CAUSES
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 _ALLOWED_KEYS = {
@@ -23,6 +23,7 @@ _ALLOWED_KEYS = {
     "oom_reason",
     "standalone",
     "ran_to_completion",
+    "cause",
 }
 NO_STOP_CODE = ""
 
@@ -42,6 +43,12 @@ class Rule:
     oom_reason: bool = False
     standalone: bool = False  # only a task no service runs (RunTask, a scheduled task, a batch job)
     ran_to_completion: bool = False  # only a task whose (essential) containers all finished cleanly
+    cause: str | None = None  # where the cause lives, when not where its category's usually does
+
+    @property
+    def effective_cause(self) -> str | None:
+        """Where the cause of a stop this rule explains lives: the rule's own, else its category's."""
+        return self.cause or CATEGORIES[self.category].cause
 
 
 class RuleTableError(ValueError):
@@ -68,6 +75,8 @@ def parse_rules(document: dict[str, object], source: str = "rules.toml") -> tupl
         seen.add(raw["id"])
         if raw["category"] not in CATEGORIES:
             raise RuleTableError(f"{where}: category {raw['category']!r} is not one of {sorted(CATEGORIES)}")
+        if "cause" in raw and raw["cause"] not in CAUSES:
+            raise RuleTableError(f"{where}: cause {raw['cause']!r} is not one of {list(CAUSES)}")
         try:
             text = re.compile(raw["text"], re.IGNORECASE | re.DOTALL) if "text" in raw else None
         except re.error as error:
@@ -85,6 +94,7 @@ def parse_rules(document: dict[str, object], source: str = "rules.toml") -> tupl
                 oom_reason=bool(raw.get("oom_reason", False)),
                 standalone=bool(raw.get("standalone", False)),
                 ran_to_completion=bool(raw.get("ran_to_completion", False)),
+                cause=raw.get("cause"),
             )
         )
     if any(_matches_everything(r) for r in rules[:-1]):

@@ -10,7 +10,8 @@ Order (the first that applies wins; docs/containment.md has the table):
 1. tag `ignore` → stand down, and say nothing;
 2. a CODE_DEPLOY or EXTERNAL deployment controller → notify only (ECS rollbacks do not apply);
 3. the incident is not open, was already acted on, or a person changed the service → stand down;
-4. the incident's cause is `unknown` → notify only;
+4. the incident's cause is not in the revision (configuration, platform) or is `unknown` → notify only,
+   naming the setting to check (contain/causes.py);
 5. the situation picks rollback, scale to zero or notify only;
 6. the service tag narrows it (rollback only, scale to zero only);
 7. the correlated-failure guard, the per-service cooldown and the account's hourly cap hold it back;
@@ -21,6 +22,7 @@ Order (the first that applies wins; docs/containment.md has the table):
 from __future__ import annotations
 
 from ecs_watchdog.contain import guards as g
+from ecs_watchdog.contain.causes import not_the_revision
 from ecs_watchdog.contain.models import (
     ECS_CONTROLLER,
     PREVIOUS_DESIRED_COUNT_TAG,
@@ -79,9 +81,7 @@ def decide_containment(
         if held:
             return _not_acting(base, ActionKind.STAND_DOWN, held)
     if not incident.containment_eligible:
-        return _not_acting(
-            base, ActionKind.NOTIFY_ONLY, "the cause is not known well enough to act on the service automatically"
-        )
+        return _not_acting(base, ActionKind.NOTIFY_ONLY, not_the_revision(incident))
 
     chosen = _by_situation(base, incident, view, last_known_good, guards, inactive)
     chosen = _narrow_by_tag(chosen, service_tag_action, view)

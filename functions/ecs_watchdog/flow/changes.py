@@ -152,6 +152,7 @@ def stop_facts(stop: Stop, finding: Finding, verdict: ProbeVerdict | None, recei
         category=c.category,
         at=stop.stopped_at or received,
         summary=c.summary[:MAX_QUOTED],
+        cause=c.cause,
         explanation=Explanation(
             evidence=[line[:MAX_QUOTED] for line in c.evidence],
             next_steps=list(c.next_steps),

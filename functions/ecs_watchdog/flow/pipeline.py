@@ -31,12 +31,14 @@ from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox
 from ecs_watchdog.announce.updates import send_due_updates
 from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
+from ecs_watchdog.classify.categories import PLATFORM
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict
 from ecs_watchdog.contain import claims
 from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.diagnose.step import ProbeVerdict
 from ecs_watchdog.events import (
     ApiCallErrorEvent,
+    ContainerInstanceHealthEvent,
     DeploymentStateChangeEvent,
     EcsEvent,
     HookStateChangeEvent,
@@ -67,6 +69,12 @@ from ecs_watchdog.incidents import correlation
 from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.deployments import bootstrap
+from ecs_watchdog.incidents.infrastructure import (
+    ClusterInfrastructure,
+    InfrastructureDecision,
+    apply_instance_health,
+    apply_platform_failure,
+)
 from ecs_watchdog.incidents.model import ServiceState, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
@@ -83,6 +91,9 @@ class ServiceLookup(Protocol):
 EssentialContainers = Callable[[str], frozenset[str] | None]
 # A probe's verdict seam: does a read-only check confirm this failure's cause? (diagnose/step.py)
 ProbeConfirms = Callable[[Finding], ProbeVerdict]
+# The services (names) with tasks on a container instance: (cluster, container instance ARN) → names
+# (aws/instance_tasks.py: ListTasks + DescribeTasks).
+InstanceServices = Callable[[str, str], list[str]]
 
 OutcomeKind = Literal["transition", "counted", "benign", "ignored"]
 
@@ -157,6 +168,7 @@ class Pipeline:
     gate: DeploymentGate | None = None  # answers PAUSE lifecycle hooks of services that opt in
     preflight: RevisionPreflight | None = None  # checks a new deployment's revision (flow/changes.py)
     api_errors: ApiErrorStates | None = None  # findings of failed ECS API calls (CloudTrail)
+    instance_services: InstanceServices | None = None  # who runs on an impaired instance; None: not named
     pause: Callable[[int], None] = backoff  # between optimistic-lock retries
 
     # -- entry points -------------------------------------------------------------------------------
@@ -185,6 +197,8 @@ class Pipeline:
             return self._walk(change)
         if isinstance(event, ApiCallErrorEvent):
             return self._api_error(event)
+        if isinstance(event, ContainerInstanceHealthEvent):
+            return self._instance_health(event)
         return self._hook(event)
 
     def tick(self, ref: ServiceRef, now: datetime) -> Outcome:
@@ -248,6 +262,24 @@ class Pipeline:
         )
         facts = stop_facts(stop, finding, verdict, event.time)
         outcome = self._walk(stop_change(stop, facts, self.policy, confirmed=bool(verdict and verdict.confirmed)))
+        if c.cause == PLATFORM:
+            # Never the service's failure loop (incidents/failed_stops.py); the cluster's infrastructure incident.
+            cluster = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name="*")
+            infrastructure = self._infrastructure(
+                cluster,
+                facts.at,
+                lambda memory: apply_platform_failure(
+                    memory,
+                    cluster.account_key,
+                    service=f"{stop.cluster}/{stop.service}",
+                    category=c.category,
+                    task_id=stop.task_id,
+                    at=facts.at,
+                    summary=facts.summary,
+                    policy=self.policy,
+                ),
+            )
+            outcome = _joined(outcome, infrastructure)
         return replace(
             outcome,
             kind="transition" if outcome.kind == "transition" else "counted",
@@ -264,6 +296,65 @@ class Pipeline:
             "transition" if done.kind == "finding" else "counted" if done.kind == "counted" else "ignored"
         )
         return Outcome(kind, done.note, channels=done.channels, unavailable=done.unavailable)
+
+    def _instance_health(self, event: ContainerInstanceHealthEvent) -> Outcome:
+        """A container instance's health changed: the cluster's infrastructure incident (never a rollback)."""
+        detail = event.detail
+        cluster = ServiceRef(account=event.account, region=event.region, cluster=event.cluster, name="*")
+        services: list[str] = []
+        if detail.overallStatus == "IMPAIRED" and self.instance_services is not None:
+            names = self.instance_services(detail.clusterArn, detail.containerInstanceArn)
+            services = [f"{event.cluster}/{name}" for name in names]
+        return self._infrastructure(
+            cluster,
+            event.time,
+            lambda memory: apply_instance_health(
+                memory,
+                cluster.account_key,
+                instance_arn=detail.containerInstanceArn,
+                ec2_instance_id=detail.ec2InstanceId,
+                status=detail.overallStatus,
+                services=services,
+                checks=detail.failing_checks(),
+                at=event.time,
+                policy=self.policy,
+            ),
+        )
+
+    def _infrastructure(
+        self, cluster: ServiceRef, now: datetime, decide: Callable[[ClusterInfrastructure], InfrastructureDecision]
+    ) -> Outcome:
+        """Decide for the cluster's infrastructure incident (kept in the account's item) → deliver →
+        acknowledge, the way the account's correlated incidents go out."""
+        owner = uuid.uuid4().hex
+        decided: dict[str, Any] = {"ids": set(), "made": set(), "note": "", "transitions": []}
+
+        def change(account: AccountState) -> AccountState | None:
+            decision = decide(account.clusters.get(cluster.cluster) or ClusterInfrastructure(cluster=cluster.cluster))
+            made = {t.id for t in decision.transitions}
+            ids = made | {t.id for t in self.outbox.due(account.outbox, self.outbox.clock(), owner)}
+            decided.update(
+                ids=ids, made=made, note=decision.note, transitions=decision.transitions, changed=decision.changed
+            )
+            if not (decision.changed or ids):
+                return None
+            outbox = self.outbox.take([*account.outbox, *decision.transitions], ids, owner)
+            clusters = {**account.clusters, cluster.cluster: decision.cluster}
+            return account.model_copy(update={"clusters": clusters, "outbox": outbox})
+
+        saved = account_updater(self.state, cluster, now, self.pause)(change)
+        leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
+        transitions = tuple(decided["transitions"])
+        kind: OutcomeKind = "transition" if transitions else "counted" if decided.get("changed") else "ignored"
+        outcome = Outcome(kind, decided["note"], transitions=transitions)
+        service = ServiceDecision(outcome, [], None)
+        delivery = Delivery()
+        delivery.fresh |= decided["made"]
+        if leased:
+            account = AccountDecision(leased, {}, saved, decided["made"])
+            done = self._deliver(cluster, service, account, delivery)
+            self._acknowledge(cluster, service, account, done, delivery, owner, now)
+        return self._answer(cluster, outcome, delivery)
 
     def _hook(self, event: HookStateChangeEvent) -> Outcome:
         """A PAUSE lifecycle hook waiting for an answer: the deployment gate (gate/pause.py) gives it."""
@@ -516,3 +607,17 @@ def _openings_contained(entries: list[Transition]) -> dict[str, str]:
         elif t.kind is TransitionKind.CONTAINED and t.incident.id in opening:
             pairs[t.id] = opening.pop(t.incident.id)
     return pairs
+
+
+def _joined(service: Outcome, infrastructure: Outcome) -> Outcome:
+    """A platform stop's outcome: what its service's state did, and what the cluster's infrastructure did."""
+    transitions = service.transitions + infrastructure.transitions
+    return replace(
+        service,
+        kind="transition" if transitions else service.kind,
+        reason="; ".join(r for r in (service.reason, infrastructure.reason) if r),
+        transitions=transitions,
+        channels=service.channels + infrastructure.channels,
+        unavailable=service.unavailable + infrastructure.unavailable,
+        deferred=service.deferred + infrastructure.deferred,
+    )

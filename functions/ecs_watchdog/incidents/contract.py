@@ -31,6 +31,7 @@ class StopFacts:
     at: datetime
     summary: str
     explanation: Explanation | None = None
+    cause: str | None = None  # where the classifier says the cause lives (classify/categories.py)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecs_watchdog.incidents import member_set
+from ecs_watchdog.incidents.infrastructure import ClusterInfrastructure
 from ecs_watchdog.incidents.model import Incident, IncidentKind, IncidentStatus, Transition, TransitionKind
 from ecs_watchdog.incidents.policy import LoopPolicy
 
@@ -63,6 +64,8 @@ class AccountState(BaseModel):
     outbox: list[Transition] = Field(default_factory=list)  # account transitions not yet announced
     sequence: int = 0
     action_times: list[datetime] = Field(default_factory=list)  # containment actions in the last hour
+    # cluster name → its platform memory and infrastructure incident (incidents/infrastructure.py)
+    clusters: dict[str, ClusterInfrastructure] = Field(default_factory=dict)
 
 
 @dataclass

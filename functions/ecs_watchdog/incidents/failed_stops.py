@@ -4,19 +4,24 @@ A stop is counted once (duplicates and later states of a counted task change not
 predates its revision being seen healthy or its incident being resolved. It opens an incident when it
 completes a loop rule: a revision never seen healthy failing `threshold` times (failing deployment),
 the same category `threshold` times within the window after being healthy (crash loop), or a
-deterministic cause a probe confirmed.
+deterministic cause a probe confirmed. A failure whose cause is the platform's (capacity, provisioning,
+host health, rate limits: incidents/causes.py) never counts toward a loop: it is noted in an incident
+already open, nothing more (the pipeline gives it to the cluster's infrastructure incident).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from ecs_watchdog.incidents.causes import default_cause, is_platform, stop_cause
 from ecs_watchdog.incidents.contract import Result, StopFacts
 from ecs_watchdog.incidents.lifecycle import (
     active_incidents,
     add_to_timeline,
+    count_cause,
     dominant_category,
     fork,
+    judge_containment,
     latest,
     open_incident,
     record_transition,
@@ -71,11 +76,21 @@ def apply_stop(
     if settled is not None and stop.at <= settled:
         result.note = "a late stop from before its (closed) incident was resolved: not counted"
         return result
+    cause = stop_cause(stop.category, stop.cause, stop.task_definition, new.last_known_good)
+    failure_line = f"{stop.category}: task {stop.task_id} of {short_revision(stop.task_definition)}"
+    if is_platform(cause):
+        # Remembered (so a start-impaired event it explains opens nothing: service_action_events.py), never counted.
+        _remember(new, stop, cause, policy)
+        active = _active_incident_for(new, stop.task_definition)
+        if active is not None and active.status is IncidentStatus.OPEN:
+            _count(active, stop, failure_line, cause)
+            result.note = f"a platform failure: noted in incident {active.id}, not counted toward the loop"
+        else:
+            result.note = "a platform failure: not counted toward the service's failure loop"
+        return result
     health.failures_since_healthy += 1
     health.last_failure_at = stop.at
-    new.recent_failures.append(RecentFailure(at=stop.at, category=stop.category, task_definition=stop.task_definition))
-    keep = max(policy.threshold(new.threshold_override), MIN_RECENT_FAILURES)
-    new.recent_failures = [f for f in new.recent_failures if f.at >= stop.at - policy.crash_loop_window][-keep:]
+    _remember(new, stop, cause, policy)
     new.updated_at = latest(new.updated_at, stop.at)
     new.last_failure = LastFailure(
         at=stop.at,
@@ -84,14 +99,13 @@ def apply_stop(
         summary=stop.summary,
         explanation=stop.explanation or Explanation(),
     )
-    failure_line = f"{stop.category}: task {stop.task_id} of {short_revision(stop.task_definition)}"
 
     active = _active_incident_for(new, stop.task_definition)
     if active is not None and _redeployed_after_containment(active, stop):
         # The revision it was contained for came back in a new deployment: open again, so that it can be
         # acted on again (containment acts once per deployment).
         active.status, active.deployment_id = IncidentStatus.OPEN, stop.deployment_id
-        _count(active, stop, failure_line)
+        _count(active, stop, failure_line, cause)
         result.transitions.append(
             record_transition(
                 new,
@@ -106,7 +120,7 @@ def apply_stop(
         result.note = f"reopened {active.id} for deployment {stop.deployment_id}"
         return result
     if active is not None:
-        _count(active, stop, failure_line)
+        _count(active, stop, failure_line, cause)
         result.note = f"counted in incident {active.id}"
         return result
 
@@ -121,7 +135,7 @@ def apply_stop(
     if resolved is not None:
         resolved.status, resolved.resolved_at, resolved.updated_at = IncidentStatus.OPEN, None, stop.at
         resolved.deployment_id = stop.deployment_id or resolved.deployment_id  # what it fails in now
-        _count(resolved, stop, failure_line)
+        _count(resolved, stop, failure_line, cause)
         result.transitions.append(
             record_transition(
                 new, resolved, TransitionKind.REOPENED, stop.at, f"failures resumed: {failure_line}", stop.explanation
@@ -138,17 +152,20 @@ def apply_stop(
         new, kind, stop.at, reason, task_definition=stop.task_definition, deployment_id=stop.deployment_id
     )
     for failure in new.recent_failures:
+        if is_platform(failure.cause):
+            continue
         if failure.task_definition == stop.task_definition or kind is IncidentKind.CRASH_LOOP:
             if kind is IncidentKind.CRASH_LOOP and failure.category != stop.category:
                 continue
             incident.categories[failure.category] = incident.categories.get(failure.category, 0) + 1
+            count_cause(incident, failure.cause or default_cause(failure.category))
     incident.failures = (
         health.failures_since_healthy
         if kind is not IncidentKind.CRASH_LOOP
         else incident.categories.get(stop.category, 1)
     )
     incident.category = dominant_category(incident.categories) or stop.category
-    incident.containment_eligible = any(c != "unknown" for c in incident.categories)
+    judge_containment(incident)
     add_to_timeline(incident, stop.at, "failure", failure_line, stop.category)
     result.transitions.append(
         record_transition(new, incident, TransitionKind.OPENED, stop.at, reason, stop.explanation)
@@ -173,7 +190,11 @@ def _loop_rule(
                 f"never been healthy (threshold {threshold}); last: {stop.summary}"
             )
         return None, f"failure {health.failures_since_healthy} of {threshold} for a revision never seen healthy"
-    same = sum(1 for f in state.recent_failures if f.category == stop.category and _after_healthy(state, f))
+    same = sum(
+        1
+        for f in state.recent_failures
+        if f.category == stop.category and not is_platform(f.cause) and _after_healthy(state, f)
+    )
     if same >= threshold:
         minutes = int(policy.crash_loop_window.total_seconds() // 60)
         return IncidentKind.CRASH_LOOP, (
@@ -183,17 +204,27 @@ def _loop_rule(
     return None, f"{same} of {threshold} {stop.category} failures within the window"
 
 
+def _remember(state: ServiceState, stop: StopFacts, cause: str | None, policy: LoopPolicy) -> None:
+    """Keep the failure among the recent ones (within the crash-loop window, at least the threshold's worth)."""
+    state.recent_failures.append(
+        RecentFailure(at=stop.at, category=stop.category, task_definition=stop.task_definition, cause=cause)
+    )
+    keep = max(policy.threshold(state.threshold_override), MIN_RECENT_FAILURES)
+    state.recent_failures = [f for f in state.recent_failures if f.at >= stop.at - policy.crash_loop_window][-keep:]
+
+
 def _after_healthy(state: ServiceState, failure: RecentFailure) -> bool:
     """Whether a failure happened after its revision was last seen healthy (so it counts in a loop)."""
     health = state.revisions.get(failure.task_definition)
     return health is None or health.healthy_at is None or failure.at > health.healthy_at
 
 
-def _count(incident: Incident, stop: StopFacts, line: str) -> None:
+def _count(incident: Incident, stop: StopFacts, line: str, cause: str | None) -> None:
     incident.failures += 1
     incident.categories[stop.category] = incident.categories.get(stop.category, 0) + 1
+    count_cause(incident, cause)
     incident.category = dominant_category(incident.categories)
-    incident.containment_eligible = any(c != "unknown" for c in incident.categories)
+    judge_containment(incident)
     incident.task_definition = incident.task_definition or stop.task_definition
     incident.updated_at = stop.at
     add_to_timeline(incident, stop.at, "failure", line, stop.category)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ecs_watchdog.classify.categories import PLATFORM, REVISION
+from ecs_watchdog.incidents.causes import default_cause, incident_cause
 from ecs_watchdog.incidents.contract import ACTIVE, MAX_OUTBOX, Result
 from ecs_watchdog.incidents.model import (
     DeploymentRecord,
@@ -87,12 +89,17 @@ def open_event_incident(
         task_definition=record.task_definition if record else None,
         deployment_id=record.id if record else None,
     )
-    recent = [f for f in state.recent_failures if record is None or f.task_definition == record.task_definition]
+    recent = [
+        f
+        for f in state.recent_failures
+        if (record is None or f.task_definition == record.task_definition) and f.cause != PLATFORM
+    ]
     for failure in recent:
         incident.categories[failure.category] = incident.categories.get(failure.category, 0) + 1
+        count_cause(incident, failure.cause or default_cause(failure.category))
     incident.failures = len(recent)
     incident.category = dominant_category(incident.categories)
-    incident.containment_eligible = any(c != "unknown" for c in incident.categories)
+    judge_containment(incident)
     last = state.last_failure
     cause = last if last and (record is None or last.task_definition == record.task_definition) else None
     if cause is not None:  # the event says what is wrong; the last failure says why
@@ -183,3 +190,16 @@ def latest(a: datetime | None, b: datetime) -> datetime:
 def short_revision(task_definition: str | None) -> str:
     """A task definition ARN as people read it (`family:revision`)."""
     return task_definition.rsplit("/", 1)[-1] if task_definition else "unknown revision"
+
+
+def count_cause(incident: Incident, cause: str | None) -> None:
+    """Count one failure's cause in the incident (an unknown cause is not counted: it justifies nothing)."""
+    if cause is not None:
+        incident.causes[cause] = incident.causes.get(cause, 0) + 1
+
+
+def judge_containment(incident: Incident) -> None:
+    """Where the incident's cause lives, and whether that lets the watchdog act on the service: only a
+    cause in the revision does (a rollback changes only the revision; docs/containment.md)."""
+    incident.cause = incident_cause(incident.causes)
+    incident.containment_eligible = incident.cause == REVISION

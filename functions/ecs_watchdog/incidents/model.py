@@ -32,6 +32,7 @@ class IncidentKind(StrEnum):
     OVERLAPPING_DEPLOYMENTS = "overlapping_deployments"  # two or more deployments IN_PROGRESS
     CONFIGURATION_FAILURE = "configuration_failure"  # ECS cannot configure the service's tasks at all
     CORRELATED = "correlated"  # account level: many services failing for one cause at once
+    INFRASTRUCTURE = "infrastructure"  # cluster level: platform failures or an impaired container instance
 
 
 class IncidentStatus(StrEnum):
@@ -76,7 +77,10 @@ class Incident(_Doc):
     closed_at: datetime | None = None
     failures: int = 0
     categories: dict[str, int] = Field(default_factory=dict)
-    # `unknown` alone never justifies acting on a service automatically.
+    # Failures by where their cause lives (revision, configuration, platform: incidents/causes.py).
+    causes: dict[str, int] = Field(default_factory=dict)
+    cause: str | None = None  # where the incident's cause lives: revision when any failure's is
+    # Only a cause in the revision justifies acting on a service automatically (`unknown` alone never does).
     containment_eligible: bool = True
     reason: str = ""
     timeline: list[TimelineEntry] = Field(default_factory=list)
@@ -157,6 +161,7 @@ class RecentFailure(_Doc):
     at: datetime
     category: str
     task_definition: str
+    cause: str | None = None  # where its cause lives (incidents/causes.py); None in state written before
 
 
 class LastFailure(_Doc):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ecs_watchdog.incidents.causes import is_platform
 from ecs_watchdog.incidents.contract import Result, ServiceSnapshot
 from ecs_watchdog.incidents.deployments import mark_healthy, reconcile
 from ecs_watchdog.incidents.lifecycle import (
@@ -54,6 +55,12 @@ def apply_service_action(
             return result
         primary = next((d for d in snapshot.deployments if d.status == "PRIMARY"), None) if snapshot else None
         record = DeploymentRecord(id=primary.id, task_definition=primary.task_definition) if primary else None
+        if explained_by_the_platform(new, record):
+            return Result(
+                state,
+                note=f"{event_name}: its recent failures are all the platform's; told as the cluster's infrastructure "
+                "incident, not the service's",
+            )
         kind = (
             IncidentKind.START_IMPAIRED
             if event_name == "SERVICE_TASK_START_IMPAIRED"
@@ -66,3 +73,10 @@ def apply_service_action(
         note_on_active(new, at, "service_action", line)
         return result
     return Result(state, note=f"{event_name} with no active incident: not acted on ({rule.meaning})")
+
+
+def explained_by_the_platform(state: ServiceState, record: DeploymentRecord | None) -> bool:
+    """Whether the service's recent failures (of the deployment's revision, when known) are all the
+    platform's: then tasks that cannot start are the platform's trouble, not the service's."""
+    recent = [f for f in state.recent_failures if record is None or f.task_definition == record.task_definition]
+    return bool(recent) and all(is_platform(f.cause) for f in recent)

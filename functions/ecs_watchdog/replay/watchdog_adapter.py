@@ -92,6 +92,10 @@ class ReplayWatchdog:
                     attributes.get("transition") in ("opened", "reopened") and attributes.get("kind") != "correlated"
                 )
                 service = attributes.get("service", "").rsplit("/", 1)[-1]
+                if attributes.get("kind") == "infrastructure":
+                    # A cluster's infrastructure incident speaks for the services it names (cluster/service).
+                    named = [name for name in self._failed if f"/{name}" in body["Message"]]
+                    service = named[0] if named else service
                 if opened and service not in self._openings:
                     # Counted per SQS batch: the failures of the batch that opened it are included.
                     self._openings[service] = (now, self._failed[service])

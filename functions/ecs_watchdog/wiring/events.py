@@ -16,6 +16,7 @@ from ecs_watchdog.aws.diagnosis import diagnose_service
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
 from ecs_watchdog.aws.hook_answers import HookAnswers
+from ecs_watchdog.aws.instance_tasks import InstanceTasks
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.member_sessions import MemberSessions, MemberUnreachable
 from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
@@ -110,6 +111,7 @@ def build_pipeline(
         gate=build_gate(settings, session, preflight),
         preflight=preflight,
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
+        instance_services=InstanceTasks(ecs).services_on,
     )
 
 

@@ -1,0 +1,42 @@
+"""A container instance with a service's task on it (moto), and its documented health change events."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+from moto.ec2 import utils as ec2_utils
+
+from tests.conftest import load_event
+from tests.integration.incident_events import ACCOUNT, CLUSTER, REGION, stamp
+
+
+def instance_with_a_task_of(session: boto3.Session, service: str) -> str:
+    """A container instance of the cluster (moto) running one task of `service`; its ARN."""
+    ec2, ecs = session.client("ec2"), session.client("ecs")
+    if not ecs.describe_clusters(clusters=[CLUSTER])["clusters"]:
+        ecs.create_cluster(clusterName=CLUSTER)  # moto's CreateCluster replaces one that exists
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    instance = session.resource("ec2").create_instances(ImageId=image, MinCount=1, MaxCount=1)[0]
+    document = json.dumps(ec2_utils.generate_instance_identity_document(instance))
+    arn = ecs.register_container_instance(cluster=CLUSTER, instanceIdentityDocument=document)["containerInstance"][
+        "containerInstanceArn"
+    ]
+    ecs.register_task_definition(family="worker", containerDefinitions=[{"name": "w", "image": "w", "memory": 64}])
+    ecs.start_task(cluster=CLUSTER, taskDefinition="worker", containerInstances=[arn], group=f"service:{service}")
+    return arn
+
+
+def instance_health(instance_arn: str, status: str, minute: float) -> dict[str, Any]:
+    """The documented container instance health event, for that instance, status and minute."""
+    event = copy.deepcopy(load_event("container_instance_health_ok"))
+    event.update(account=ACCOUNT, region=REGION, time=stamp(minute), resources=[instance_arn])
+    event["detail"].update(
+        clusterArn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}",
+        containerInstanceArn=instance_arn,
+        overallStatus=status,
+        healthChecks=[{"type": "CONTAINER_RUNTIME", "status": status, "statusReason": "docker daemon unresponsive"}],
+    )
+    return event
