@@ -121,6 +121,18 @@ class Containment(Construct):
                     sid="ReadKillSwitch", actions=["ssm:GetParameter"], resources=[self.kill_switch.parameter_arn]
                 ),
                 iam.PolicyStatement(
+                    sid="ReadServiceTasks",  # the transient-failure judgement (aws/service_tasks.py)
+                    actions=["ecs:DescribeTasks"],
+                    resources=[self._arn("ecs", "task", "*")],
+                ),
+                iam.PolicyStatement(
+                    sid="ListServiceTasks",
+                    # ListTasks is authorized on container instances, which Fargate tasks have none of; "*" is
+                    # what AWS's own CDK drain hook grants it (aws-cdk#3199). Read-only, any watched cluster.
+                    actions=["ecs:ListTasks"],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
                     sid="EmitAuditEvents",
                     actions=["events:PutEvents"],
                     resources=[self._arn("events", "event-bus", AUDIT_EVENT_BUS)],

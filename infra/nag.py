@@ -34,7 +34,8 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
         stack.functions.events_function.role,
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "Only actions without resource-level permissions use '*' (IAM service reference): DescribeTaskDefinition, "
-        "DescribeScalableTargets and the probes' logs, SSM and EC2 describes.",
+        "DescribeScalableTargets, ListTasks (on container instances, none for Fargate) and the probes' logs, SSM "
+        "and EC2 describes.",
     )
     _acknowledge_diagnose_role(stack)
     _acknowledge_confirming_probes(stack)
@@ -85,6 +86,11 @@ def _suppress_containment_findings(stack: EcsWatchdogStack, region: str, account
         f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
         "ContinueServiceDeployment answers a PAUSE hook of any opted-in service (every mode: CONTINUE outside "
         "enforce); StopServiceDeployment rolls one back (enforce only).",
+    )
+    _acknowledge(
+        events_role,
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:task/*]",
+        "Read-only DescribeTasks of a failing service's tasks: are its failures transient (contain/transient.py).",
     )
     if stack.containment.enforces:
         _acknowledge(

@@ -129,6 +129,11 @@ def _ecs_tasks(call: RecordedCall) -> Variables:
     return [{"ClusterName": cluster, "TaskId": _name(t)} for t in call.params.get("tasks", [])]
 
 
+def _ecs_container_instances(call: RecordedCall) -> Variables:
+    # ListTasks names no container instance (Fargate tasks have none): the request is for any of the cluster's.
+    return [{"ClusterName": _name(call.params.get("cluster", "default")), "ContainerInstanceId": "*"}]
+
+
 def _dynamodb_table(call: RecordedCall) -> Variables:
     # A Query of an index is authorized against the index's ARN, not the table's.
     return [] if "IndexName" in call.params else [{"TableName": call.params["TableName"]}]
@@ -179,6 +184,7 @@ ARN_VARIABLES: dict[tuple[str, str], Callable[[RecordedCall], Variables]] = {
     ("ecs", "service-deployment"): _ecs_arn_list("service-deployment", "serviceDeploymentArn", "serviceDeploymentArns"),
     ("ecs", "service-revision"): _ecs_arn_list("service-revision", "serviceRevisionArns"),
     ("ecs", "task"): _ecs_tasks,
+    ("ecs", "container-instance"): _ecs_container_instances,
     ("dynamodb", "table"): _dynamodb_table,
     ("dynamodb", "index"): _dynamodb_index,
     ("sns", "topic"): lambda call: [parse_arn("sns", "topic", call.params["TopicArn"]) or {}],
