@@ -29,29 +29,45 @@ from typing import Any
 import boto3
 
 from ecs_watchdog.classify import failure_category
-from ecs_watchdog.replay.cost import Assumptions, monthly_cost
+from ecs_watchdog.replay.cost import Assumptions, monthly_cost, read_units, write_units
 from ecs_watchdog.replay.runner import POLICIES, run_scenario
 from ecs_watchdog.replay.scenario import Scenario, load_scenario
 from ecs_watchdog.replay.watchdog_adapter import ReplayWatchdog
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIOS = ROOT / "scenarios"
 STORM = "storm-20-services.json"
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 BREAKER_TUNED = "circuit-breaker-best"  # the breaker at its best tuning; "n/a" where the replay lacks it
+WRITE_UNITS, READ_UNITS = "dynamodb.~WriteUnits", "dynamodb.~ReadUnits"  # capacity units, not calls
 LABEL = "local x86_64 timings on moto, not Lambda arm64"
 
 
 @dataclasses.dataclass
 class CallCounter:
-    """AWS calls made while `active`, by service and operation (a botocore before-call hook)."""
+    """AWS calls made while `active`, by service and operation (a botocore before-call hook), and the
+    DynamoDB capacity units they consume (cost.py: write units by the request's size, read units by the
+    answer's), counted as pseudo-operations `dynamodb.~WriteUnits` / `dynamodb.~ReadUnits`."""
 
     active: bool = False
     calls: Counter[str] = dataclasses.field(default_factory=Counter)
 
-    def hook(self, event_name: str, **_: Any) -> None:
-        if self.active:  # before-call.<service>.<Operation>
-            self.calls[".".join(event_name.split(".")[1:3])] += 1
+    def hook(self, event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
+        if not self.active:  # before-call.<service>.<Operation>
+            return
+        operation = ".".join(event_name.split(".")[1:3])
+        self.calls[operation] += 1
+        if operation.startswith("dynamodb.") and operation.split(".")[1] in DYNAMODB_WRITES and params:
+            body = params.get("body") or b""
+            transactional = operation.endswith("TransactWriteItems")
+            self.calls[WRITE_UNITS] += write_units(len(body), transactional=transactional)
+
+    def after(self, event_name: str, http_response: Any = None, **_: Any) -> None:
+        if not self.active or http_response is None:  # after-call.dynamodb.<Operation>
+            return
+        if event_name.split(".")[2] in DYNAMODB_READS:
+            self.calls[READ_UNITS] += read_units(len(http_response.content or b""))
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[Counter[str]]:
@@ -106,6 +122,7 @@ class MeasuredWatchdog(ReplayWatchdog):
     ) -> None:
         self.counter = CallCounter()
         session.events.register("before-call", self.counter.hook)  # before any client is made
+        session.events.register("after-call.dynamodb", self.counter.after)
         super().__init__(session, clock, dry_run)
         self.one_by_one = one_by_one
         self.samples: list[Sample] = []
@@ -192,9 +209,14 @@ def per_event_kind(smoke: bool) -> dict[str, dict[str, float]]:
             "events": len(group),
             "ms": round(statistics.median(ms), 3),
             "ms_p99": round(_quantile(ms, 99), 3),
-            "aws_calls": round(sum(calls.values()) / len(group), 3),
+            "aws_calls": round(
+                sum(n for op, n in calls.items() if op not in (WRITE_UNITS, READ_UNITS)) / len(group), 3
+            ),
             "dynamodb_reads": round(reads / len(group), 3),
             "dynamodb_writes": round(writes / len(group), 3),
+            # Capacity units (1 per KB written, 1 per 4 KB read strongly consistent): what on-demand bills.
+            "dynamodb_write_units": round(calls[WRITE_UNITS] / len(group), 3),
+            "dynamodb_read_units": round(calls[READ_UNITS] / len(group), 3),
             "log_bytes": round(sum(s.log_bytes for s in group) / len(group), 1),
         }
     return table
@@ -246,11 +268,15 @@ def cold_starts(runs: int) -> dict[str, dict[str, Any]]:
 
 def package_size() -> dict[str, Any]:
     """The Lambda package's size, assembled from the bundling cache when it is built (`make synth`)."""
+    # infra/ sits beside functions/ at the repository's root, which the console script's path lacks.
+    if str(ROOT) not in sys.path:
+        sys.path.append(str(ROOT))
     try:
         from infra import bundling
-    except ImportError:
-        return {"note": "infra/ not importable here: run from the repository root"}
-    if not (bundling.CACHE_DIR / ".complete").exists():
+    except ImportError as error:
+        return {"note": f"infra/ not importable from {ROOT}: {error}"}
+    # The cache is one folder per requirements key (bundling.dependencies_dir), marked complete inside it.
+    if bundling.cached_dependencies() is None:
         return {"note": f"not built: {bundling.CACHE_DIR} holds no dependencies yet (run `make synth` first)"}
     import shutil
     import tempfile
@@ -288,7 +314,7 @@ def storm(smoke: bool) -> dict[str, Any]:
         "messages": dict(channels),
         "dynamodb_reads": reads,
         "dynamodb_writes": writes,
-        "aws_calls": sum(calls.values()),
+        "aws_calls": sum(n for op, n in calls.items() if op not in (WRITE_UNITS, READ_UNITS)),
     }
 
 
