@@ -130,8 +130,12 @@ def _ecs_tasks(call: RecordedCall) -> Variables:
 
 
 def _ecs_container_instances(call: RecordedCall) -> Variables:
-    # ListTasks names no container instance (Fargate tasks have none): the request is for any of the cluster's.
-    return [{"ClusterName": _name(call.params.get("cluster", "default")), "ContainerInstanceId": "*"}]
+    # ListTasks names no container instance (Fargate tasks have none): a stand-in id made from the cluster, so
+    # the request names one of the cluster's container instances, as the Service Authorization Reference asks.
+    if call.operation != "ListTasks":
+        return []  # other actions name a container instance only as an optional resource type
+    cluster = _name(call.params.get("cluster", "default"))
+    return [{"ClusterName": cluster, "ContainerInstanceId": (_suffix(cluster) * 6)[:32]}]
 
 
 def _dynamodb_table(call: RecordedCall) -> Variables:

@@ -40,7 +40,11 @@ STORM = "storm-20-services.json"
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 BREAKER_TUNED = "circuit-breaker-best"  # the breaker at its best tuning; "n/a" where the replay lacks it
+COUNT_1 = "circuit-breaker-count-1"  # the breaker at COUNT 1: fewest failed tasks, rolls good deployments back
+# The calls that contain a service (contain/decision.py): the first one made ends "event to action".
+CONTAINMENT_CALLS = ("ecs.StopServiceDeployment", "ecs.UpdateService")
 WRITE_UNITS, READ_UNITS = "dynamodb.~WriteUnits", "dynamodb.~ReadUnits"  # capacity units, not calls
+BATCHING_WINDOW_SECONDS = 0  # infra/config.py's default for watchdog:batching_window_seconds
 LABEL = "local x86_64 timings on moto, not Lambda arm64"
 
 
@@ -128,13 +132,21 @@ class MeasuredWatchdog(ReplayWatchdog):
         self.samples: list[Sample] = []
         self.invocations = 0
         self.seconds = 0.0
+        # Event to action: from the invocation's start (the record's arrival) to each containment call.
+        self.started: float | None = None
+        self.to_action_ms: list[tuple[float, int]] = []  # (ms, records in that invocation)
+        self._records = 0
+        for operation in CONTAINMENT_CALLS:
+            session.events.register(f"before-call.{operation}", self._action_called)
         handler = self.invoke
 
         def measured(batch: dict[str, Any], context: Any) -> dict[str, Any]:
             logs = _ByteCount()
             with self.counter.counting() as calls, _logs_to(logs), contextlib.redirect_stdout(logs):
-                started = time.perf_counter()
+                started = self.started = time.perf_counter()
+                self._records = len(batch["Records"])
                 response = handler(batch, context)
+                self.started = None
                 elapsed = time.perf_counter() - started
             self.invocations += 1
             self.seconds += elapsed
@@ -143,6 +155,10 @@ class MeasuredWatchdog(ReplayWatchdog):
             return response
 
         self.invoke = measured
+
+    def _action_called(self, **_: Any) -> None:
+        if self.started is not None:
+            self.to_action_ms.append(((time.perf_counter() - self.started) * 1000, self._records))
 
     def deliver(self, envelopes: list[dict[str, Any]]) -> None:
         if not self.one_by_one:
@@ -189,14 +205,32 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+_TO_ACTION: list[float] = []  # per_event_kind's event-to-action times, read by event_to_action()
+
+
+def event_to_action(window_seconds: float) -> dict[str, Any]:
+    """From a failure record's arrival in the handler to its containment call (measured in per_event_kind,
+    each event its own invocation), plus what the event source adds before the handler sees it."""
+    if not _TO_ACTION:
+        return {"actions": 0}
+    return {
+        "actions": len(_TO_ACTION),
+        "handler_ms_median": round(statistics.median(_TO_ACTION), 1),
+        "handler_ms_max": round(max(_TO_ACTION), 1),
+        "batching_window_seconds": window_seconds,
+    }
+
+
 def per_event_kind(smoke: bool) -> dict[str, dict[str, float]]:
     """Handler time and AWS work per event kind over the seed incidents (each event its own invocation)."""
     samples: list[Sample] = []
+    _TO_ACTION.clear()
     for path in _seeds()[:1] if smoke else _seeds():
         scenario = load_scenario(path)
         made: list[MeasuredWatchdog] = []
         run_scenario(_shortened(scenario, 10) if smoke else scenario, "watchdog", _factory(True, made))
         samples += made[0].samples
+        _TO_ACTION.extend(ms for ms, _ in made[0].to_action_ms)
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         by_kind[sample.kind].append(sample)
@@ -250,6 +284,9 @@ def cold_starts(runs: int) -> dict[str, dict[str, Any]]:
     }
     env.pop("SLACK_SECRET_NAME", None)
     found: dict[str, dict[str, Any]] = {}
+    # The yardstick, in the same run and the same way: a bare `import boto3` (issue 23: goal <= 1.5x).
+    bare = [_import_ms("boto3", env) for _ in range(runs)]
+    found["boto3"] = {"runs": runs, "import_ms": round(statistics.median(bare), 1), "init_ms": 0.0, "init": "bare"}
     for module in pkgutil.iter_modules(handlers.__path__, prefix="ecs_watchdog.handlers."):
         results = []
         for _ in range(runs):
@@ -257,13 +294,22 @@ def cold_starts(runs: int) -> dict[str, dict[str, Any]]:
                 [sys.executable, "-c", COLD_START, module.name], env=env, capture_output=True, text=True, check=True
             )
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        import_ms = statistics.median(r["import_ms"] for r in results)
         found[module.name] = {
             "runs": runs,
-            "import_ms": round(statistics.median(r["import_ms"] for r in results), 1),
+            "import_ms": round(import_ms, 1),
             "init_ms": round(statistics.median(r["init_ms"] for r in results), 1),
             "init": "intake() built" if results[0]["init"] else "import only (no intake)",
+            "over_boto3": round(import_ms / found["boto3"]["import_ms"], 2) if found["boto3"]["import_ms"] else None,
         }
     return found
+
+
+def _import_ms(module: str, env: dict[str, str]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START, module], env=env, capture_output=True, text=True, check=True
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["import_ms"])
 
 
 def package_size() -> dict[str, Any]:
@@ -326,7 +372,7 @@ def containment(smoke: bool) -> dict[str, dict[str, Any]]:
         if smoke:
             scenario = _shortened(scenario, 10)
         row: dict[str, Any] = {}
-        for policy in ("watchdog", "circuit-breaker", BREAKER_TUNED, "none"):
+        for policy in ("watchdog", "circuit-breaker", BREAKER_TUNED, COUNT_1, "none"):
             if policy not in POLICIES:
                 row[policy] = "n/a"
                 continue
@@ -352,6 +398,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
         "smoke": smoke,
         "per_event_kind": events,
+        "event_to_action": event_to_action(BATCHING_WINDOW_SECONDS),
         "cold_start": cold_starts(2 if smoke else 10),
         "package": package_size(),
         "storm": storm_result,
@@ -371,11 +418,19 @@ def table(report: dict[str, Any]) -> str:
             f"{kind:<24}{row['events']:>7}{row['ms']:>11.2f}{row['ms_p99']:>9.2f}{row['aws_calls']:>11.2f}"
             f"{row['dynamodb_reads']:>7.2f}{row['dynamodb_writes']:>7.2f}"
         )
+    latency = report.get("event_to_action") or {}
+    if latency.get("actions"):
+        out.append(
+            f"\nevent to action: {latency['handler_ms_median']} ms median, {latency['handler_ms_max']} ms max in the "
+            f"handler ({latency['actions']} containment calls), after at most {latency['batching_window_seconds']} s "
+            "of batching window (watchdog:batching_window_seconds)"
+        )
     out.append("")
     for module, row in report["cold_start"].items():
+        ratio = f", {row['over_boto3']}x a bare import boto3" if row.get("over_boto3") else ""
         out.append(
             f"cold start {module}: import {row['import_ms']} ms + init {row['init_ms']} ms ({row['init']}; "
-            f"median of {row['runs']})"
+            f"median of {row['runs']}{ratio})"
         )
     package = report["package"]
     out.append(
@@ -394,12 +449,12 @@ def table(report: dict[str, Any]) -> str:
         f"{s['events_per_second']} events/s end to end ({s['handler_events_per_second']} in the handler), "
         f"messages {s['messages']}, DynamoDB {s['dynamodb_reads']} reads / {s['dynamodb_writes']} writes",
         "",
-        f"{'failed tasks per seed':<46}{'watchdog':>9}{'breaker':>9}{'best':>7}{'none':>7}{'ratio':>7}",
+        f"{'failed tasks per seed':<46}{'watchdog':>9}{'breaker':>9}{'best':>7}{'count1':>7}{'none':>7}{'ratio':>7}",
     ]
     for name, row in report["containment_failed_tasks"].items():
         out.append(
             f"{name:<46}{row['watchdog']!s:>9}{row['circuit-breaker']!s:>9}{row[BREAKER_TUNED]!s:>7}"
-            f"{row['none']!s:>7}{row['breaker_over_watchdog']!s:>7}"
+            f"{row.get(COUNT_1, 'n/a')!s:>7}{row['none']!s:>7}{row['breaker_over_watchdog']!s:>7}"
         )
     cost = report["monthly_cost"]
     out += [
