@@ -71,7 +71,7 @@ class CallCounter:
         if not self.active or http_response is None:  # after-call.dynamodb.<Operation>
             return
         if event_name.split(".")[2] in DYNAMODB_READS:
-            self.calls[READ_UNITS] += read_units(len(http_response.content or b""))
+            self.calls[READ_UNITS] += int(read_units(len(http_response.content or b"")))  # strongly consistent: whole
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[Counter[str]]:
