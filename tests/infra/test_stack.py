@@ -262,8 +262,12 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "application-autoscaling:DescribeScalableTargets",
         "ssm:GetParameter",
         "events:PutEvents",
+        # the transient-failure judgement reads the failing service's tasks (contain/transient.py)
+        "ecs:ListTasks",
+        "ecs:DescribeTasks",
     }
     assert "IngestEventsQueue" in by_action["sqs:ReceiveMessage"]
+    assert ":task/*" in by_action["ecs:DescribeTasks"]
     parked = json.dumps({"Fn::GetAtt": [_logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq"), "Arn"]})
     assert parked in [json.dumps(s["Resource"]) for s in statements if s["Action"] == "sqs:SendMessage"]
     assert "FunctionsEventsLogs" in by_action["logs:PutLogEvents"]
@@ -385,8 +389,9 @@ def test_cdk_nag_passes_and_every_acknowledgement_has_a_reason(synthesized):
     # One call (in a loop, its reason made from each statement's `why`) acknowledges the diagnose role's;
     # two more apply in enforce mode only (test_containment_stack.py checks them); the sweep role
     # acknowledges two of the events role's findings again, for itself.
-    # the events role's confirming probes: one more call, in a loop like the diagnose role's
-    assert reasons.count("_acknowledge(\n") == len(events_function) + 1 + 1 + 2 + 2
+    # the events role's confirming probes: one more call, in a loop like the diagnose role's; and its
+    # DescribeTasks on task/* (the diagnose role's finding of the same name, acknowledged for this role)
+    assert reasons.count("_acknowledge(\n") == len(events_function) + 1 + 1 + 2 + 2 + 1
 
 
 def _diagnose_role_acknowledgements() -> set[str]:

@@ -127,17 +127,18 @@ class MeasuredWatchdog(ReplayWatchdog):
         self.counter = CallCounter()
         session.events.register("before-call", self.counter.hook)  # before any client is made
         session.events.register("after-call.dynamodb", self.counter.after)
+        # Event to action: from the invocation's start (the record's arrival) to each containment call. First:
+        # the simulator's own before-call hook answers these calls, and no handler after it runs.
+        self.started: float | None = None
+        self.to_action_ms: list[tuple[float, int]] = []  # (ms, records in that invocation)
+        self._records = 0
+        for operation in CONTAINMENT_CALLS:
+            session.events.register_first(f"before-call.{operation}", self._action_called)
         super().__init__(session, clock, dry_run)
         self.one_by_one = one_by_one
         self.samples: list[Sample] = []
         self.invocations = 0
         self.seconds = 0.0
-        # Event to action: from the invocation's start (the record's arrival) to each containment call.
-        self.started: float | None = None
-        self.to_action_ms: list[tuple[float, int]] = []  # (ms, records in that invocation)
-        self._records = 0
-        for operation in CONTAINMENT_CALLS:
-            session.events.register(f"before-call.{operation}", self._action_called)
         handler = self.invoke
 
         def measured(batch: dict[str, Any], context: Any) -> dict[str, Any]:
