@@ -56,11 +56,21 @@ class IncompleteBundleError(RuntimeError):
     """The built package lacks a module our code imports: it would deploy, then fail in Lambda."""
 
 
-def dependencies_dir() -> Path:
-    """Install the pinned wheels for arm64 once; later calls reuse the cached folder."""
+def _cache_key() -> str:
     # The botocore models kept are part of the key: a service added to the list must rebuild the cache.
     recipe = f"{PYTHON_VERSION}|{PLATFORM}|{','.join(sorted(BOTOCORE_SERVICES))}|v1"
-    key = hashlib.sha256(REQUIREMENTS.read_bytes() + recipe.encode()).hexdigest()[:16]
+    return hashlib.sha256(REQUIREMENTS.read_bytes() + recipe.encode()).hexdigest()[:16]
+
+
+def cached_dependencies() -> Path | None:
+    """The installed wheels' folder when the cache holds the current requirements, without installing."""
+    target = CACHE_DIR / _cache_key()
+    return target if (target / ".complete").exists() else None
+
+
+def dependencies_dir() -> Path:
+    """Install the pinned wheels for arm64 once; later calls reuse the cached folder."""
+    key = _cache_key()
     target = CACHE_DIR / key
     if (target / ".complete").exists():
         return target

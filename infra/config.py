@@ -74,6 +74,9 @@ class WatchdogConfig:
     runbook_base_url: str = ""
     log_retention_days: int = 30
     max_concurrency: int = 5
+    # The events queue's batches: a failure waits at most the window before the function sees it.
+    batch_size: int = 10
+    batching_window_seconds: int = 0
     reserved_concurrency: int | None = None
     queue_max_receive_count: int = 5
     tracing: bool = False
@@ -267,6 +270,12 @@ KEYS: tuple[_Key, ...] = (
     _Key("runbook_base_url", _url, "https URL that docs/runbooks/<category>.md is appended to in messages"),
     _Key("log_retention_days", _retention, "retention of the watchdog's own Lambda logs"),
     _Key("max_concurrency", _int_in(2, 1000), "most concurrent invocations the SQS event source starts"),
+    _Key("batch_size", _int_in(1, 10), "most records per invocation of the events function (SQS batch size)"),
+    _Key(
+        "batching_window_seconds",
+        _int_in(0, 300),
+        "how long the SQS event source gathers a batch before invoking; 0: as soon as records arrive",
+    ),
     _Key(
         "reserved_concurrency",
         _optional(_int_in(2, 1000)),

@@ -81,8 +81,9 @@ class Functions(Construct):
         self.events_function.add_event_source(
             event_sources.SqsEventSource(
                 ingest.queue,
-                batch_size=10,
-                max_batching_window=Duration.seconds(5),
+                # A failure reaches the containment call within the window (docs/configuration.md): 0 by default.
+                batch_size=config.batch_size,
+                max_batching_window=Duration.seconds(config.batching_window_seconds),
                 report_batch_item_failures=True,
                 # At or below any reserved concurrency (config checks it): otherwise throttled receives
                 # count against maxReceiveCount and healthy events land in the DLQ.

@@ -130,11 +130,14 @@ def _ecs_tasks(call: RecordedCall) -> Variables:
 
 
 def _ecs_container_instance(call: RecordedCall) -> Variables:
-    # ListTasks by containerInstance (the services on an impaired instance): authorized on that instance.
+    # ListTasks is authorized on container instances (Service Authorization Reference). By containerInstance
+    # (the services on an impaired instance): that instance. By service (the transient-failure judgement;
+    # Fargate tasks have no instance): a stand-in id made from the cluster, one of the cluster's instances.
+    if call.operation != "ListTasks":
+        return []  # other actions name a container instance only as an optional resource type
+    cluster = _name(call.params.get("cluster", "default"))
     instance = call.params.get("containerInstance")
-    if not instance:
-        return []
-    return [{"ClusterName": _name(call.params.get("cluster", "default")), "ContainerInstanceId": _name(instance)}]
+    return [{"ClusterName": cluster, "ContainerInstanceId": _name(instance) if instance else (_suffix(cluster) * 6)[:32]}]
 
 
 def _dynamodb_table(call: RecordedCall) -> Variables:

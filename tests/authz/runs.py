@@ -339,14 +339,23 @@ def _register(
 
 
 def _containment_runs(account: DeployedAccount, settings: Settings) -> None:
-    """Three services: one rolled back by StopServiceDeployment, one by UpdateService to its last known
-    good (passing its task definition's roles), one scaled to zero (tagged, scaling suspended) and restored."""
+    """Three services: one rolled back by StopServiceDeployment (after reading its tasks), one by UpdateService
+    to its last known good (passing its task definition's roles), one scaled to zero (tagged, scaling
+    suspended) and restored."""
     from tests.integration.test_containment import serving  # the containment tests' DescribeServices views
 
     sandbox = _SandboxView(account)
     create_service(sandbox)  # prod/api, revisions api:1..7
     _give_roles()
-    serving(old_running=2)
+    # A task of the failing revision runs: containment first reads the service's tasks (are its failures
+    # transient? contain/transient.py; moto launches none for a service, so one is run by hand).
+    serving(old_running=2, new_running=1)
+    account.session.client("ecs").run_task(
+        cluster=CLUSTER,
+        taskDefinition=td(6),
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}},
+    )
     _invoke(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3), stopped(4, 4)))
     _invoke(bodies(service_action("SERVICE_STEADY_STATE", 5)))  # resolved: the living message's thread reply
 

@@ -39,6 +39,14 @@ def test_one_channel_is_enough(channel):
     load_config(channel)
 
 
+def test_batching_defaults_to_no_window_and_refuses_a_batch_larger_than_ten():
+    config = load_config(CHANNEL)
+    assert (config.batch_size, config.batching_window_seconds) == (10, 0)
+    assert load_config({**CHANNEL, "watchdog:batching_window_seconds": "5"}).batching_window_seconds == 5
+    with pytest.raises(ConfigError, match="watchdog:batch_size"):
+        load_config({**CHANNEL, "watchdog:batch_size": "11"})
+
+
 def test_concurrency_defaults_to_an_event_source_cap_without_reservation():
     config = load_config(CHANNEL)
     assert (config.max_concurrency, config.reserved_concurrency) == (5, None)

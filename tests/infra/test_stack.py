@@ -88,6 +88,15 @@ def test_function_consumes_the_queue_with_partial_batch_responses(template: Temp
     )
 
 
+def test_the_event_source_invokes_as_soon_as_records_arrive_so_a_failure_is_acted_on_within_a_second(
+    template: Template,
+):
+    # watchdog:batching_window_seconds defaults to 0: no batching window stands between a failure and its action.
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"MaximumBatchingWindowInSeconds": 0, "BatchSize": 10}
+    )
+
+
 def test_function_runs_python_3_14_on_arm64_without_reserved_concurrency(template: Template):
     # Accounts with a concurrency quota of 10 refuse any reservation: the event source bounds concurrency.
     template.has_resource_properties(
@@ -258,8 +267,12 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "application-autoscaling:DescribeScalableTargets",
         "ssm:GetParameter",
         "events:PutEvents",
+        # the transient-failure judgement reads the failing service's tasks (contain/transient.py)
+        "ecs:ListTasks",
+        "ecs:DescribeTasks",
     }
     assert "IngestEventsQueue" in by_action["sqs:ReceiveMessage"]
+    assert ":task/*" in by_action["ecs:DescribeTasks"]
     parked = json.dumps({"Fn::GetAtt": [_logical_id(template, "AWS::SQS::Queue", "IngestEventsDlq"), "Arn"]})
     assert parked in [json.dumps(s["Resource"]) for s in statements if s["Action"] == "sqs:SendMessage"]
     assert "FunctionsEventsLogs" in by_action["logs:PutLogEvents"]

@@ -21,12 +21,16 @@ def test_smoke_bench_prints_a_table_and_writes_every_measurement_as_json(tmp_pat
     assert {"ecs_watchdog.handlers.ecs_events", "ecs_watchdog.handlers.diagnose"} <= set(cold)  # every entry module
     assert all(row["runs"] == 2 and row["import_ms"] > 0 for row in cold.values())
     assert cold["ecs_watchdog.handlers.ecs_events"]["init"] == "intake() built"
+    # The yardstick is measured in the same run: each handler's import as a multiple of a bare import boto3.
+    assert cold["boto3"]["import_ms"] > 0 and cold["ecs_watchdog.handlers.ecs_events"]["over_boto3"] > 0
+    assert "a bare import boto3" in printed
     assert "note" in report["package"] or report["package"]["zipped_mb"] > 0
     storm = report["storm"]
     assert storm["events"] > 0 and storm["dynamodb_writes"] > 0 and set(storm["messages"]) <= {"sns", "slack"}
     (seed,) = report["containment_failed_tasks"].values()
     assert seed["circuit-breaker-best"] == "n/a" or isinstance(seed["circuit-breaker-best"], int)
     assert isinstance(seed["none"], int) and isinstance(seed["circuit-breaker"], int)
+    assert isinstance(seed["circuit-breaker-count-1"], int)
     cost = report["monthly_cost"]
     assert cost["prices_as_of"] and cost["usd_per_month_total"] > 0
     assert set(cost["usd_per_month"]) >= {"lambda", "dynamodb", "sqs", "sns", "eventbridge", "cloudwatch_logs"}

@@ -14,7 +14,8 @@ Order (the first that applies wins; docs/containment.md has the table):
    naming the setting to check (contain/causes.py);
 5. the situation picks rollback, scale to zero or notify only;
 6. the service tag narrows it (rollback only, scale to zero only);
-7. the correlated-failure guard, the per-service cooldown and the account's hourly cap hold it back;
+7. transient start-up failures (contain/transient.py), the correlated-failure guard, the per-service
+   cooldown and the account's hourly cap hold it back;
 8. the effective mode — the account mode, lowered by a `notify` tag or the kill switch — says
    whether the calls are made (enforce), reported (dry-run) or not mentioned (notify).
 """
@@ -92,7 +93,8 @@ def decide_containment(
     target = chosen.after.task_definition if chosen.kind in ROLLBACKS else None
     rolling_back_to = target if target == last_known_good else None
     held = (
-        g.correlated_pause(guards)
+        g.transient_start_up(guards)
+        or g.correlated_pause(guards)
         or g.in_cooldown(guards, policy, rolling_back_to=rolling_back_to)
         or g.over_hourly_cap(guards, policy)
     )

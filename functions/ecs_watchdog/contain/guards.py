@@ -30,6 +30,14 @@ class GuardFacts(_Frozen):
     # Task definitions with an open or contained incident of their own, or contained since last healthy
     # (ServiceState.failing_revisions): a rollback to one would ping-pong.
     failing_revisions: frozenset[str] = Field(default_factory=frozenset)
+    # Why the failing revision's failures are transient start-up failures (contain/transient.py), if they are.
+    transient_failures: str | None = None
+
+
+def transient_start_up(facts: GuardFacts) -> str | None:
+    """A revision whose tasks outlive its failures and keep the service at its desired count is not a
+    failing deployment: its failures are reported, it is not rolled back or scaled to zero."""
+    return facts.transient_failures
 
 
 def already_acted(facts: GuardFacts) -> str | None:

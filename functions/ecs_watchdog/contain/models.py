@@ -18,7 +18,7 @@ ECS_CONTROLLER = "ECS"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Mode(StrEnum):

@@ -35,10 +35,11 @@ from ecs_watchdog.contain.models import (
     ServiceTagAction,
     ServiceView,
 )
+from ecs_watchdog.contain.transient import TaskSample, transient_start_up_failures
 from ecs_watchdog.contain.undo import plan_undo
 from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState, containment_paused
-from ecs_watchdog.incidents.model import Incident, ServiceState, Transition
+from ecs_watchdog.incidents.model import Incident, IncidentKind, ServiceState, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 logger = Logger(child=True)
@@ -52,6 +53,10 @@ class ServiceActions(Protocol):
     def describe_service_view(self, cluster: str, service: str) -> ServiceView | None: ...
     def inactive_task_definitions(self, arns: list[str]) -> frozenset[str]: ...
     def make(self, call: ApiCall) -> None: ...
+
+
+class TaskSampler(Protocol):
+    def service_tasks(self, cluster: str, service: str) -> list[TaskSample]: ...
 
 
 class KillSwitchReader(Protocol):
@@ -83,6 +88,8 @@ class Containment:
     policy: ContainmentPolicy = field(default_factory=ContainmentPolicy)
     kill_switch: KillSwitchReader | None = None
     audit: AuditTrail | None = None
+    # The service's tasks, for judging whether failures are transient (None: every failure counts).
+    tasks: TaskSampler | None = None
     # The wall clock: a claim's lease is measured by it (events can be minutes old when processed).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -147,6 +154,7 @@ class Containment:
             correlated_pause=containment_paused(account, incident.category),
             kill_switch=self._kill_switch_engaged(),
             failing_revisions=state.failing_revisions(),
+            transient_failures=self._transient(incident, view, now),
         )
         candidates = {state.last_known_good, *(d.task_definition for d in view.deployments)} - {
             incident.task_definition or view.task_definition,
@@ -161,6 +169,25 @@ class Containment:
             guards=facts,
             inactive=self._inactive(sorted(c for c in candidates if c)),
         )
+
+    def _transient(self, incident: Incident, view: ServiceView, now: datetime) -> str | None:
+        """Whether the failing revision's failures are transient start-up failures (contain/transient.py).
+        Asked only where it can be true: failures counted by a loop rule (not a probe's proof), and tasks
+        of the failing revision running now."""
+        failing = incident.task_definition
+        if (
+            self.tasks is None
+            or failing is None
+            or incident.kind not in (IncidentKind.FAILING_DEPLOYMENT, IncidentKind.CRASH_LOOP)
+            or view.running_of(failing) == 0
+        ):
+            return None
+        try:
+            samples = self.tasks.service_tasks(view.cluster, view.service)
+        except Exception as error:  # not knowing is not transient: the failures count as they always did
+            logger.warning("cannot read the service's tasks", extra={"incident": incident.id, "problem": str(error)})
+            return None
+        return transient_start_up_failures(failing, samples, view, now)
 
     def _settled(self, incident: Incident, view: ServiceView, now: datetime) -> ActionRecord | None:
         """An orphaned claim, or an action whose answer was lost: the service as described now shows its

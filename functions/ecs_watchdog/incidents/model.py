@@ -20,7 +20,7 @@ class Unstorable(ValueError):
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class IncidentKind(StrEnum):

@@ -29,29 +29,49 @@ from typing import Any
 import boto3
 
 from ecs_watchdog.classify import failure_category
-from ecs_watchdog.replay.cost import Assumptions, monthly_cost
+from ecs_watchdog.replay.cost import Assumptions, monthly_cost, read_units, write_units
 from ecs_watchdog.replay.runner import POLICIES, run_scenario
 from ecs_watchdog.replay.scenario import Scenario, load_scenario
 from ecs_watchdog.replay.watchdog_adapter import ReplayWatchdog
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIOS = ROOT / "scenarios"
 STORM = "storm-20-services.json"
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 BREAKER_TUNED = "circuit-breaker-best"  # the breaker at its best tuning; "n/a" where the replay lacks it
+COUNT_1 = "circuit-breaker-count-1"  # the breaker at COUNT 1: fewest failed tasks, rolls good deployments back
+# The calls that contain a service (contain/decision.py): the first one made ends "event to action".
+CONTAINMENT_CALLS = ("ecs.StopServiceDeployment", "ecs.UpdateService")
+WRITE_UNITS, READ_UNITS = "dynamodb.~WriteUnits", "dynamodb.~ReadUnits"  # capacity units, not calls
+BATCHING_WINDOW_SECONDS = 0  # infra/config.py's default for watchdog:batching_window_seconds
 LABEL = "local x86_64 timings on moto, not Lambda arm64"
 
 
 @dataclasses.dataclass
 class CallCounter:
-    """AWS calls made while `active`, by service and operation (a botocore before-call hook)."""
+    """AWS calls made while `active`, by service and operation (a botocore before-call hook), and the
+    DynamoDB capacity units they consume (cost.py: write units by the request's size, read units by the
+    answer's), counted as pseudo-operations `dynamodb.~WriteUnits` / `dynamodb.~ReadUnits`."""
 
     active: bool = False
     calls: Counter[str] = dataclasses.field(default_factory=Counter)
 
-    def hook(self, event_name: str, **_: Any) -> None:
-        if self.active:  # before-call.<service>.<Operation>
-            self.calls[".".join(event_name.split(".")[1:3])] += 1
+    def hook(self, event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
+        if not self.active:  # before-call.<service>.<Operation>
+            return
+        operation = ".".join(event_name.split(".")[1:3])
+        self.calls[operation] += 1
+        if operation.startswith("dynamodb.") and operation.split(".")[1] in DYNAMODB_WRITES and params:
+            body = params.get("body") or b""
+            transactional = operation.endswith("TransactWriteItems")
+            self.calls[WRITE_UNITS] += write_units(len(body), transactional=transactional)
+
+    def after(self, event_name: str, http_response: Any = None, **_: Any) -> None:
+        if not self.active or http_response is None:  # after-call.dynamodb.<Operation>
+            return
+        if event_name.split(".")[2] in DYNAMODB_READS:
+            self.calls[READ_UNITS] += int(read_units(len(http_response.content or b"")))  # strongly consistent: whole
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[Counter[str]]:
@@ -106,6 +126,14 @@ class MeasuredWatchdog(ReplayWatchdog):
     ) -> None:
         self.counter = CallCounter()
         session.events.register("before-call", self.counter.hook)  # before any client is made
+        session.events.register("after-call.dynamodb", self.counter.after)
+        # Event to action: from the invocation's start (the record's arrival) to each containment call. First:
+        # the simulator's own before-call hook answers these calls, and no handler after it runs.
+        self.started: float | None = None
+        self.to_action_ms: list[tuple[float, int]] = []  # (ms, records in that invocation)
+        self._records = 0
+        for operation in CONTAINMENT_CALLS:
+            session.events.register_first(f"before-call.{operation}", self._action_called)
         super().__init__(session, clock, dry_run)
         self.one_by_one = one_by_one
         self.samples: list[Sample] = []
@@ -116,8 +144,10 @@ class MeasuredWatchdog(ReplayWatchdog):
         def measured(batch: dict[str, Any], context: Any) -> dict[str, Any]:
             logs = _ByteCount()
             with self.counter.counting() as calls, _logs_to(logs), contextlib.redirect_stdout(logs):
-                started = time.perf_counter()
+                started = self.started = time.perf_counter()
+                self._records = len(batch["Records"])
                 response = handler(batch, context)
+                self.started = None
                 elapsed = time.perf_counter() - started
             self.invocations += 1
             self.seconds += elapsed
@@ -126,6 +156,10 @@ class MeasuredWatchdog(ReplayWatchdog):
             return response
 
         self.invoke = measured
+
+    def _action_called(self, **_: Any) -> None:
+        if self.started is not None:
+            self.to_action_ms.append(((time.perf_counter() - self.started) * 1000, self._records))
 
     def deliver(self, envelopes: list[dict[str, Any]]) -> None:
         if not self.one_by_one:
@@ -172,14 +206,32 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+_TO_ACTION: list[float] = []  # per_event_kind's event-to-action times, read by event_to_action()
+
+
+def event_to_action(window_seconds: float) -> dict[str, Any]:
+    """From a failure record's arrival in the handler to its containment call (measured in per_event_kind,
+    each event its own invocation), plus what the event source adds before the handler sees it."""
+    if not _TO_ACTION:
+        return {"actions": 0}
+    return {
+        "actions": len(_TO_ACTION),
+        "handler_ms_median": round(statistics.median(_TO_ACTION), 1),
+        "handler_ms_max": round(max(_TO_ACTION), 1),
+        "batching_window_seconds": window_seconds,
+    }
+
+
 def per_event_kind(smoke: bool) -> dict[str, dict[str, float]]:
     """Handler time and AWS work per event kind over the seed incidents (each event its own invocation)."""
     samples: list[Sample] = []
+    _TO_ACTION.clear()
     for path in _seeds()[:1] if smoke else _seeds():
         scenario = load_scenario(path)
         made: list[MeasuredWatchdog] = []
         run_scenario(_shortened(scenario, 10) if smoke else scenario, "watchdog", _factory(True, made))
         samples += made[0].samples
+        _TO_ACTION.extend(ms for ms, _ in made[0].to_action_ms)
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         by_kind[sample.kind].append(sample)
@@ -192,9 +244,14 @@ def per_event_kind(smoke: bool) -> dict[str, dict[str, float]]:
             "events": len(group),
             "ms": round(statistics.median(ms), 3),
             "ms_p99": round(_quantile(ms, 99), 3),
-            "aws_calls": round(sum(calls.values()) / len(group), 3),
+            "aws_calls": round(
+                sum(n for op, n in calls.items() if op not in (WRITE_UNITS, READ_UNITS)) / len(group), 3
+            ),
             "dynamodb_reads": round(reads / len(group), 3),
             "dynamodb_writes": round(writes / len(group), 3),
+            # Capacity units (1 per KB written, 1 per 4 KB read strongly consistent): what on-demand bills.
+            "dynamodb_write_units": round(calls[WRITE_UNITS] / len(group), 3),
+            "dynamodb_read_units": round(calls[READ_UNITS] / len(group), 3),
             "log_bytes": round(sum(s.log_bytes for s in group) / len(group), 1),
         }
     return table
@@ -228,6 +285,9 @@ def cold_starts(runs: int) -> dict[str, dict[str, Any]]:
     }
     env.pop("SLACK_SECRET_NAME", None)
     found: dict[str, dict[str, Any]] = {}
+    # The yardstick, in the same run and the same way: a bare `import boto3` (issue 23: goal <= 1.5x).
+    bare = [_import_ms("boto3", env) for _ in range(runs)]
+    found["boto3"] = {"runs": runs, "import_ms": round(statistics.median(bare), 1), "init_ms": 0.0, "init": "bare"}
     for module in pkgutil.iter_modules(handlers.__path__, prefix="ecs_watchdog.handlers."):
         results = []
         for _ in range(runs):
@@ -235,22 +295,35 @@ def cold_starts(runs: int) -> dict[str, dict[str, Any]]:
                 [sys.executable, "-c", COLD_START, module.name], env=env, capture_output=True, text=True, check=True
             )
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        import_ms = statistics.median(r["import_ms"] for r in results)
         found[module.name] = {
             "runs": runs,
-            "import_ms": round(statistics.median(r["import_ms"] for r in results), 1),
+            "import_ms": round(import_ms, 1),
             "init_ms": round(statistics.median(r["init_ms"] for r in results), 1),
             "init": "intake() built" if results[0]["init"] else "import only (no intake)",
+            "over_boto3": round(import_ms / found["boto3"]["import_ms"], 2) if found["boto3"]["import_ms"] else None,
         }
     return found
 
 
+def _import_ms(module: str, env: dict[str, str]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START, module], env=env, capture_output=True, text=True, check=True
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["import_ms"])
+
+
 def package_size() -> dict[str, Any]:
     """The Lambda package's size, assembled from the bundling cache when it is built (`make synth`)."""
+    # infra/ sits beside functions/ at the repository's root, which the console script's path lacks.
+    if str(ROOT) not in sys.path:
+        sys.path.append(str(ROOT))
     try:
         from infra import bundling
-    except ImportError:
-        return {"note": "infra/ not importable here: run from the repository root"}
-    if not (bundling.CACHE_DIR / ".complete").exists():
+    except ImportError as error:
+        return {"note": f"infra/ not importable from {ROOT}: {error}"}
+    # The cache is one folder per requirements key (bundling.dependencies_dir), marked complete inside it.
+    if bundling.cached_dependencies() is None:
         return {"note": f"not built: {bundling.CACHE_DIR} holds no dependencies yet (run `make synth` first)"}
     import shutil
     import tempfile
@@ -288,7 +361,7 @@ def storm(smoke: bool) -> dict[str, Any]:
         "messages": dict(channels),
         "dynamodb_reads": reads,
         "dynamodb_writes": writes,
-        "aws_calls": sum(calls.values()),
+        "aws_calls": sum(n for op, n in calls.items() if op not in (WRITE_UNITS, READ_UNITS)),
     }
 
 
@@ -300,7 +373,7 @@ def containment(smoke: bool) -> dict[str, dict[str, Any]]:
         if smoke:
             scenario = _shortened(scenario, 10)
         row: dict[str, Any] = {}
-        for policy in ("watchdog", "circuit-breaker", BREAKER_TUNED, "none"):
+        for policy in ("watchdog", "circuit-breaker", BREAKER_TUNED, COUNT_1, "none"):
             if policy not in POLICIES:
                 row[policy] = "n/a"
                 continue
@@ -326,6 +399,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
         "smoke": smoke,
         "per_event_kind": events,
+        "event_to_action": event_to_action(BATCHING_WINDOW_SECONDS),
         "cold_start": cold_starts(2 if smoke else 10),
         "package": package_size(),
         "storm": storm_result,
@@ -345,11 +419,19 @@ def table(report: dict[str, Any]) -> str:
             f"{kind:<24}{row['events']:>7}{row['ms']:>11.2f}{row['ms_p99']:>9.2f}{row['aws_calls']:>11.2f}"
             f"{row['dynamodb_reads']:>7.2f}{row['dynamodb_writes']:>7.2f}"
         )
+    latency = report.get("event_to_action") or {}
+    if latency.get("actions"):
+        out.append(
+            f"\nevent to action: {latency['handler_ms_median']} ms median, {latency['handler_ms_max']} ms max in the "
+            f"handler ({latency['actions']} containment calls), after at most {latency['batching_window_seconds']} s "
+            "of batching window (watchdog:batching_window_seconds)"
+        )
     out.append("")
     for module, row in report["cold_start"].items():
+        ratio = f", {row['over_boto3']}x a bare import boto3" if row.get("over_boto3") else ""
         out.append(
             f"cold start {module}: import {row['import_ms']} ms + init {row['init_ms']} ms ({row['init']}; "
-            f"median of {row['runs']})"
+            f"median of {row['runs']}{ratio})"
         )
     package = report["package"]
     out.append(
@@ -368,12 +450,12 @@ def table(report: dict[str, Any]) -> str:
         f"{s['events_per_second']} events/s end to end ({s['handler_events_per_second']} in the handler), "
         f"messages {s['messages']}, DynamoDB {s['dynamodb_reads']} reads / {s['dynamodb_writes']} writes",
         "",
-        f"{'failed tasks per seed':<46}{'watchdog':>9}{'breaker':>9}{'best':>7}{'none':>7}{'ratio':>7}",
+        f"{'failed tasks per seed':<46}{'watchdog':>9}{'breaker':>9}{'best':>7}{'count1':>7}{'none':>7}{'ratio':>7}",
     ]
     for name, row in report["containment_failed_tasks"].items():
         out.append(
             f"{name:<46}{row['watchdog']!s:>9}{row['circuit-breaker']!s:>9}{row[BREAKER_TUNED]!s:>7}"
-            f"{row['none']!s:>7}{row['breaker_over_watchdog']!s:>7}"
+            f"{row.get(COUNT_1, 'n/a')!s:>7}{row['none']!s:>7}{row['breaker_over_watchdog']!s:>7}"
         )
     cost = report["monthly_cost"]
     out += [

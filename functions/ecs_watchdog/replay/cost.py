@@ -7,6 +7,7 @@ and writes, log bytes, messages) comes from the benchmark's run of the real hand
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -24,6 +25,23 @@ PRICES_USD = {
     "cloudwatch_logs_ingest_gb": 0.50,
     "cloudwatch_custom_metric_month": 0.30,  # each distinct metric name + dimension set (first 10,000)
 }
+
+
+KB = 1024
+
+
+def write_units(item_bytes: int, *, transactional: bool = False) -> int:
+    """Write request units of one write (DynamoDB developer guide, "DynamoDB read and write operations"):
+    1 per KB of the item, rounded up (a conditional write that fails consumes them too); a transactional
+    write 2 per KB. An 8 KB state item costs 8-9 units per write, not 3."""
+    return max(1, math.ceil(item_bytes / KB)) * (2 if transactional else 1)
+
+
+def read_units(item_bytes: int, *, strongly_consistent: bool = True) -> float:
+    """Read request units of one read: 1 per 4 KB, rounded up, strongly consistent (the state table reads
+    with ConsistentRead); half that eventually consistent."""
+    units = max(1, math.ceil(item_bytes / (4 * KB)))
+    return units if strongly_consistent else units / 2
 
 
 @dataclass(frozen=True)
@@ -53,7 +71,8 @@ def monthly_cost(
     per_event: Mapping[str, Mapping[str, float]], messages_per_month: float, a: Assumptions
 ) -> dict[str, Any]:
     """USD per month for `a.services` services: `per_event` maps an event kind to its measured
-    `ms` (median handler time), `dynamodb_reads`, `dynamodb_writes` and `log_bytes`."""
+    `ms` (median handler time), `dynamodb_reads`, `dynamodb_writes` and `log_bytes`, and where measured
+    `dynamodb_read_units` / `dynamodb_write_units` (capacity units; otherwise one unit per call)."""
     p = PRICES_USD
     lines: dict[str, float] = {}
     events = 0.0
@@ -65,14 +84,14 @@ def monthly_cost(
         n = per_service * a.services
         events += n
         gb_seconds += n * work["ms"] / 1000 * a.memory_gb
-        reads += n * work["dynamodb_reads"]
-        writes += n * work["dynamodb_writes"]
+        reads += n * work.get("dynamodb_read_units", work["dynamodb_reads"])
+        writes += n * work.get("dynamodb_write_units", work["dynamodb_writes"])
         log_bytes += n * work["log_bytes"]
     invocations = events  # a quiet account: about one event per invocation (the expensive case)
     log_bytes += invocations * a.lambda_platform_log_bytes
     lines["lambda"] = gb_seconds * p["lambda_arm64_gb_second"] + invocations * p["lambda_request"]
-    # A state item is 1-4 KB: a read is 1 RRU (strongly consistent, <= 4 KB), a write 2-4 WRU; 3 assumed.
-    lines["dynamodb"] = reads * p["dynamodb_on_demand_rru"] + writes * 3 * p["dynamodb_on_demand_wru"]
+    # Units as measured: a write costs 1 WRU per KB of the item, a read 1 RRU per 4 KB (write_units, read_units).
+    lines["dynamodb"] = reads * p["dynamodb_on_demand_rru"] + writes * p["dynamodb_on_demand_wru"]
     lines["sqs"] = events * a.sqs_requests_per_event * p["sqs_standard_request"]
     lines["sns"] = messages_per_month * (p["sns_publish"] + a.email_subscribers * p["sns_email_delivery"])
     lines["eventbridge"] = events * p["eventbridge_aws_service_event"]

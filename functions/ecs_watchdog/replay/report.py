@@ -92,6 +92,7 @@ def render_comparison(results: Iterable[dict[str, Any]]) -> str:
                     s["failed_tasks_before_containment"],
                     s["minutes_to_containment"],
                     s["failed_tasks_total"],
+                    s.get("good_deployments_rolled_back"),
                     s["right_cause"],
                     messages,
                 ]
@@ -106,6 +107,7 @@ def render_comparison(results: Iterable[dict[str, Any]]) -> str:
             "failed before containment",
             "minutes",
             "failed total",
+            "good rolled back",
             "right cause",
             "messages",
         ],

@@ -25,7 +25,14 @@ from ecs_watchdog.replay.scenario import Scenario
 from ecs_watchdog.replay.scheduler import Containment, Scheduler, SimEvent, TaskEvent, policy_configs
 from ecs_watchdog.replay.seam import SentMessage, WatchdogFactory, WatchdogUnderTest
 
-POLICIES = ("none", "circuit-breaker", "circuit-breaker-best", "watchdog", "watchdog-dry-run")
+POLICIES = (
+    "none",
+    "circuit-breaker",
+    "circuit-breaker-best",
+    "circuit-breaker-count-1",
+    "watchdog",
+    "watchdog-dry-run",
+)
 WATCHDOG_POLICIES = ("watchdog", "watchdog-dry-run")
 BATCH_SIZE = 10
 BATCH_WINDOW_SECONDS = 5.0
@@ -220,6 +227,8 @@ def _result(
             "failed_tasks_before_containment": containment.failed_before if containment else None,
             "minutes_to_containment": _minute(containment.at - first) if containment and first is not None else None,
             "failed_tasks_total": scheduler.failed_tasks(name),
+            # Extension: deployments of a good revision (left alone it completes) that were undone.
+            "good_deployments_rolled_back": scheduler.good_deployments_rolled_back(name),
             "categories": dict(sorted(categories.items())),
             "right_cause": _right_cause(scenario, policy, name, categories, messages, reported),
             "actions": [

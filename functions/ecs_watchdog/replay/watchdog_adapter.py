@@ -88,9 +88,8 @@ class ReplayWatchdog:
                 body = json.loads(message["Body"])
                 self._messages.append(SentMessage("sns", now, f"{body['Subject']}\n{body['Message']}"))
                 attributes = {k: v["Value"] for k, v in body.get("MessageAttributes", {}).items()}
-                opened = (
-                    attributes.get("transition") in ("opened", "reopened") and attributes.get("kind") != "correlated"
-                )
+                transitions = _transitions(attributes.get("transition", ""))
+                opened = bool(transitions & {"opened", "reopened"}) and attributes.get("kind") != "correlated"
                 service = attributes.get("service", "").rsplit("/", 1)[-1]
                 if attributes.get("kind") == "infrastructure":
                     # A cluster's infrastructure incident speaks for the services it names (cluster/service).
@@ -101,7 +100,7 @@ class ReplayWatchdog:
                     self._openings[service] = (now, self._failed[service])
                 if opened and attributes.get("category", "none") != "none":
                     self._categories.setdefault(service, attributes["category"])
-                if attributes.get("kind") == "correlated" and attributes.get("transition") in ("opened", "reopened"):
+                if attributes.get("kind") == "correlated" and transitions & {"opened", "reopened"}:
                     self._account_categories.add(attributes.get("category", "none"))
                 self._sqs.delete_message(QueueUrl=self._capture_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -143,6 +142,14 @@ class ReplayWatchdog:
 
     def close(self) -> None:
         self._slack.stop()
+
+
+def _transitions(attribute: str) -> set[str]:
+    """The SNS `transition` attribute: one name, or a String.Array (`["opened", "contained"]`) for one
+    message that says both."""
+    if attribute.startswith("["):
+        return {str(t) for t in json.loads(attribute)}
+    return {attribute} if attribute else set()
 
 
 def _failed_service(envelope: dict[str, Any]) -> tuple[str, str] | None:

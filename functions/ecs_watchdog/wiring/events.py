@@ -23,6 +23,7 @@ from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDuty
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.recheck import Rechecks
+from ecs_watchdog.aws.service_tasks import ServiceTasks
 from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable, SlackWebhook
 from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone
 from ecs_watchdog.aws.slack_messages import SlackMessages
@@ -190,6 +191,7 @@ def build_containment(
         if settings.kill_switch_parameter
         else None,
         audit=AuditEvents(session.client("events"), settings.audit_event_bus),
+        tasks=ServiceTasks(session.client("ecs")),
         clock=clock,
     )
 

@@ -54,6 +54,7 @@ class Deployments(SchedulerCore):
             created_at=self.now,
             updated_at=self.now,
             source_revisions=tuple(sorted({d.revision for d in svc.deployments if d.tasks})),
+            cause=cause,
         )
         dep.rollout_state_reason = f"ECS deployment {dep.deployment_id} in progress."
         for old in svc.deployments:

@@ -75,6 +75,7 @@ class LiveDeployment:
     stalled: bool = False
     finished_at: float | None = None
     rolled_back_to: int | None = None
+    cause: str = ""  # what started it: "deploy" (the timeline), a rollback, UpdateService...
     tasks: dict[str, LiveTask] = field(default_factory=dict)
     stage: str | None = None  # lifecycle stage of a BLUE_GREEN / LINEAR / CANARY deployment; None when ROLLING
     hooks: list[PendingHook] = field(default_factory=list)  # every hook reached, oldest first

@@ -7,6 +7,9 @@ from dataclasses import replace
 from ecs_watchdog.replay.scenario import DeploymentConfig, Scenario
 
 BEST_BREAKER_COUNT = 3  # thresholdConfiguration COUNT 3: the breaker's best tuning (issue 16)
+# COUNT 1: neither the API model nor the reference sets a minimum, so a user can choose it (issue 23).
+# The breaker forced on at a COUNT threshold, no reset on a healthy task: policy name -> COUNT.
+BREAKER_TUNINGS = {"circuit-breaker-best": BEST_BREAKER_COUNT, "circuit-breaker-count-1": 1}
 
 
 def policy_configs(scenario: Scenario, policy: str) -> dict[str, DeploymentConfig]:
@@ -14,7 +17,8 @@ def policy_configs(scenario: Scenario, policy: str) -> dict[str, DeploymentConfi
 
     `none` forces the breaker off (what most seeds had), `circuit-breaker` forces it on with rollback
     (keeping any threshold tuning the scenario gives), `circuit-breaker-best` forces it on with rollback
-    at its best tuning since 2026 (COUNT 3, resetOnHealthyTask false), the watchdog policies keep the
+    at its best tuning since 2026 (COUNT 3, resetOnHealthyTask false), `circuit-breaker-count-1` at its
+    tightest (COUNT 1, no reset: the first failed task rolls back), the watchdog policies keep the
     scenario's own.
     """
     configs: dict[str, DeploymentConfig] = {}
@@ -24,13 +28,13 @@ def policy_configs(scenario: Scenario, policy: str) -> dict[str, DeploymentConfi
             breaker = replace(breaker, enable=False, rollback=False)
         elif policy == "circuit-breaker":
             breaker = replace(breaker, enable=True, rollback=True)
-        elif policy == "circuit-breaker-best":
+        elif policy in BREAKER_TUNINGS:
             breaker = replace(
                 breaker,
                 enable=True,
                 rollback=True,
                 threshold_type="COUNT",
-                threshold_value=BEST_BREAKER_COUNT,
+                threshold_value=BREAKER_TUNINGS[policy],
                 reset_on_healthy_task=False,
             )
         configs[spec.name] = replace(spec.deployment, breaker=breaker)

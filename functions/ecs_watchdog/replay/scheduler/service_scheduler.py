@@ -30,6 +30,7 @@ from ecs_watchdog.replay.scheduler.records import (
     TaskView,
 )
 from ecs_watchdog.replay.scheduler.rolling import RollingUpdate
+from ecs_watchdog.replay.scheduler.statistics import good_deployments_rolled_back
 
 SPOT_REASON = "Your Spot Task was interrupted."
 
@@ -98,6 +99,10 @@ class Scheduler(RollingUpdate, CircuitBreaker, TaskFates, Deployments, Lifecycle
     def failed_tasks(self, name: str) -> int:
         """Failed (non-benign) task stops of the service so far."""
         return self._services[name].stats.failed_total
+
+    def good_deployments_rolled_back(self, name: str) -> int:
+        """How many deployments of a good revision something other than the timeline undid (statistics.py)."""
+        return good_deployments_rolled_back(self._services[name])
 
     def containment(self, name: str) -> Containment | None:
         """When the service stopped launching failing tasks, if it did after failing."""

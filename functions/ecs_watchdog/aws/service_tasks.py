@@ -1,0 +1,48 @@
+"""The service's recent tasks, running and stopped, for the transient-failure judgement (contain/transient.py).
+
+Two ListTasks (RUNNING, STOPPED: ECS shows stopped tasks for about an hour) and one DescribeTasks per 100
+tasks, read-only. Bounded: at most `MAX_TASKS` of each status, the first page only, so a large service
+costs the same four calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecs_watchdog.contain.transient import TaskSample
+
+MAX_TASKS = 100  # ListTasks' page and DescribeTasks' limit
+
+
+class ServiceTasks:
+    """Reads a service's tasks through an ECS client."""
+
+    def __init__(self, ecs_client: Any) -> None:
+        self._ecs = ecs_client
+
+    def service_tasks(self, cluster: str, service: str) -> list[TaskSample]:
+        """The service's running and recently stopped tasks (at most MAX_TASKS of each)."""
+        arns: list[str] = []
+        for status in ("RUNNING", "STOPPED"):
+            answer = self._ecs.list_tasks(
+                cluster=cluster, serviceName=service, desiredStatus=status, maxResults=MAX_TASKS
+            )
+            arns += answer.get("taskArns", [])
+        samples: list[TaskSample] = []
+        for start in range(0, len(arns), MAX_TASKS):
+            described = self._ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + MAX_TASKS])
+            samples += [_sample(t) for t in described.get("tasks", [])]
+        return samples
+
+
+def _sample(task: dict[str, Any]) -> TaskSample:
+    return TaskSample(
+        task_definition=task.get("taskDefinitionArn", ""),
+        last_status=task.get("lastStatus", ""),
+        health_status=task.get("healthStatus", "UNKNOWN"),
+        created_at=task.get("createdAt"),
+        started_at=task.get("startedAt"),
+        stopped_at=task.get("stoppedAt"),
+        stop_code=task.get("stopCode"),
+        stopped_reason=task.get("stoppedReason"),
+    )
