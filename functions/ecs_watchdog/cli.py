@@ -110,11 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for standard input (default)")
     classify.set_defaults(run=_classify)
 
-    from ecs_watchdog.replay.command import add_replay_arguments
-
     replay = commands.add_parser("replay", help="replay incident scenarios offline, or captured events (--events)")
-    add_replay_arguments(replay)
-    replay.set_defaults(run=_replay)
+    try:
+        from ecs_watchdog.replay.command import add_replay_arguments
+    except ModuleNotFoundError as error:  # a plain `pip install`: --help still works, the command says why not
+        _needs_local_extra(replay, error)
+    else:
+        add_replay_arguments(replay)
+        replay.set_defaults(run=_replay)
 
     from ecs_watchdog.commands.restore import add_restore_arguments, run_restore
 
@@ -153,9 +156,32 @@ def _diagnose(args: argparse.Namespace) -> int:
     return run_diagnose(args)
 
 
+def _needs_local_extra(parser: argparse.ArgumentParser, error: ModuleNotFoundError) -> None:
+    from ecs_watchdog.commands.extras import missing_extra
+
+    advice = missing_extra(error)
+    if advice is None:
+        raise error
+    parser.description = f"This command {advice}"
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.set_defaults(run=lambda args: _say_missing_extra(args.command, advice))
+
+
+def _say_missing_extra(command: str, advice: str) -> int:
+    print(f"ecs-watchdog {command}: {advice}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except ModuleNotFoundError as error:
+        from ecs_watchdog.commands.extras import missing_extra
+
+        if (advice := missing_extra(error)) is None:
+            raise
+        return _say_missing_extra(args.command, advice)
 
 
 if __name__ == "__main__":
