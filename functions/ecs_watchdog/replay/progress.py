@@ -122,13 +122,17 @@ def progress(total: int, what: str, *, show: bool, console: Any | None = None) -
 
 
 def run_scenarios(
-    runs: list[tuple[Scenario, str]], watchdog_factory: WatchdogFactory | None = None, *, show: bool
+    runs: list[tuple[Scenario, str]],
+    watchdog_factory: WatchdogFactory | None = None,
+    *,
+    show: bool,
+    console: Any | None = None,
 ) -> list[dict[str, Any]]:
-    """`run_scenario` for each (scenario, policy) in order, with progress on the terminal if `show`."""
+    """`run_scenario` for each (scenario, policy) in order, with progress on `console` (stderr) if `show`."""
     from ecs_watchdog.replay.runner import run_scenario
 
     results = []
-    with progress(len(runs), "replaying", show=show) as shown:
+    with progress(len(runs), "replaying", show=show, console=console) as shown:
         for scenario, policy in runs:
             shown.start(f"{scenario.name} under {policy}")
             before = shown.events
