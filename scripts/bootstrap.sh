@@ -33,6 +33,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
+# --no-compile: Python compiles only the modules it imports, on first import (botocore alone is thousands).
 # One stamp per purpose: the hash of every file that purpose installs from. `all` includes the others.
 inputs_of() {
   case "$1" in
@@ -44,7 +45,7 @@ inputs_of() {
 stamp=.venv/.installed-$purpose
 if [ "$(cat "$stamp" 2>/dev/null)" != "$(inputs_of "$purpose")" ]; then
   step "installing Python packages from $requirements into .venv ..."
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check $(printf -- '-r %s ' $requirements)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile $(printf -- '-r %s ' $requirements)
   inputs_of "$purpose" > "$stamp"
   if [ "$purpose" = all ]; then
     inputs_of local > .venv/.installed-local

@@ -1,0 +1,134 @@
+"""The Lambda lifecycle hook: may this deployment's target revision go on? Answered from the state table.
+
+ECS invokes the function with the lifecycle stage and, in `executionDetails`, the service and the target
+service revision (`gate.hooks.LambdaHookPayload`); the revision is mapped to its task definition, and the
+service's state item says whether the gate holds that task definition back (`gate.target`). The answer
+comes from `gate.hooks.answer_lambda_hook`. Fail-open throughout: a Lambda hook that errors or answers
+badly ROLLS THE DEPLOYMENT BACK, so every trouble of the watchdog's own — a payload it cannot read, ECS or
+DynamoDB unreachable, a permission missing — answers SUCCEEDED and is logged as an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ecs_watchdog.gate.hooks import HELD_BACK, LambdaHookPayload, answer_lambda_hook
+from ecs_watchdog.gate.target import revision_held_back
+from ecs_watchdog.incidents.model import ServiceState
+from ecs_watchdog.incidents.service_ref import ServiceRef
+
+logger = Logger(child=True)
+
+SUCCEEDED = {"hookStatus": "SUCCEEDED"}
+
+
+class RevisionLookup(Protocol):
+    def task_definition_of(self, revision_arn: str) -> str: ...
+
+    def rolling_back(self, cluster: str, service: str) -> bool: ...
+
+
+class ServiceStore(Protocol):
+    def load_service(self, service: str, fresh: bool = False) -> ServiceState | None: ...
+
+
+class HookAnswer(BaseModel):
+    """The function's return value, and why, for the log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    response: dict[str, Any]
+    reason: str
+    trouble: bool = False  # the watchdog's own trouble made it answer SUCCEEDED
+    service: str | None = None
+    task_definition: str | None = None
+    lifecycle_stage: str | None = None
+    execution_id: str | None = None  # ECS's id of this hook execution, for the log
+
+
+class HookSettings(BaseModel):
+    """The hook function's environment, validated at cold start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state_table_name: str = Field(min_length=1)
+
+
+class LambdaHookGate:
+    """Answers one Lambda lifecycle hook invocation; never raises."""
+
+    def __init__(
+        self,
+        revisions: RevisionLookup,
+        store: ServiceStore,
+        *,
+        callback_delay: int = 30,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._revisions = revisions
+        self._store = store
+        self._callback_delay = callback_delay
+        self._clock = clock
+
+    def answer(self, event: Any) -> HookAnswer:
+        """The hook's answer to ECS: SUCCEEDED, FAILED, or IN_PROGRESS with callBackDelay."""
+        try:
+            payload = LambdaHookPayload.model_validate(event)
+        except ValidationError as error:
+            return _trouble(f"the hook payload is not one ECS sends: {_first_problem(error)}")
+        ref = ServiceRef.from_arn(payload.service_arn)
+        if ref is None:
+            return _trouble(f"executionDetails.serviceArn {payload.service_arn!r} names no ECS service")
+        about = {"service": ref.key, "lifecycle_stage": payload.lifecycle_stage, "execution_id": payload.execution_id}
+        try:
+            return self._decide(payload, ref).model_copy(update=about)
+        except Exception as error:  # any escape would roll the customer's deployment back: fail open
+            return _trouble(f"{type(error).__name__}: {error}", **about)
+
+    def _decide(self, payload: LambdaHookPayload, ref: ServiceRef) -> HookAnswer:
+        task_definition = self._revisions.task_definition_of(payload.target_service_revision_arn)
+        verdict = revision_held_back(self._store.load_service(ref.key, fresh=True), task_definition)
+        # Only an answer that could hold the deployment needs to know whether ECS is rolling back.
+        rolling_back = verdict is not False and self._revisions.rolling_back(ref.cluster, ref.name)
+        response = answer_lambda_hook(
+            payload,
+            target_held=verdict,
+            rolling_back=rolling_back,
+            now=self._clock(),
+            callback_delay=self._callback_delay,
+        )
+        return HookAnswer(
+            response=response,
+            reason=_reason(verdict, rolling_back, response["hookStatus"]),
+            task_definition=task_definition,
+        )
+
+
+def _first_problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return f"{where}: {first['msg']}"
+
+
+def _reason(verdict: bool | None, rolling_back: bool, status: str) -> str:
+    if rolling_back and status == "SUCCEEDED":
+        return "a rollback is in progress: a traffic-shift hook never blocks it"
+    if verdict is True:
+        return f"the target revision is held back ({HELD_BACK}): roll back"
+    if verdict is None:
+        return (
+            "the target revision failed since it was last healthy, without an incident yet: ask again"
+            if status == "IN_PROGRESS"
+            else "still undecided after the longest wait: let it continue"
+        )
+    return "the target revision is not held back"
+
+
+def _trouble(reason: str, **about: str) -> HookAnswer:
+    logger.error("lifecycle hook answered SUCCEEDED on the watchdog's own trouble", extra={"reason": reason, **about})
+    return HookAnswer(response=dict(SUCCEEDED), reason=reason, trouble=True, **about)

@@ -1,0 +1,385 @@
+"""`ecs-watchdog bench`: the numbers behind the README, measured with the real handler on moto.
+
+Per event kind: handler time (median, p99) and AWS calls, DynamoDB reads and writes per event (a
+botocore `before-call` hook on the replay's session); cold start of each handler module in a fresh
+interpreter; the Lambda package size; the 10,000-stop storm; containment per seed for each policy;
+and a monthly cost estimate (replay/cost.py). Timings are local (x86_64 here, not Lambda's arm64).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import logging
+import os
+import pkgutil
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from ecs_watchdog.classify import failure_category
+from ecs_watchdog.replay.cost import Assumptions, monthly_cost
+from ecs_watchdog.replay.runner import POLICIES, run_scenario
+from ecs_watchdog.replay.scenario import Scenario, load_scenario
+from ecs_watchdog.replay.watchdog_adapter import ReplayWatchdog
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+STORM = "storm-20-services.json"
+DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+BREAKER_TUNED = "circuit-breaker-best"  # the breaker at its best tuning; "n/a" where the replay lacks it
+LABEL = "local x86_64 timings on moto, not Lambda arm64"
+
+
+@dataclasses.dataclass
+class CallCounter:
+    """AWS calls made while `active`, by service and operation (a botocore before-call hook)."""
+
+    active: bool = False
+    calls: Counter[str] = dataclasses.field(default_factory=Counter)
+
+    def hook(self, event_name: str, **_: Any) -> None:
+        if self.active:  # before-call.<service>.<Operation>
+            self.calls[".".join(event_name.split(".")[1:3])] += 1
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[Counter[str]]:
+        before = Counter(self.calls)
+        self.active = True
+        found: Counter[str] = Counter()
+        try:
+            yield found
+        finally:
+            self.active = False
+            found.update(self.calls - before)
+
+
+def dynamodb_ops(calls: Counter[str]) -> tuple[int, int]:
+    """(reads, writes) among these calls."""
+    reads = sum(n for op, n in calls.items() if op.startswith("dynamodb.") and op.split(".")[1] in DYNAMODB_READS)
+    writes = sum(n for op, n in calls.items() if op.startswith("dynamodb.") and op.split(".")[1] in DYNAMODB_WRITES)
+    return reads, writes
+
+
+def event_kind(envelope: dict[str, Any]) -> str:
+    """The benchmark's event kinds: what costs differently in the handler."""
+    kind = str(envelope.get("detail-type", ""))
+    if kind == "ECS Task State Change":
+        return "task stopped (failure)" if failure_category(envelope) else "task stopped (benign)"
+    return {"ECS Deployment State Change": "deployment", "ECS Service Action": "service action"}.get(kind, kind)
+
+
+class _ByteCount(io.TextIOBase):
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        return len(text)
+
+
+@dataclasses.dataclass
+class Sample:
+    kind: str
+    seconds: float
+    calls: Counter[str]
+    log_bytes: int
+
+
+class MeasuredWatchdog(ReplayWatchdog):
+    """The replay's real watchdog, each invocation timed and its AWS calls and log bytes counted.
+    With `one_by_one`, each event is its own invocation, so time and calls are per event."""
+
+    def __init__(
+        self, session: boto3.Session, clock: Callable[[], datetime], dry_run: bool, one_by_one: bool = True
+    ) -> None:
+        self.counter = CallCounter()
+        session.events.register("before-call", self.counter.hook)  # before any client is made
+        super().__init__(session, clock, dry_run)
+        self.one_by_one = one_by_one
+        self.samples: list[Sample] = []
+        self.invocations = 0
+        self.seconds = 0.0
+        handler = self.invoke
+
+        def measured(batch: dict[str, Any], context: Any) -> dict[str, Any]:
+            logs = _ByteCount()
+            with self.counter.counting() as calls, _logs_to(logs), contextlib.redirect_stdout(logs):
+                started = time.perf_counter()
+                response = handler(batch, context)
+                elapsed = time.perf_counter() - started
+            self.invocations += 1
+            self.seconds += elapsed
+            kind = event_kind(json.loads(batch["Records"][0]["body"])) if len(batch["Records"]) == 1 else "batch"
+            self.samples.append(Sample(kind, elapsed, calls, logs.bytes))
+            return response
+
+        self.invoke = measured
+
+    def deliver(self, envelopes: list[dict[str, Any]]) -> None:
+        if not self.one_by_one:
+            super().deliver(envelopes)
+            return
+        for envelope in envelopes:
+            super().deliver([envelope])
+
+
+@contextlib.contextmanager
+def _logs_to(stream: io.TextIOBase) -> Iterator[None]:
+    """Point the handler's Powertools log handler at `stream` (to count the bytes Lambda would ingest)."""
+    handlers = [h for h in logging.getLogger("ecs-watchdog").handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(stream) for h in handlers]  # type: ignore[func-returns-value]
+    try:
+        yield
+    finally:
+        for h, old in zip(handlers, previous, strict=True):
+            if old is not None:
+                h.setStream(old)
+
+
+def _factory(one_by_one: bool, made: list[MeasuredWatchdog]) -> Callable[..., MeasuredWatchdog]:
+    def make(session: boto3.Session, clock: Callable[[], datetime], dry_run: bool) -> MeasuredWatchdog:
+        made.append(MeasuredWatchdog(session, clock, dry_run, one_by_one))
+        return made[-1]
+
+    return make
+
+
+def _shortened(scenario: Scenario, minutes: float) -> Scenario:
+    """The scenario cut to `minutes` after its first timeline entry (smoke mode)."""
+    first = min((e.at_minute for e in scenario.timeline), default=0.0)
+    return dataclasses.replace(scenario, horizon_minutes=min(scenario.horizon_minutes, first + minutes))
+
+
+def _seeds() -> list[Path]:
+    return sorted(SCENARIOS.glob("seed-*.json"))
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def per_event_kind(smoke: bool) -> dict[str, dict[str, float]]:
+    """Handler time and AWS work per event kind over the seed incidents (each event its own invocation)."""
+    samples: list[Sample] = []
+    for path in _seeds()[:1] if smoke else _seeds():
+        scenario = load_scenario(path)
+        made: list[MeasuredWatchdog] = []
+        run_scenario(_shortened(scenario, 10) if smoke else scenario, "watchdog", _factory(True, made))
+        samples += made[0].samples
+    by_kind: dict[str, list[Sample]] = defaultdict(list)
+    for sample in samples:
+        by_kind[sample.kind].append(sample)
+    table: dict[str, dict[str, float]] = {}
+    for kind, group in sorted(by_kind.items()):
+        ms = [s.seconds * 1000 for s in group]
+        calls = sum((s.calls for s in group), Counter())
+        reads, writes = dynamodb_ops(calls)
+        table[kind] = {
+            "events": len(group),
+            "ms": round(statistics.median(ms), 3),
+            "ms_p99": round(_quantile(ms, 99), 3),
+            "aws_calls": round(sum(calls.values()) / len(group), 3),
+            "dynamodb_reads": round(reads / len(group), 3),
+            "dynamodb_writes": round(writes / len(group), 3),
+            "log_bytes": round(sum(s.log_bytes for s in group) / len(group), 1),
+        }
+    return table
+
+
+COLD_START = """
+import importlib, json, sys, time
+started = time.perf_counter()
+module = importlib.import_module(sys.argv[1])
+imported = time.perf_counter()
+init = getattr(module, "intake", None)
+if callable(init):
+    init()
+print(json.dumps({"import_ms": (imported - started) * 1000, "init_ms": (time.perf_counter() - imported) * 1000,
+                  "init": callable(init)}))
+"""
+
+
+def cold_starts(runs: int) -> dict[str, dict[str, Any]]:
+    """Import and init of each handler module in a fresh interpreter: the median of `runs`."""
+    import ecs_watchdog.handlers as handlers
+
+    env = {
+        **os.environ,
+        "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:ecs-watchdog-alerts",
+        "STATE_TABLE_NAME": "ecs-watchdog-state",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",  # init builds clients; it calls nothing
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+    }
+    env.pop("SLACK_SECRET_NAME", None)
+    found: dict[str, dict[str, Any]] = {}
+    for module in pkgutil.iter_modules(handlers.__path__, prefix="ecs_watchdog.handlers."):
+        results = []
+        for _ in range(runs):
+            done = subprocess.run(
+                [sys.executable, "-c", COLD_START, module.name], env=env, capture_output=True, text=True, check=True
+            )
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        found[module.name] = {
+            "runs": runs,
+            "import_ms": round(statistics.median(r["import_ms"] for r in results), 1),
+            "init_ms": round(statistics.median(r["init_ms"] for r in results), 1),
+            "init": "intake() built" if results[0]["init"] else "import only (no intake)",
+        }
+    return found
+
+
+def package_size() -> dict[str, Any]:
+    """The Lambda package's size, assembled from the bundling cache when it is built (`make synth`)."""
+    try:
+        from infra import bundling
+    except ImportError:
+        return {"note": "infra/ not importable here: run from the repository root"}
+    if not (bundling.CACHE_DIR / ".complete").exists():
+        return {"note": f"not built: {bundling.CACHE_DIR} holds no dependencies yet (run `make synth` first)"}
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "package"
+        bundling.assemble(out, check_imports=False)
+        unzipped = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+        archive = shutil.make_archive(str(Path(tmp) / "package"), "zip", out)
+        return {"unzipped_mb": round(unzipped / 1e6, 2), "zipped_mb": round(Path(archive).stat().st_size / 1e6, 2)}
+
+
+def storm(smoke: bool) -> dict[str, Any]:
+    """The storm scenario under the real watchdog (SQS batches of 10): rate, messages, DynamoDB operations."""
+    scenario = load_scenario(SCENARIOS / STORM)
+    if smoke:
+        scenario = _shortened(scenario, 2)
+    made: list[MeasuredWatchdog] = []
+    started = time.perf_counter()
+    result = run_scenario(scenario, "watchdog", _factory(False, made))
+    elapsed = time.perf_counter() - started
+    watchdog = made[0]
+    calls = sum((s.calls for s in watchdog.samples), Counter())
+    reads, writes = dynamodb_ops(calls)
+    events = result["events"]["total"]
+    channels = Counter(n["channel"] for n in result["notifications"])
+    return {
+        "scenario": scenario.name,
+        "horizon_minutes": scenario.horizon_minutes,
+        "events": events,
+        "failed_tasks": sum(s["failed_tasks_total"] for s in result["services"].values()),
+        "seconds": round(elapsed, 2),
+        "events_per_second": round(events / elapsed, 1),
+        "handler_events_per_second": round(events / watchdog.seconds, 1) if watchdog.seconds else None,
+        "messages": dict(channels),
+        "dynamodb_reads": reads,
+        "dynamodb_writes": writes,
+        "aws_calls": sum(calls.values()),
+    }
+
+
+def containment(smoke: bool) -> dict[str, dict[str, Any]]:
+    """Failed tasks per seed under each policy, and the breaker's over the watchdog's (how many times fewer)."""
+    table: dict[str, dict[str, Any]] = {}
+    for path in _seeds()[:1] if smoke else _seeds():
+        scenario = load_scenario(path)
+        if smoke:
+            scenario = _shortened(scenario, 10)
+        row: dict[str, Any] = {}
+        for policy in ("watchdog", "circuit-breaker", BREAKER_TUNED, "none"):
+            if policy not in POLICIES:
+                row[policy] = "n/a"
+                continue
+            result = run_scenario(scenario, policy, _factory(False, []))
+            row[policy] = sum(s["failed_tasks_total"] for s in result["services"].values())
+        watchdog, breaker = row["watchdog"], row["circuit-breaker"]
+        row["breaker_over_watchdog"] = round(breaker / watchdog, 2) if isinstance(watchdog, int) and watchdog else None
+        table[scenario.name] = row
+    return table
+
+
+def run(smoke: bool = False) -> dict[str, Any]:
+    """Every measurement, as one JSON-ready dict."""
+    events = per_event_kind(smoke)
+    storm_result = storm(smoke)
+    seeds = containment(smoke)
+    messages = sum(storm_result["messages"].values())
+    per_event = {k: v for k, v in events.items() if k != "batch"}
+    # One incident per service per month, with the storm's messages per failing service and channel.
+    messages_per_incident = max(1.0, messages / 20 / max(1, len(storm_result["messages"])))
+    return {
+        "label": LABEL,
+        "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
+        "smoke": smoke,
+        "per_event_kind": events,
+        "cold_start": cold_starts(2 if smoke else 10),
+        "package": package_size(),
+        "storm": storm_result,
+        "containment_failed_tasks": seeds,
+        "monthly_cost": monthly_cost(per_event, 100 * messages_per_incident, Assumptions()),
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    """The report as plain-text tables."""
+    out = [f"ecs-watchdog bench ({report['label']}; {report['machine']})", ""]
+    out.append(
+        f"{'event kind':<24}{'events':>7}{'median ms':>11}{'p99 ms':>9}{'AWS calls':>11}{'DDB r':>7}{'DDB w':>7}"
+    )
+    for kind, row in report["per_event_kind"].items():
+        out.append(
+            f"{kind:<24}{row['events']:>7}{row['ms']:>11.2f}{row['ms_p99']:>9.2f}{row['aws_calls']:>11.2f}"
+            f"{row['dynamodb_reads']:>7.2f}{row['dynamodb_writes']:>7.2f}"
+        )
+    out.append("")
+    for module, row in report["cold_start"].items():
+        out.append(
+            f"cold start {module}: import {row['import_ms']} ms + init {row['init_ms']} ms ({row['init']}; "
+            f"median of {row['runs']})"
+        )
+    package = report["package"]
+    out.append(
+        "package: "
+        + (
+            package["note"]
+            if "note" in package
+            else f"{package['zipped_mb']} MB zipped, {package['unzipped_mb']} MB unzipped"
+        )
+    )
+    s = report["storm"]
+    out += [
+        "",
+        f"storm {s['scenario']} ({s['horizon_minutes']:g} min): {s['events']} events, "
+        f"{s['failed_tasks']} failed tasks, "
+        f"{s['events_per_second']} events/s end to end ({s['handler_events_per_second']} in the handler), "
+        f"messages {s['messages']}, DynamoDB {s['dynamodb_reads']} reads / {s['dynamodb_writes']} writes",
+        "",
+        f"{'failed tasks per seed':<46}{'watchdog':>9}{'breaker':>9}{'best':>7}{'none':>7}{'ratio':>7}",
+    ]
+    for name, row in report["containment_failed_tasks"].items():
+        out.append(
+            f"{name:<46}{row['watchdog']!s:>9}{row['circuit-breaker']!s:>9}{row[BREAKER_TUNED]!s:>7}"
+            f"{row['none']!s:>7}{row['breaker_over_watchdog']!s:>7}"
+        )
+    cost = report["monthly_cost"]
+    out += [
+        "",
+        f"monthly cost, {cost['assumptions']['services']} services (prices {cost['prices_as_of']}, "
+        f"{cost['region']}): ${cost['usd_per_month_total']}",
+    ]
+    out += [f"  {k:<20}${v}" for k, v in cost["usd_per_month"].items()]
+    return "\n".join(out)
