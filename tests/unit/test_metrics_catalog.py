@@ -77,4 +77,6 @@ def test_the_metrics_page_table_is_the_one_the_catalog_generates():
     render = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(render)
     page = render.PAGE.read_text(encoding="utf-8")
-    assert render.rendered(page) == page, "docs/metrics.md is stale: scripts/run.sh python scripts/render_metrics_doc.py"
+    assert render.rendered(page) == page, (
+        "docs/metrics.md is stale: scripts/run.sh python scripts/render_metrics_doc.py"
+    )

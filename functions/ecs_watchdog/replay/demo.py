@@ -10,6 +10,7 @@ moto in-process and Slack by a local endpoint on 127.0.0.1: nothing leaves this 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, TextIO
 
 from ecs_watchdog.replay.command import SCENARIO_DIR, SEED_PATTERN
@@ -25,6 +26,13 @@ def run(out: TextIO) -> int:
     """Print the comparison table and the exact messages of one seed; 0 when the watchdog named the
     right cause of every seed incident."""
     scenarios = [load_scenario(p) for p in sorted(SCENARIO_DIR.glob(SEED_PATTERN))]
+    if not scenarios:  # an installed package: the scenarios ship with a clone of the repository
+        print(
+            f"ecs-watchdog demo: no seed scenarios in {SCENARIO_DIR}: the demo runs from a clone of the "
+            "repository (git clone ...; make demo)",
+            file=sys.stderr,
+        )
+        return 2
     out.write(
         f"Replaying {len(scenarios)} seed incidents under {len(DEMO_POLICIES)} policies "
         f"({', '.join(DEMO_POLICIES)}) ...\n\n"
