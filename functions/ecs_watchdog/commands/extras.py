@@ -9,7 +9,9 @@ in one line instead of a traceback.
 from __future__ import annotations
 
 # Top-level modules of the `local` extra (pyproject.toml) and of what it pulls in.
-LOCAL_EXTRA_MODULES = frozenset({"moto", "jsonschema", "yaml", "rich", "werkzeug", "responses", "py_partiql_parser"})
+LOCAL_EXTRA_MODULES = frozenset(
+    {"moto", "jsonschema", "yaml", "rich", "werkzeug", "responses", "py_partiql_parser", "jsonpath_ng"}
+)
 LOCAL_EXTRA_INSTALL = "pip install 'ecs-watchdog[local]'"
 
 
