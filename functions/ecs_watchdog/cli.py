@@ -88,8 +88,12 @@ def _bench(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-watchdog")  # as in Lambda: child loggers included
     warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
     from ecs_watchdog.replay import bench
+    from ecs_watchdog.replay.progress import progress, wanted
 
-    report = bench.run(smoke=args.smoke)
+    with progress(1, "bench", show=wanted(sys.stdout)) as shown:  # elapsed time while it measures
+        shown.start("per-event cost, storm, containment, cold starts, package size")
+        report = bench.run(smoke=args.smoke)
+        shown.finish()
     print(bench.table(report))
     with open(args.json, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)
