@@ -1,1 +1,0 @@
-"""Lambda entry points: parse, call the pipeline, report batch failures. Nothing else."""
