@@ -7,6 +7,7 @@ service models the functions call: the full data folder is ~30 MB of the ~55 MB 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -74,6 +75,16 @@ def dependencies_dir() -> Path:
     target = CACHE_DIR / key
     if (target / ".complete").exists():
         return target
+    # One builder at a time (pytest -n 2 on a fresh clone had two workers sharing one staging folder).
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with (CACHE_DIR / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / ".complete").exists():  # built while this one waited
+            return target
+        return _build_dependencies(key, target)
+
+
+def _build_dependencies(key: str, target: Path) -> Path:
     staging = CACHE_DIR / f"{key}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     subprocess.run(

@@ -52,6 +52,26 @@ DEFAULT_SCENARIOS = [
     )
 ]
 BUCKET_MINUTES = 5
+# What the picture is drawn from, besides the handler's behaviour: the dashboard's definition, the metric
+# catalog, this script and the scenarios. Their digest is stored in the PNG (a tEXt chunk), and
+# tests/unit/test_render_dashboard.py fails when the checked-in picture was drawn from other inputs.
+DRAWN_FROM = [
+    ROOT / "infra" / "dashboard.py",
+    ROOT / "functions" / "ecs_watchdog" / "metrics" / "catalog.py",
+    Path(__file__).resolve(),
+]
+DIGEST_KEY = "ecs-watchdog inputs"
+
+
+def inputs_digest(scenarios: list[Path]) -> str:
+    """sha256 over the names and bytes of what the picture is drawn from (line endings normalised)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in [*DRAWN_FROM, *scenarios]:
+        digest.update(path.resolve().relative_to(ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()
 
 
 @dataclass
@@ -246,7 +266,7 @@ def logs_insights(query: str, logs: list[tuple[float, dict[str, Any]]], start: d
 ALARM_COLOURS = {"OK": "#2ca02c", "ALARM": "#d62728", "not simulated": "#b0b0b0"}
 
 
-def draw(body: dict[str, Any], capture: Capture, out: Path, caption: str) -> None:
+def draw(body: dict[str, Any], capture: Capture, out: Path, caption: str, digest: str = "") -> None:
     rows = max(w["y"] + w["height"] for w in body["widgets"])
     unit = 0.62  # inches per grid row
     fig = plt.figure(figsize=(24 * 0.75, rows * unit + 1.2), dpi=90)
@@ -266,7 +286,7 @@ def draw(body: dict[str, Any], capture: Capture, out: Path, caption: str) -> Non
             _draw_table(ax, logs_insights(properties["query"], capture.logs, datetime.now()))
         else:
             _draw_graph(ax, properties, capture)
-    fig.savefig(out)
+    fig.savefig(out, metadata={DIGEST_KEY: digest})
 
 
 def _draw_alarms(ax: Any, properties: dict[str, Any], capture: Capture) -> None:
@@ -369,7 +389,7 @@ def main() -> int:
         f"EMF metrics and log lines of the real handler replaying {names} on moto (one shared simulated clock; "
         f"durations are local x86 timings). Regenerate: scripts/run.sh python scripts/render_dashboard.py"
     )
-    draw(body, capture, args.out, caption)
+    draw(body, capture, args.out, caption, inputs_digest(args.scenarios))
     print(
         f"{args.out}: {len(capture.emf)} EMF lines, {len(capture.logs)} log lines, "
         f"{len(capture.invocations)} invocations"

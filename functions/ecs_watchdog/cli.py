@@ -89,8 +89,12 @@ def _bench(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-watchdog")  # as in Lambda: child loggers included
     warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
     from ecs_watchdog.replay import bench
+    from ecs_watchdog.replay.progress import progress, wanted
 
-    report = bench.run(smoke=args.smoke)
+    with progress(1, "bench", show=wanted(sys.stdout)) as shown:  # elapsed time while it measures
+        shown.start("per-event cost, storm, containment, cold starts, package size")
+        report = bench.run(smoke=args.smoke)
+        shown.finish()
     print(bench.table(report))
     with open(args.json, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)
@@ -112,11 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for standard input (default)")
     classify.set_defaults(run=_classify)
 
-    from ecs_watchdog.replay.command import add_replay_arguments
-
     replay = commands.add_parser("replay", help="replay incident scenarios offline, or captured events (--events)")
-    add_replay_arguments(replay)
-    replay.set_defaults(run=_replay)
+    try:
+        from ecs_watchdog.replay.command import add_replay_arguments
+    except ModuleNotFoundError as error:  # a plain `pip install`: --help still works, the command says why not
+        _needs_local_extra(replay, error)
+    else:
+        add_replay_arguments(replay)
+        replay.set_defaults(run=_replay)
 
     from ecs_watchdog.commands.restore import add_restore_arguments, run_restore
 
@@ -184,6 +191,22 @@ def _preflight(args: argparse.Namespace) -> int:
     return run_preflight(args)
 
 
+def _needs_local_extra(parser: argparse.ArgumentParser, error: ModuleNotFoundError) -> None:
+    from ecs_watchdog.commands.extras import missing_extra
+
+    advice = missing_extra(error)
+    if advice is None:
+        raise error
+    parser.description = f"This command {advice}"
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.set_defaults(run=lambda args: _say_missing_extra(args.command, advice))
+
+
+def _say_missing_extra(command: str, advice: str) -> int:
+    print(f"ecs-watchdog {command}: {advice}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand. Whatever goes wrong is one line on stderr and a non-zero exit status, never
     a traceback; `--debug` shows the traceback."""
@@ -193,6 +216,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.debug = debug
     try:
         return int(args.run(args))
+    except ModuleNotFoundError as error:
+        from ecs_watchdog.commands.extras import missing_extra
+
+        if (advice := missing_extra(error)) is None:
+            if args.debug:
+                raise
+            from ecs_watchdog.commands.errors import one_line
+
+            print(f"ecs-watchdog {args.command}: {one_line(error)} (--debug shows where)", file=sys.stderr)
+            return EXIT_FAILED
+        return _say_missing_extra(args.command, advice)
     except KeyboardInterrupt:
         print(f"ecs-watchdog {args.command}: interrupted", file=sys.stderr)
         return 130

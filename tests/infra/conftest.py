@@ -3,8 +3,12 @@ exercised on its own in test_packaging.py."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +42,6 @@ def synth(tmp_dir: Path, extra_context: dict[str, Any] | None = None) -> tuple[c
 
 
 def _cdk_json_context() -> dict[str, Any]:
-    import json
-
     return json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
@@ -50,12 +52,43 @@ def synth_template(out: Path, extra_context: dict[str, Any] | None = None) -> Te
     return Template.from_json(assembly.get_stack_by_name(stack.stack_name).template)
 
 
+def shared_synth(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, make: Callable[[Path], Template]
+) -> tuple[Template, Path]:
+    """`make(out)` once per test run, whatever the number of xdist workers: the first worker to ask
+    synthesizes under a lock into the run's shared temp folder, the others read its template (a CDK
+    synth costs seconds of CPU; `-n 2` used to pay it once per worker)."""
+    if worker_id == "master":
+        out = tmp_path_factory.mktemp(name)
+        return make(out), out
+    out = tmp_path_factory.getbasetemp().parent / name
+    saved = out / "template-under-test.json"
+    with _locked(out.with_suffix(".lock")):
+        if not saved.exists():
+            out.mkdir(exist_ok=True)
+            saved.write_text(json.dumps(make(out).to_json()))
+    return Template.from_json(json.loads(saved.read_text())), out
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+def synthesized(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Template, Path]:
     """cdk.json as shipped, plus both channels: email and Slack."""
-    out = tmp_path_factory.mktemp("cdk.out")
-    template = synth_template(out, {"watchdog:slack_secret_name": "ecs-watchdog/slack-webhook"})
-    return template, out
+    return shared_synth(
+        tmp_path_factory,
+        worker_id,
+        "cdk.out",
+        lambda out: synth_template(out, {"watchdog:slack_secret_name": "ecs-watchdog/slack-webhook"}),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +102,16 @@ def configured_template(configured_synthesized: tuple[Template, Path]) -> Templa
 
 
 @pytest.fixture(scope="session")
-def configured_synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+def configured_synthesized(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Template, Path]:
+    return shared_synth(tmp_path_factory, worker_id, "cdk.out.configured", _synth_configured)
+
+
+def _synth_configured(out: Path) -> Template:
     """Every optional key set: reserved concurrency, a Slack secret under its own key, extra tags, tracing.
 
     Bound to eu-west-1, the region of SLACK_KEY_ARN (a key in another region is refused)."""
     os.environ["CDK_DEFAULT_REGION"], previous = "eu-west-1", os.environ.get("CDK_DEFAULT_REGION")
     os.environ["CDK_DEFAULT_ACCOUNT"], previous_account = "123456789012", os.environ.get("CDK_DEFAULT_ACCOUNT")
-    out = tmp_path_factory.mktemp("cdk.out.configured")
     try:
         template = synth_template(
             out,
@@ -92,7 +128,7 @@ def configured_synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Te
     finally:
         _restore("CDK_DEFAULT_REGION", previous)
         _restore("CDK_DEFAULT_ACCOUNT", previous_account)
-    return template, out
+    return template
 
 
 def _restore(name: str, value: str | None) -> None:

@@ -19,10 +19,12 @@ def test_demo_compares_the_policies_and_prints_the_exact_messages():
     for line in (
         "seed-000-webhook-crash-loop",
         "seed-004-clarity-alb-health-checks",
-        "circuit-breaker",
-        "watchdog-dry-run",
+        "circuit-breaker-best",
+        "under 5 policies (none, circuit-breaker, circuit-breaker-best, circuit-breaker-count-1, watchdog)",
+        "ecs-watchdog replay --policy watchdog-dry-run",  # where the dry-run policy is
     ):
         assert line in out
-    assert "Subject: [ecs-watchdog] OPENED ava-olo-production/agricultural-core" in out
+    assert done.stderr.count("\x1b[") == 0  # no progress drawn: stdout is a pipe
+    assert "Subject: [ecs-watchdog] OPENED AND CONTAINED ava-olo-production/agricultural-core" in out
     assert "-- Slack webhook payload at minute" in out
-    assert "CannotPullContainerError" in out
+    assert "agricultural-core:v3.3.2 is not in the repository" in out  # the preflight, before any task failed

@@ -65,3 +65,18 @@ def test_docs_list_every_metric_of_the_catalog():
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
     assert all(f"| `{name}` |" in text for name in CATALOG)
+
+
+def test_the_metrics_page_table_is_the_one_the_catalog_generates():
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "render_metrics_doc.py"
+    spec = importlib.util.spec_from_file_location("render_metrics_doc", script)
+    assert spec and spec.loader
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    page = render.PAGE.read_text(encoding="utf-8")
+    assert render.rendered(page) == page, (
+        "docs/metrics.md is stale: scripts/run.sh python scripts/render_metrics_doc.py"
+    )

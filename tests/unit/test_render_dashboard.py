@@ -48,3 +48,21 @@ def test_recent_incidents_lists_transitions_newest_first_with_the_queried_fields
 def test_a_query_outside_the_supported_subset_is_refused():
     with pytest.raises(ValueError, match="unsupported"):
         render.logs_insights("SOURCE 'x' | parse @message '*' as y", LOGS, NOW)
+
+
+def test_the_checked_in_picture_was_drawn_from_the_current_dashboard_catalog_and_scenarios():
+    from PIL import Image
+
+    picture = Path(render.ROOT) / "docs" / "dashboard.png"
+    with Image.open(picture) as image:
+        recorded = image.info.get(render.DIGEST_KEY)
+    assert recorded == render.inputs_digest(render.DEFAULT_SCENARIOS), (
+        "docs/dashboard.png is stale: scripts/run.sh python scripts/render_dashboard.py"
+    )
+
+
+def test_the_digest_is_deterministic_and_covers_the_scenarios():
+    inside = Path(render.ROOT) / "scenarios" / "benign-normal-deploy.json"
+    before = render.inputs_digest([inside])
+    assert render.inputs_digest([inside]) == before  # deterministic
+    assert render.inputs_digest([inside, render.DEFAULT_SCENARIOS[0]]) != before

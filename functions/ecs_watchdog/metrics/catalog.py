@@ -52,7 +52,8 @@ CATALOG: dict[str, MetricSpec] = {
         MetricSpec(
             "Notifications",
             "messages per channel: sent, failed (retried by SQS), retried (sent after a failure), unavailable, "
-            "or deferred (the channel not answering, or no time left: kept in the outbox for later)",
+            "or deferred (the channel not answering, or no time left: kept in the outbox for the sweep's tick or "
+            "the next event)",
             ("channel", "result"),
         ),
         MetricSpec("ParkedRecords", "records that can never succeed, parked on the events DLQ"),

@@ -15,11 +15,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from ecs_watchdog.replay.progress import run_scenarios, wanted
 from ecs_watchdog.replay.recorded import replay_recorded
 from ecs_watchdog.replay.report import render_comparison, render_recorded, render_result
-from ecs_watchdog.replay.runner import POLICIES, run_scenario
+from ecs_watchdog.replay.runner import POLICIES
 from ecs_watchdog.replay.scenario import SCHEMA_PATH, ScenarioError, load_scenario
 from ecs_watchdog.replay.seam import WatchdogFactory
 
@@ -78,9 +79,8 @@ def run_replay(
             return 0
         scenarios = [load_scenario(p) for p in scenario_paths(args.scenarios)]
         policies = args.policies or list(POLICIES)
-        results: list[dict[str, Any]] = [
-            run_scenario(scenario, policy, watchdog_factory) for scenario in scenarios for policy in policies
-        ]
+        runs = [(scenario, policy) for scenario in scenarios for policy in policies]
+        results = run_scenarios(runs, watchdog_factory, show=wanted(out, args.json))
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
