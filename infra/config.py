@@ -354,8 +354,8 @@ def context_warnings(context: Mapping[str, Any], other_keys: Iterable[str] = ())
 
 def _check_combination(config: WatchdogConfig) -> None:
     """Rules between keys, each error naming every key involved."""
-    channels = (config.alert_emails, config.slack_secret_name, config.slack_bot_secret_name, config.pagerduty_secret_name)
-    if not any(channels):
+    told = (config.alert_emails, config.slack_secret_name, config.slack_bot_secret_name, config.pagerduty_secret_name)
+    if not any(told):
         raise ConfigError(
             f"{PREFIX}alert_emails and {PREFIX}slack_secret_name are both empty: the watchdog would tell nobody. "
             f"Set at least one, e.g. `cdk deploy -c {PREFIX}alert_emails=oncall@example.com` and/or "

@@ -137,7 +137,8 @@ def _ecs_container_instance(call: RecordedCall) -> Variables:
         return []  # other actions name a container instance only as an optional resource type
     cluster = _name(call.params.get("cluster", "default"))
     instance = call.params.get("containerInstance")
-    return [{"ClusterName": cluster, "ContainerInstanceId": _name(instance) if instance else (_suffix(cluster) * 6)[:32]}]
+    stand_in = (_suffix(cluster) * 6)[:32]
+    return [{"ClusterName": cluster, "ContainerInstanceId": _name(instance) if instance else stand_in}]
 
 
 def _dynamodb_table(call: RecordedCall) -> Variables:

@@ -245,7 +245,8 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "ecs:DescribeTaskDefinition",
         "ecs:DescribeServices",
         "ecs:ListTagsForResource",
-        # the services on an impaired container instance (incidents/infrastructure.py)
+        # the services on an impaired container instance (incidents/infrastructure.py), and the
+        # transient-failure judgement's look at the failing service's tasks (contain/transient.py)
         "ecs:ListTasks",
         "ecs:DescribeTasks",
         "dynamodb:GetItem",
@@ -267,9 +268,6 @@ def test_function_role_may_do_exactly_what_the_watchdog_needs(template: Template
         "application-autoscaling:DescribeScalableTargets",
         "ssm:GetParameter",
         "events:PutEvents",
-        # the transient-failure judgement reads the failing service's tasks (contain/transient.py)
-        "ecs:ListTasks",
-        "ecs:DescribeTasks",
     }
     assert "IngestEventsQueue" in by_action["sqs:ReceiveMessage"]
     assert ":task/*" in by_action["ecs:DescribeTasks"]
