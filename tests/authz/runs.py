@@ -214,8 +214,8 @@ def events_function_runs(account: DeployedAccount) -> None:
     _invoke(["{not json"])  # parked on the events DLQ
     _invoke(bodies(_api_error()))
     # An impaired container instance: ListTasks + DescribeTasks name the services on it.
-    instance = instance_with_a_task_of(account.session, SERVICE)
-    _invoke(bodies(instance_health(instance, "IMPAIRED", 50)))
+    instance = instance_with_a_task_of(account.session, SERVICE, cluster="ec2-capacity")
+    _invoke(bodies(instance_health(instance, "IMPAIRED", 50, cluster="ec2-capacity")))
 
 
 def _probe_runs(account: DeployedAccount) -> None:

@@ -16,6 +16,7 @@ from aws_cdk.assertions import Match, Template
 from app import build_stacks
 from infra.config import ConfigError
 from infra.ingest import (
+    CONTAINER_INSTANCE_HEALTH_PATTERN,
     DEPLOYMENT_STATE_PATTERN,
     ECS_API_CALL_ERROR_PATTERN,
     SERVICE_ACTION_PATTERN,
@@ -69,6 +70,7 @@ def _pattern(pattern: dict[str, Any]) -> dict[str, Any]:
 
 
 FORWARDED = [
+    CONTAINER_INSTANCE_HEALTH_PATTERN,
     STOPPED_SERVICE_TASKS_PATTERN,
     DEPLOYMENT_STATE_PATTERN,
     SERVICE_ACTION_PATTERN,
@@ -128,7 +130,7 @@ def test_the_hubs_bus_admits_the_organization_and_the_named_accounts(hub):
     policy = json.dumps(template.find_resources("AWS::Events::EventBusPolicy"))
     assert f'"aws:PrincipalOrgID": "{ORG}"' in policy and "444455556666" in policy
     hub_rules = template.find_resources("AWS::Events::Rule", {"Properties": {"EventBusName": Match.any_value()}})
-    assert len(hub_rules) == 4
+    assert len(hub_rules) == len(FORWARDED)
     queue_policy = json.dumps(template.find_resources("AWS::SQS::QueuePolicy"))
     for rule_id in hub_rules:  # the queue's Deny lets the hub's rules through
         assert rule_id in queue_policy

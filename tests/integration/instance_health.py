@@ -13,28 +13,30 @@ from tests.conftest import load_event
 from tests.integration.incident_events import ACCOUNT, CLUSTER, REGION, stamp
 
 
-def instance_with_a_task_of(session: boto3.Session, service: str) -> str:
-    """A container instance of the cluster (moto) running one task of `service`; its ARN."""
+def instance_with_a_task_of(session: boto3.Session, service: str, cluster: str = CLUSTER) -> str:
+    """A container instance of `cluster` (moto) running one task of `service`; its ARN. (moto's ListTasks
+    by containerInstance fails on a cluster that also holds Fargate tasks: give it a cluster of its own
+    where other tasks run.)"""
     ec2, ecs = session.client("ec2"), session.client("ecs")
-    if not ecs.describe_clusters(clusters=[CLUSTER])["clusters"]:
-        ecs.create_cluster(clusterName=CLUSTER)  # moto's CreateCluster replaces one that exists
+    if not ecs.describe_clusters(clusters=[cluster])["clusters"]:
+        ecs.create_cluster(clusterName=cluster)  # moto's CreateCluster replaces one that exists
     image = ec2.describe_images()["Images"][0]["ImageId"]
     instance = session.resource("ec2").create_instances(ImageId=image, MinCount=1, MaxCount=1)[0]
     document = json.dumps(ec2_utils.generate_instance_identity_document(instance))
-    arn = ecs.register_container_instance(cluster=CLUSTER, instanceIdentityDocument=document)["containerInstance"][
+    arn = ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=document)["containerInstance"][
         "containerInstanceArn"
     ]
     ecs.register_task_definition(family="worker", containerDefinitions=[{"name": "w", "image": "w", "memory": 64}])
-    ecs.start_task(cluster=CLUSTER, taskDefinition="worker", containerInstances=[arn], group=f"service:{service}")
+    ecs.start_task(cluster=cluster, taskDefinition="worker", containerInstances=[arn], group=f"service:{service}")
     return arn
 
 
-def instance_health(instance_arn: str, status: str, minute: float) -> dict[str, Any]:
+def instance_health(instance_arn: str, status: str, minute: float, cluster: str = CLUSTER) -> dict[str, Any]:
     """The documented container instance health event, for that instance, status and minute."""
     event = copy.deepcopy(load_event("container_instance_health_ok"))
     event.update(account=ACCOUNT, region=REGION, time=stamp(minute), resources=[instance_arn])
     event["detail"].update(
-        clusterArn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}",
+        clusterArn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}",
         containerInstanceArn=instance_arn,
         overallStatus=status,
         healthChecks=[{"type": "CONTAINER_RUNTIME", "status": status, "statusReason": "docker daemon unresponsive"}],

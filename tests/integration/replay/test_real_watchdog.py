@@ -101,8 +101,10 @@ def test_each_incident_is_told_once_when_it_opens_is_contained_and_resolves_on_e
     result = runner.run_scenario(scenario(name), "watchdog")
     for channel in ("sns", "slack"):
         said = [n["text"] for n in result["notifications"] if n["channel"] == channel]
-        kinds = [next(k for k in ("OPENED", "CONTAINED", "RESOLVED") if k in text.split("\n")[0]) for text in said]
+        kinds = [k for text in said for k in ("OPENED", "CONTAINED", "RESOLVED") if k in text.split("\n")[0]]
         assert kinds == ["OPENED", "CONTAINED", "RESOLVED"], channel
+        # contained in the invocation that opened it: one message says both (webhook and email)
+        assert len(said) == 2 and "OPENED AND CONTAINED" in said[0].split("\n")[0], channel
 
 
 def test_a_failing_revision_deployed_again_after_its_rollback_is_rolled_back_again_not_after_the_cooldown() -> None:
