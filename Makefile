@@ -18,7 +18,7 @@ test: bootstrap  ## dependency audit, lint and type-check, then the whole test s
 	@scripts/run.sh python scripts/audit_dependencies.py
 	@scripts/run.sh ruff check .
 	@scripts/run.sh mypy
-	@scripts/run.sh pytest -n 2
+	@scripts/run.sh pytest -n 2 --dist worksteal
 
 lint: bootstrap
 	@scripts/run.sh ruff check .
