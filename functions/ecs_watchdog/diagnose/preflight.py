@@ -23,6 +23,7 @@ from ecs_watchdog.diagnose.references import (
     parse_ecr_image,
     unwrap,
 )
+from ecs_watchdog.diagnose.service import container_ports
 from ecs_watchdog.diagnose.task_definition import (
     execution_role_problems,
     fargate_size_problem,
@@ -220,16 +221,6 @@ def log_group_check(
     return _check(CheckName.LOG_GROUP, problems, "every awslogs group exists or will be created", notes)
 
 
-def _container_ports(task_definition: Mapping[str, Any], container: str | None) -> set[int]:
-    return {
-        int(mapping["containerPort"])
-        for c in containers(task_definition)
-        if container is None or c.get("name") == container
-        for mapping in c.get("portMappings") or []
-        if "containerPort" in mapping
-    }
-
-
 def health_check_port_check(
     service: Mapping[str, Any], task_definition: Mapping[str, Any], target_groups: Mapping[str, Mapping[str, Any]]
 ) -> PreflightCheck:
@@ -245,7 +236,7 @@ def health_check_port_check(
     notes: list[str] = []
     for attachment in attachments:
         arn, name, port = attachment["targetGroupArn"], attachment.get("containerName"), attachment.get("containerPort")
-        ports = _container_ports(task_definition, name)
+        ports = container_ports(task_definition, name)
         if port is not None and int(port) not in ports:
             problems.append(f"the service sends traffic to {name}:{port}, a port this revision's {name} does not map")
         group = target_groups.get(arn)

@@ -42,7 +42,8 @@ def check_service_configuration(service: Mapping[str, Any]) -> ProbeResult:
     return passed(ProbeName.SERVICE_CONFIGURATION, "deployment safeguards are on", (), resource)
 
 
-def _container_ports(task_definition: Mapping[str, Any], container: str | None = None) -> set[int]:
+def container_ports(task_definition: Mapping[str, Any], container: str | None = None) -> set[int]:
+    """The container ports `container` (or any container) maps."""
     return {
         int(mapping["containerPort"])
         for c in containers(task_definition)
@@ -75,7 +76,7 @@ def load_balancer_problems(
             problems.append(f"target group {arn} does not exist")
             continue
         label = group.get("TargetGroupName", arn)
-        if port is not None and int(port) not in _container_ports(task_definition, name):
+        if port is not None and int(port) not in container_ports(task_definition, name):
             problems.append(f"{label}: the service sends traffic to {name}:{port}, a port that container does not map")
         wanted_type = "ip" if network_mode == "awsvpc" else "instance"
         if group.get("TargetType") not in (None, wanted_type):

@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from ecs_watchdog.cli import main
-from tests.integration.diagnose_account import CLUSTER, SERVICE, create_diagnosable_service
+from tests.integration.cli.conftest import REGION
+from tests.integration.diagnose_account import CLUSTER, SERVICE
 from tests.unit.diagnose.task_definitions import ACCOUNT, healthy
-
-REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def account(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).close()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    return create_diagnosable_service(boto3.Session(region_name=REGION))
 
 
 def _preflight(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, dict]:
