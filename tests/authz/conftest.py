@@ -7,29 +7,15 @@ shared temporary folder, the other reads it (the pattern pytest-xdist documents 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.authz.check import authorization_report
-from tests.infra.conftest import NODE_BIN
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+from tests.infra.conftest import NODE_BIN, locked
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +27,7 @@ def report(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str
         return dict(json.loads(json.dumps(authorization_report(tmp_path_factory.mktemp("authz")))))
     shared = tmp_path_factory.getbasetemp().parent
     cached = shared / "authz-report.json"
-    with _locked(shared / "authz-report.lock"):
+    with locked(shared / "authz-report.lock"):
         if not cached.exists():
             cached.write_text(json.dumps(authorization_report(tmp_path_factory.mktemp("authz"))))
         return dict(json.loads(cached.read_text()))

@@ -63,7 +63,7 @@ def shared_synth(
         return make(out), out
     out = tmp_path_factory.getbasetemp().parent / name
     saved = out / "template-under-test.json"
-    with _locked(out.with_suffix(".lock")):
+    with locked(out.with_suffix(".lock")):
         if not saved.exists():
             out.mkdir(exist_ok=True)
             saved.write_text(json.dumps(make(out).to_json()))
@@ -71,7 +71,8 @@ def shared_synth(
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (a file xdist workers share) for the block."""
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
