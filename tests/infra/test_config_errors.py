@@ -21,7 +21,7 @@ def test_a_bad_value_stops_synth_in_one_line_with_exit_status_one(monkeypatch, c
     assert synth_with(monkeypatch, {**CHANNEL, "watchdog:mode": "enforcee"}) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert "watchdog:mode: unknown mode 'enforcee'; expected one of notify, dry-run, enforce" in err
+    assert "watchdog:mode: unknown mode 'enforcee'; expected one of notify, dry-run, approve, enforce" in err
     assert "did you mean 'enforce'?" in err
 
 

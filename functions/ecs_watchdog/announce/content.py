@@ -116,6 +116,23 @@ def _attribute(transition: Transition, name: str) -> Any:
     return value
 
 
+def action_from_record(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An incident's stored containment record (contain/models.py ActionRecord, as JSON) as a transition's
+    `action`: what the message says about it."""
+    if not record or not isinstance(record.get("action"), dict):
+        return None
+    calls = record["action"].get("calls") or []
+    return {
+        **record["action"],
+        "outcome": record.get("outcome"),
+        "dry_run": record.get("outcome") == "dry_run",
+        "call": calls[0] if calls else None,
+        "calls_made": record.get("calls_made") or [],
+        "error": record.get("error"),
+        "note": record.get("note"),
+    }
+
+
 def action_of(transition: Transition) -> ActionView | None:
     """The containment action attached to the transition, if any."""
     raw = _attribute(transition, "action")
