@@ -191,3 +191,14 @@ def test_silence_mutes_every_channel_for_the_incident_until_its_time(approving):
     stored = state(approving)
     assert stored.incidents[incident.id].status == "contained" and stored.outbox == []  # recorded, not sent
     assert approving.sns_messages() == []
+
+
+def test_many_presses_of_one_proposal_from_several_threads_make_one_action(approving):
+    incident = proposed(approving)
+    one = desk(approving)
+    presses = [click(incident, user=(ALICE, BOB)[n % 2], action_ts=f"{n}.0") for n in range(12)]
+    with ThreadPoolExecutor(4) as pool:
+        results = [o.result for o in pool.map(one.handle, presses)]
+    assert results.count(ClickResult.DONE) == 1 and results.count(ClickResult.DUPLICATE) == 11
+    assert calls(approving) == ["StopServiceDeployment"]
+    assert [a["result"] for a in clicks_audited(approving)].count("duplicate") == 11
