@@ -20,7 +20,7 @@ from ecs_watchdog.flow.approvals import ClickDesk
 from ecs_watchdog.replay.sandbox import LocalAccount, audit_events
 from ecs_watchdog.wiring.approvals import build_click_desk
 from ecs_watchdog.wiring.settings import ENVIRONMENT, Settings
-from tests.integration.incident_events import bodies, stopped, td
+from tests.integration.incident_events import bodies, deployment, stopped, td
 from tests.integration.service_setup import invoke
 from tests.integration.test_containment import KEY, calls, moto_service, sandbox_with, serving, state
 
@@ -202,3 +202,13 @@ def test_many_presses_of_one_proposal_from_several_threads_make_one_action(appro
     assert results.count(ClickResult.DONE) == 1 and results.count(ClickResult.DUPLICATE) == 11
     assert calls(approving) == ["StopServiceDeployment"]
     assert [a["result"] for a in clicks_audited(approving)].count("duplicate") == 11
+
+
+def test_a_silenced_incidents_resolution_is_recorded_and_sent_nowhere(approving):
+    incident = proposed(approving)
+    assert len(approving.sns_messages()) == 1 and len(approving.slack.payloads) == 1  # the opening
+    assert desk(approving).handle(click(incident, ButtonKind.SILENCE_24H)).result is ClickResult.DONE
+    invoke(bodies(deployment("SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1000000000000000001", 9)))
+    stored = state(approving)
+    assert stored.incidents[incident.id].status == "resolved" and stored.outbox == []
+    assert approving.sns_messages() == [] and len(approving.slack.payloads) == 1
