@@ -376,6 +376,11 @@ def _check_combination(config: WatchdogConfig) -> None:
             f"{PREFIX}slack_bot_secret_name and {PREFIX}slack_channel go together: the bot needs a token and a "
             "channel to post to (invite the app to the channel)"
         )
+    if config.mode == "approve" and not config.slack_bot_secret_name:
+        raise ConfigError(
+            f"{PREFIX}mode=approve needs {PREFIX}slack_bot_secret_name and {PREFIX}slack_channel: a proposal is "
+            "approved with a button on the Slack bot's message (a webhook's message takes no click back)"
+        )
     if config.slack_secret_kms_key_arn and not config.slack_secret_name:
         raise ConfigError(
             f"{PREFIX}slack_secret_kms_key_arn is set but {PREFIX}slack_secret_name is empty: "

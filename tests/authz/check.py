@@ -59,11 +59,12 @@ MODES: dict[str, dict[str, Any]] = {
         "watchdog:probe_read_secret_values": True,
         "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
     },
-    # Approve mode acts only when a person approves, through the function that answers the click: the events
-    # function's role must be dry-run's (no write), which the role-equality test checks without a run.
+    # Approve mode (the Slack bot's buttons) proposes and acts only when a person approves, through the
+    # function that answers the click: the events function runs here, and its role holds no write.
     "approve": {
         "watchdog:mode": "approve",
-        "watchdog:slack_secret_name": SLACK_SECRET,
+        "watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot",
+        "watchdog:slack_channel": "#alerts",
         "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
     },
     "notify": {
@@ -86,7 +87,7 @@ RUNS: dict[str, Callable[[DeployedAccount], None]] = {
 RUN_IN: dict[str, tuple[str, ...]] = {
     "dry-run": ("events", "sweep", "diagnose", "lifecycle_hook"),
     "enforce": ("events", "diagnose"),
-    "approve": (),
+    "approve": ("events",),
     "notify": ("events", "sweep", "diagnose"),
 }
 # The lifecycle hook reads a service item the events runs would race: it gets an account of its own.
