@@ -212,3 +212,24 @@ def test_a_silenced_incidents_resolution_is_recorded_and_sent_nowhere(approving)
     stored = state(approving)
     assert stored.incidents[incident.id].status == "resolved" and stored.outbox == []
     assert approving.sns_messages() == [] and len(approving.slack.payloads) == 1
+
+
+class OneGroup:
+    """The UserGroupMembers protocol as aws/slack_usergroups.py answers it (usergroups.users.list)."""
+
+    def __init__(self, group: str, users: frozenset[str]) -> None:
+        self.group, self.users = group, users
+        self.asked: list[str] = []
+
+    def members(self, group_id: str) -> frozenset[str]:
+        self.asked.append(group_id)
+        return self.users if group_id == self.group else frozenset()
+
+
+def test_a_member_of_the_allowed_user_group_may_approve(approving):
+    incident = proposed(approving)
+    group = OneGroup("S0ONCALL1", frozenset({MALLORY}))
+    env = environment(approving.settings, WATCHDOG_SLACK_ALLOWED_USERS="", WATCHDOG_SLACK_ALLOWED_USERGROUP="S0ONCALL1")
+    outcome = build_click_desk(env, session=approving.session, groups=group).handle(click(incident, user=MALLORY))
+    assert outcome.result is ClickResult.DONE and group.asked == ["S0ONCALL1"]
+    assert calls(approving) == ["StopServiceDeployment"]
