@@ -62,3 +62,9 @@ def test_a_value_the_parser_cannot_read_names_key_and_value():
     with pytest.raises(ConfigError) as refused:
         load_config({"watchdog:alert_emails": "[oncall@example.com"})
     assert str(refused.value).startswith("watchdog:alert_emails: cannot read '[oncall@example.com'")
+
+
+def test_approve_mode_in_organization_mode_stops_synth_saying_why(monkeypatch, capsys):
+    member = {"watchdog:deployment": "member", "watchdog:hub_account": "111122223333", "watchdog:mode": "approve"}
+    assert synth_with(monkeypatch, {**CHANNEL, **member}) == 1
+    assert "watchdog:mode=approve is not available with watchdog:deployment=hub or member" in capsys.readouterr().err
