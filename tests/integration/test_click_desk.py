@@ -233,3 +233,11 @@ def test_a_member_of_the_allowed_user_group_may_approve(approving):
     outcome = build_click_desk(env, session=approving.session, groups=group).handle(click(incident, user=MALLORY))
     assert outcome.result is ClickResult.DONE and group.asked == ["S0ONCALL1"]
     assert calls(approving) == ["StopServiceDeployment"]
+
+
+def test_a_proposal_approved_after_the_account_went_back_to_dry_run_is_refused(approving):
+    incident = proposed(approving)
+    dry_run = desk(approving, WATCHDOG_MODE="dry-run")
+    outcome = dry_run.handle(click(incident))
+    assert outcome.result is ClickResult.REFUSED and "dry-run" in outcome.reply
+    assert calls(approving) == [] and state(approving).incidents[incident.id].containment["outcome"] == "proposed"

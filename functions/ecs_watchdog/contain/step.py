@@ -184,7 +184,8 @@ class Containment:
             return Approved(expired=stale)
         action = self._decide(incident, state, view, account, now, approving=True)
         if not action.acts:
-            return Approved(refused=action.reason)
+            mode = f" (decided in {action.mode} mode: no call is made)" if action.kind.changes_service else ""
+            return Approved(refused=f"{action.reason}{mode}")
         planned = proposal.action
         if action.kind is not planned.kind or action.after.task_definition != planned.after.task_definition:
             return Approved(expired=f"the watchdog would now decide otherwise ({action.kind}): {action.reason}")
@@ -212,8 +213,9 @@ class Containment:
         if problem:
             logger.warning("ignoring an invalid service tag", extra={"service_key": state.service, "problem": problem})
         policy = self.policy
-        if approving:
-            # A person approved: decided as enforce. A lower ceiling (notify, the kill switch) still holds.
+        if approving and policy.mode.rank >= Mode.APPROVE.rank:
+            # A person approved: decided as enforce. A lower ceiling (the account's mode now, a notify tag, the
+            # kill switch) still holds.
             policy = policy.model_copy(update={"mode": Mode.ENFORCE})
             tag = ServiceTagAction.AUTO if tag is ServiceTagAction.APPROVE else tag
         facts = GuardFacts(
