@@ -39,6 +39,12 @@ def build_stacks(app: cdk.App) -> list[cdk.Stack]:
     # One region keeps today's stack name; several are told apart by theirs.
     names = {r: "EcsWatchdog" if len(regions) == 1 else f"EcsWatchdog-{r}" for r in regions}
     stacks: list[cdk.Stack] = []
+    if organization.deployment in ("hub", "member") and context.get("watchdog:mode") == "approve":
+        # An approval is carried out with the home account's credentials: no member role takes it there yet.
+        raise ConfigError(
+            "watchdog:mode=approve is not available with watchdog:deployment=hub or member: approvals act "
+            "in the watchdog's own account only; use enforce, dry-run or notify in organization mode"
+        )
     if organization.deployment == "member":
         mode = next(k for k in KEYS if k.name == "mode").parse("watchdog:mode", context.get("watchdog:mode", "dry-run"))
         for region in regions:

@@ -15,7 +15,7 @@ from typing import Any
 from infra.config_checks import parse_value, unknown_key_message, unprefixed_key_warnings, value_hint
 
 PREFIX = "watchdog:"
-MODES = ("notify", "dry-run", "enforce")
+MODES = ("notify", "dry-run", "approve", "enforce")
 # The values CloudWatch Logs accepts for a retention period, in days.
 LOG_RETENTION_DAYS = (
     1,
@@ -90,6 +90,7 @@ class WatchdogConfig:
     create_test_event_registry: bool = False
     cooldown_minutes: int = 30
     max_actions_per_hour: int = 10
+    approval_minutes: int = 60
     kill_switch_parameter: str = DEFAULT_KILL_SWITCH_PARAMETER
     slack_bot_secret_name: str = ""
     slack_channel: str = ""
@@ -254,7 +255,8 @@ KEYS: tuple[_Key, ...] = (
         "mode",
         _mode,
         "notify: only tell people; dry-run (default): also report the exact call containment would make, "
-        "make none; enforce: roll back or scale to zero (IAM write permissions are granted only here)",
+        "make none; approve: decide as enforce, propose the action in Slack, make it when an allowed person "
+        "approves; enforce: roll back or scale to zero (IAM write permissions are granted only here)",
     ),
     _Key("alert_emails", _emails, "email addresses subscribed to the alerts topic (list, or comma-separated)"),
     _Key(
@@ -303,6 +305,7 @@ KEYS: tuple[_Key, ...] = (
     ),
     _Key("cooldown_minutes", _int_in(1, 1440), "after an enforced action on a service, no other on it for this long"),
     _Key("max_actions_per_hour", _int_in(1, 1000), "enforced containment actions per account in any 60 minutes"),
+    _Key("approval_minutes", _int_in(1, 1440), "approve mode: minutes a proposal can be approved from Slack"),
     _Key(
         "kill_switch_parameter",
         _parameter_name,
@@ -372,6 +375,11 @@ def _check_combination(config: WatchdogConfig) -> None:
         raise ConfigError(
             f"{PREFIX}slack_bot_secret_name and {PREFIX}slack_channel go together: the bot needs a token and a "
             "channel to post to (invite the app to the channel)"
+        )
+    if config.mode == "approve" and not config.slack_bot_secret_name:
+        raise ConfigError(
+            f"{PREFIX}mode=approve needs {PREFIX}slack_bot_secret_name and {PREFIX}slack_channel: a proposal is "
+            "approved with a button on the Slack bot's message (a webhook's message takes no click back)"
         )
     if config.slack_secret_kms_key_arn and not config.slack_secret_name:
         raise ConfigError(

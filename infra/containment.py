@@ -37,7 +37,9 @@ class Containment(Construct):
         code: lambda_.Code,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.enforces = config.mode == "enforce"  # write permissions are granted only then
+        # Write permissions are granted only then. In approve mode the events function proposes and never acts:
+        # an approval is carried out by the function that answers the Slack click, whose role holds the writes.
+        self.enforces = config.mode == "enforce"
         self.kill_switch = ssm.StringParameter(
             self,
             "KillSwitch",
@@ -90,8 +92,8 @@ class Containment(Construct):
 
     def _grant_events_function(self, role: iam.IRole, config: WatchdogConfig, ingest: Ingest) -> None:
         """The deployment gate's reads and its answer in every mode (it is built in every mode and fails
-        open, CONTINUE, outside enforce: gate/pause.py); containment's reads in dry-run and enforce (dry-run
-        reports exact calls, which needs them); writes only in enforce."""
+        open, CONTINUE, outside enforce: gate/pause.py); containment's reads in dry-run, approve and enforce
+        (dry-run reports exact calls and approve proposes them, which needs them); writes only in enforce."""
         services = self._arn("ecs", "service", "*")
         deployments = self._arn("ecs", "service-deployment", "*")
         statements = [
@@ -170,7 +172,8 @@ class Containment(Construct):
 
 
 def enforce_statements(stack: Stack, services: str, deployments: str) -> list[iam.PolicyStatement]:
-    """The writes containment makes in enforce mode (also granted to a member's containment role, infra/member.py)."""
+    """The writes containment makes in enforce mode (also granted to a member's containment role, infra/member.py,
+    and, in approve and enforce mode, to the role of the function that carries Slack approvals out)."""
     # StopServiceDeployment and ContinueServiceDeployment are authorized on BOTH the service and the
     # service deployment (Service Authorization Reference): a statement must name both resource types.
     service_writes = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"]

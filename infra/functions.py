@@ -51,6 +51,7 @@ class Functions(Construct):
             # Containment (issue 16): guards, the kill switch, the audit bus and the deployment gate's timer.
             "CONTAINMENT_COOLDOWN_MINUTES": str(config.cooldown_minutes),
             "CONTAINMENT_MAX_ACTIONS_PER_HOUR": str(config.max_actions_per_hour),
+            "WATCHDOG_APPROVAL_MINUTES": str(config.approval_minutes),
             "KILL_SWITCH_PARAMETER": config.kill_switch_parameter,
             "AUDIT_EVENT_BUS": "default",
             "RECHECK_QUEUE_URL": ingest.queue.queue_url,

@@ -12,7 +12,7 @@ checks every AWS operation the adapters under `aws/` make against the recorded c
 call no run reaches fails the suite. It costs three synths (~0.5 s each after the first), the runs
 (moto, a few seconds), one replay and one node process: measured in the report.
 
-For each template mode (dry-run, enforce, notify), each call becomes the IAM requests AWS authorizes
+For each template mode (dry-run, enforce, approve, notify), each call becomes the IAM requests AWS authorizes
 (tests/authz/iam_requests.py, from the Service Authorization Reference data), evaluated against the
 function's identity policies by @cloud-copilot/iam-simulate (tests/authz/simulate.mjs).
 """
@@ -59,6 +59,14 @@ MODES: dict[str, dict[str, Any]] = {
         "watchdog:probe_read_secret_values": True,
         "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
     },
+    # Approve mode (the Slack bot's buttons) proposes and acts only when a person approves, through the
+    # function that answers the click: the events function runs here, and its role holds no write.
+    "approve": {
+        "watchdog:mode": "approve",
+        "watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot",
+        "watchdog:slack_channel": "#alerts",
+        "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
+    },
     "notify": {
         "watchdog:mode": "notify",
         "watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot",
@@ -79,6 +87,7 @@ RUNS: dict[str, Callable[[DeployedAccount], None]] = {
 RUN_IN: dict[str, tuple[str, ...]] = {
     "dry-run": ("events", "sweep", "diagnose", "lifecycle_hook"),
     "enforce": ("events", "diagnose"),
+    "approve": ("events",),
     "notify": ("events", "sweep", "diagnose"),
 }
 # The lifecycle hook reads a service item the events runs would race: it gets an account of its own.

@@ -170,3 +170,12 @@ def _is_adapter_self_call(node: ast.Call) -> bool:
 
 
 __all__ = ["IamRequest", "Path"]
+
+
+def test_in_approve_mode_the_events_function_is_granted_no_containment_write(report: dict[str, Any]) -> None:
+    """It proposes; an approval is carried out by the function that answers the Slack click."""
+    writes = {"ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"}
+    writes |= {"application-autoscaling:RegisterScalableTarget", "iam:PassRole"}
+    granted = {action for _, action in report["grants"]["approve/events"]}
+    assert granted and not granted & writes
+    assert writes <= {action for _, action in report["grants"]["enforce/events"]}

@@ -116,7 +116,7 @@ def test_command_line_strings_are_accepted():
         (
             "watchdog:mode",
             "yolo",
-            "watchdog:mode: unknown mode 'yolo'; expected one of notify, dry-run, enforce",
+            "watchdog:mode: unknown mode 'yolo'; expected one of notify, dry-run, approve, enforce",
         ),
         (
             "watchdog:alert_emails",

@@ -21,7 +21,7 @@ def test_a_bad_value_stops_synth_in_one_line_with_exit_status_one(monkeypatch, c
     assert synth_with(monkeypatch, {**CHANNEL, "watchdog:mode": "enforcee"}) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert "watchdog:mode: unknown mode 'enforcee'; expected one of notify, dry-run, enforce" in err
+    assert "watchdog:mode: unknown mode 'enforcee'; expected one of notify, dry-run, approve, enforce" in err
     assert "did you mean 'enforce'?" in err
 
 
@@ -62,3 +62,9 @@ def test_a_value_the_parser_cannot_read_names_key_and_value():
     with pytest.raises(ConfigError) as refused:
         load_config({"watchdog:alert_emails": "[oncall@example.com"})
     assert str(refused.value).startswith("watchdog:alert_emails: cannot read '[oncall@example.com'")
+
+
+def test_approve_mode_in_organization_mode_stops_synth_saying_why(monkeypatch, capsys):
+    member = {"watchdog:deployment": "member", "watchdog:hub_account": "111122223333", "watchdog:mode": "approve"}
+    assert synth_with(monkeypatch, {**CHANNEL, **member}) == 1
+    assert "watchdog:mode=approve is not available with watchdog:deployment=hub or member" in capsys.readouterr().err

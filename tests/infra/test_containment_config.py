@@ -45,3 +45,12 @@ def test_values_from_the_command_line_are_parsed() -> None:
 def test_bad_values_stop_synth_naming_the_key(key: str, value: str) -> None:
     with pytest.raises(ConfigError, match=key):
         load_config({**CHANNEL, key: value})
+
+
+def test_approve_mode_needs_the_slack_bot_whose_buttons_approve_and_takes_an_approval_window() -> None:
+    with pytest.raises(ConfigError, match="watchdog:mode=approve needs watchdog:slack_bot_secret_name"):
+        load_config({**CHANNEL, "watchdog:mode": "approve"})
+    bot = {"watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot", "watchdog:slack_channel": "#alerts"}
+    config = load_config({**CHANNEL, **bot, "watchdog:mode": "approve", "watchdog:approval_minutes": "15"})
+    assert (config.mode, config.approval_minutes) == ("approve", 15)
+    assert load_config(CHANNEL).approval_minutes == 60

@@ -184,3 +184,27 @@ def test_the_token_never_appears_in_an_error() -> None:
     with pytest.raises(SlackUnavailable) as raised:
         bot_token_from_secret("https://hooks.slack.com/services/T/B/secret")
     assert "secret" not in str(raised.value).replace("bot secret", "")
+
+
+def test_a_click_redraws_the_living_message_in_place_naming_who_answered(messages: SlackMessages) -> None:
+    with fake_slack() as slack:
+        bot_channel = channel(slack, messages)
+        bot_channel.send(OPENED, REF)
+        acknowledged = OPENED.incident.model_copy(
+            update={"acknowledged": {"user_id": "U0BOB0002", "user_name": "bob", "at": "2025-07-21T08:10:00+00:00"}}
+        )
+        assert bot_channel.refresh(acknowledged, REF)
+    assert methods(slack) == ["chat.postMessage", "chat.update"]  # edited, no thread reply
+    posted, update = slack.requests[0]["body"], slack.requests[1]["body"]
+    assert update["ts"] == messages.find(OPENED.incident.id).message.ts  # type: ignore[union-attr]
+    assert any(b["type"] == "actions" for b in posted["blocks"])  # the bot's message carries the buttons
+    context = " ".join(e["text"] for b in update["blocks"] if b["type"] == "context" for e in b["elements"])
+    assert "Acknowledged by <@U0BOB0002> at 08:10 UTC" in context
+    (actions,) = [b for b in update["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == ["watchdog_silence_1h", "watchdog_silence_24h"]
+
+
+def test_refresh_without_a_living_message_sends_nothing(messages: SlackMessages) -> None:
+    with fake_slack() as slack:
+        assert not channel(slack, messages).refresh(OPENED.incident, REF)
+    assert slack.requests == []

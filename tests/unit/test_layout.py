@@ -21,7 +21,7 @@ STEPS = {  # each room's steps (its core put to work through adapters): the room
     "api_errors": {"step"},
     "announce": {"outbox", "channels", "updates"},
     "metrics": {"metering"},
-    "flow": {"pipeline", "intake", "state_items", "accounts"},
+    "flow": {"pipeline", "intake", "state_items", "accounts", "approvals"},
 }
 
 

@@ -46,9 +46,10 @@ def next_update_at(incident: Incident, last_update_at: datetime | None) -> datet
 
 def due_update(incident: Incident, last_update_at: datetime | None, now: datetime) -> bool:
     """Whether a count update is due now for an ongoing incident whose last message went out at
-    `last_update_at` (None: only the opening message). Several missed slots make one update, not many."""
-    if incident.status not in _ONGOING:
-        return False
+    `last_update_at` (None: only the opening message). Several missed slots make one update, not many.
+    None once someone acknowledged it in Slack."""
+    if incident.status not in _ONGOING or incident.acknowledged:
+        return False  # acknowledged from Slack: a person is on it, counts would only be noise
     return next_update_at(incident, last_update_at) <= now
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from ecs_watchdog.announce.content import action_from_record
 from ecs_watchdog.announce.pagerduty import dedup_key, pagerduty_event
 from ecs_watchdog.announce.render import (
     SnsMessage,
@@ -25,8 +26,15 @@ from ecs_watchdog.announce.render import (
     render_update_slack,
     sns_attributes,
 )
-from ecs_watchdog.incidents.model import Incident, Transition
+from ecs_watchdog.incidents.model import Incident, IncidentStatus, Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
+
+# What a living message redrawn from the stored incident calls its status (an open one keeps its opening's).
+STATUS_TRANSITIONS = {
+    IncidentStatus.CONTAINED: TransitionKind.CONTAINED,
+    IncidentStatus.RESOLVED: TransitionKind.RESOLVED,
+    IncidentStatus.CLOSED: TransitionKind.CLOSED,
+}
 
 
 class ChannelUnavailable(RuntimeError):
@@ -166,11 +174,29 @@ class SlackBotChannel:
             self.bot.post(render_update_slack(incident, ref, now), thread_ts=known.message.ts)
         return True
 
+    def refresh(self, incident: Incident, ref: ServiceRef) -> bool:
+        """Edit the incident's living message to show it as stored now (acknowledged, silenced, undone: a
+        click's effect), without a thread reply; False when it has no message."""
+        known = self.messages.find(incident.id)
+        if known is None:
+            return False
+        kind = STATUS_TRANSITIONS.get(incident.status, known.opening.kind)
+        update: dict[str, Any] = {"incident": incident, "kind": kind}
+        action = action_from_record(incident.containment)
+        if action is not None:
+            update["action"] = action
+        payload = render_living_message(
+            known.opening, known.opening.model_copy(update=update), ref, self.runbook_base_url
+        )
+        with _channel_errors(self.unavailable, self.down):
+            self.bot.update(known.message, payload)
+        return True
+
     def _send(self, transition: Transition, ref: ServiceRef) -> None:
         incident_id = transition.incident.id
         known = self.messages.find(incident_id)
         if known is None:
-            posted = self.bot.post(render_transition_slack(transition, ref, self.runbook_base_url))
+            posted = self.bot.post(render_transition_slack(transition, ref, self.runbook_base_url, buttons=True))
             known = self.messages.claim(transition, posted)
             if known.message.ts == posted.ts:
                 return  # this message is the incident's message; it needs no reply

@@ -84,6 +84,7 @@ ACTION_HEADINGS = {
     "refused": "Action REFUSED by ECS: nothing was changed",
     "unknown": "Action outcome UNKNOWN: checking the service",
     "claimed": "Action under way",
+    "proposed": "Proposed: nothing is changed until a person approves it",
 }
 
 
@@ -113,6 +114,23 @@ def _attribute(transition: Transition, name: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
     return value
+
+
+def action_from_record(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An incident's stored containment record (contain/models.py ActionRecord, as JSON) as a transition's
+    `action`: what the message says about it."""
+    if not record or not isinstance(record.get("action"), dict):
+        return None
+    calls = record["action"].get("calls") or []
+    return {
+        **record["action"],
+        "outcome": record.get("outcome"),
+        "dry_run": record.get("outcome") == "dry_run",
+        "call": calls[0] if calls else None,
+        "calls_made": record.get("calls_made") or [],
+        "error": record.get("error"),
+        "note": record.get("note"),
+    }
 
 
 def action_of(transition: Transition) -> ActionView | None:
@@ -240,6 +258,8 @@ def action_lines(action: ActionView) -> list[str]:
         first = f"Tried: {kind}. No answer came back ({action.error or 'lost'}): the watchdog checks the service"
     elif outcome == "claimed":
         first = f"Doing: {kind}"
+    elif outcome == "proposed":
+        first = f"Proposed: {proposed_words(action)} — press Approve"
     elif action.would_have:
         first = f"Held back from: {action.would_have.replace('_', ' ')}"
     else:
@@ -256,11 +276,19 @@ def action_lines(action: ActionView) -> list[str]:
         lines.append(f"Why: {action.reason}")
     if action.note:
         lines.append(f"Note: {action.note}")
-    if action.dry_run or action.changed_service:
+    if action.dry_run or action.changed_service or outcome == "proposed":
         lines.append(f"Before: {_counts(action.before)} -> after: {_counts(action.after)}")
     elif action.before is not None and not action.calls_made:
         lines.append(f"Service now: {_counts(action.before)} (unchanged by the watchdog)")
     return lines
+
+
+def proposed_words(action: ActionView) -> str:
+    """`roll back to api:6` / `scale to zero`: what a proposal would do, as its button says it."""
+    if action.kind == "scale_to_zero":
+        return "scale to zero"
+    target = action.after.task_definition if action.after else None
+    return f"roll back to {revision(target)}" if target else action.kind.replace("_", " ")
 
 
 def _acting(kind: str) -> bool:

@@ -14,7 +14,8 @@ from typing import Any
 
 from ecs_watchdog.announce import content
 from ecs_watchdog.announce.inert import inert
-from ecs_watchdog.incidents.model import Incident, Transition
+from ecs_watchdog.approvals.click import ButtonKind, ButtonValue
+from ecs_watchdog.incidents.model import Incident, IncidentStatus, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 MAX_BLOCKS = 50
@@ -24,6 +25,8 @@ MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
 MAX_FALLBACK_TEXT = 3000  # the notification text: Slack accepts more, phones show far less
+MAX_BUTTON_TEXT = 75  # a button's plain_text label
+MAX_ACTION_ELEMENTS = 25  # elements of an actions block
 
 _MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
@@ -99,9 +102,16 @@ def _header(ref: ServiceRef, incident: Incident) -> dict[str, Any]:
 
 
 def transition_blocks(
-    transition: Transition, ref: ServiceRef, runbook_base_url: str | None, opened: Transition | None = None
+    transition: Transition,
+    ref: ServiceRef,
+    runbook_base_url: str | None,
+    opened: Transition | None = None,
+    *,
+    buttons: bool = False,
 ) -> list[dict[str, Any]]:
-    """The incident as Block Kit: header, status and summary, counts, evidence, action, probes, steps, links."""
+    """The incident as Block Kit: header, status and summary, counts, evidence, action, probes, steps, links,
+    who answered from Slack; with `buttons` (bot mode: a webhook's message cannot take a click back to
+    the watchdog usefully), the incident's buttons last."""
     incident = transition.incident
     explanation = content.explanation_of(transition)
     word = content.status_word(transition, opened)
@@ -122,12 +132,94 @@ def transition_blocks(
     blocks.append(
         _context([_link(label, url) for label, url in content.message_links(transition, ref, runbook_base_url)])
     )
-    blocks.append(_context([f"ecs-watchdog · {escape_mrkdwn(incident.id)} · {content.since(transition.at)}"]))
-    return blocks[:MAX_BLOCKS]
+    people = _people_lines(incident)
+    if people:
+        blocks.append(_context(people))
+    footer = _context([f"ecs-watchdog · {escape_mrkdwn(incident.id)} · {content.since(transition.at)}"])
+    actions = button_block(transition) if buttons else None
+    tail = [footer, actions] if actions else [footer]
+    return [*blocks[: MAX_BLOCKS - len(tail)], *tail]
+
+
+def _people_lines(incident: Incident) -> list[str]:
+    """Who answered from Slack: acknowledged by, silenced by and until when."""
+    lines = []
+    if incident.acknowledged:
+        who = incident.acknowledged
+        lines.append(f":eyes: Acknowledged by {_mention(who)} at {str(who.get('at', ''))[11:16]} UTC")
+    undone = (incident.acted or {}).get("undone_at")
+    if undone:
+        lines.append(f":leftwards_arrow_with_hook: Undone at {str(undone)[11:16]} UTC: the watchdog does not act again")
+    if incident.silenced_until and incident.silenced_by:
+        lines.append(
+            f":no_bell: Silenced by {_mention(incident.silenced_by)} until {content.since(incident.silenced_until)}"
+        )
+    return lines
+
+
+def _mention(person: dict[str, Any]) -> str:
+    """`<@U123>` for a well-formed Slack user id (Slack shows the name), else the name made inert."""
+    user_id = str(person.get("user_id", ""))
+    if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id):
+        return f"<@{user_id}>"
+    return escape_mrkdwn(str(person.get("user_name") or user_id))
+
+
+def button_block(transition: Transition) -> dict[str, Any] | None:
+    """The living message's buttons (bot mode): approve the open proposal (approve mode), undo an action that
+    took effect, and always acknowledge and silence while the incident is ongoing. None when it is over."""
+    incident = transition.incident
+    if incident.status not in (IncidentStatus.OPEN, IncidentStatus.CONTAINED):
+        return None
+    value = ButtonValue(s=incident.service, i=incident.id)
+    elements = []
+    action = content.action_of(transition)
+    proposal = incident.proposal or {}
+    if (
+        incident.status is IncidentStatus.OPEN
+        and action is not None
+        and action.outcome == "proposed"
+        and proposal.get("id")
+        and not proposal.get("taken_by")
+    ):
+        label = content.proposed_words(action)
+        elements.append(
+            _button(
+                ButtonKind.APPROVE,
+                label[:1].upper() + label[1:],
+                value.model_copy(update={"proposal": proposal["id"]}),
+                "primary",
+            )
+        )
+    acted = incident.acted or {}
+    if acted.get("outcome") in ("done", "fallback_done") and not acted.get("undone_at"):
+        elements.append(_button(ButtonKind.UNDO, "Undo", value))
+    if not incident.acknowledged:
+        elements.append(_button(ButtonKind.ACKNOWLEDGE, "Acknowledge", value))
+    elements.append(_button(ButtonKind.SILENCE_1H, "Silence 1 h", value))
+    elements.append(_button(ButtonKind.SILENCE_24H, "Silence 24 h", value))
+    return {"type": "actions", "block_id": "watchdog_buttons", "elements": elements[:MAX_ACTION_ELEMENTS]}
+
+
+def _button(kind: ButtonKind, label: str, value: ButtonValue, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": kind.action_id,
+        "text": {"type": "plain_text", "text": cut(plain(label), MAX_BUTTON_TEXT), "emoji": True},
+        "value": value.encode(),
+    }
+    if style:
+        button["style"] = style
+    return button
 
 
 def render_transition_slack(
-    transition: Transition, ref: ServiceRef, runbook_base_url: str | None = None, opened: Transition | None = None
+    transition: Transition,
+    ref: ServiceRef,
+    runbook_base_url: str | None = None,
+    opened: Transition | None = None,
+    *,
+    buttons: bool = False,
 ) -> dict[str, Any]:
     """A Slack payload (Block Kit) with a plain-text fallback; the same for a webhook and `chat.postMessage`.
     With `opened`, one message for an incident opened and contained at once (`transition` the containment)."""
@@ -137,15 +229,16 @@ def render_transition_slack(
     fallback = f"{content.ICONS[transition.kind]} {line} — {transition.summary}"
     return {
         "text": cut(escape_mrkdwn(fallback), MAX_FALLBACK_TEXT),
-        "blocks": transition_blocks(transition, ref, runbook_base_url, opened),
+        "blocks": transition_blocks(transition, ref, runbook_base_url, opened, buttons=buttons),
     }
 
 
 def render_living_message(
     opening: Transition, latest: Transition, ref: ServiceRef, runbook_base_url: str | None = None
 ) -> dict[str, Any]:
-    """The incident's one message as it reads after `latest`: its status, with the opening's evidence kept."""
-    return render_transition_slack(content.living(opening, latest), ref, runbook_base_url)
+    """The incident's one message as it reads after `latest`: its status, with the opening's evidence kept,
+    and its buttons (the living message is the bot's)."""
+    return render_transition_slack(content.living(opening, latest), ref, runbook_base_url, buttons=True)
 
 
 def render_thread_reply(transition: Transition, ref: ServiceRef) -> dict[str, Any]:

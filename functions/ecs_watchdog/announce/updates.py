@@ -57,7 +57,7 @@ def send_due_updates(
 
     def claim(doc: ServiceState) -> ServiceState | None:
         claimed.clear()
-        due = [i for i in doc.incidents.values() if due_update(i, i.last_update_at, now)]
+        due = [i for i in doc.incidents.values() if due_update(i, i.last_update_at, now) and not i.silenced_at(now)]
         if not due:
             return None
         incidents = dict(doc.incidents)

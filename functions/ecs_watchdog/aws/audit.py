@@ -1,7 +1,9 @@
-"""The audit trail's EventBridge side: every action and dry-run decision as an event."""
+"""The audit trail's EventBridge side: every action and dry-run decision, and every Slack click, as an event."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from ecs_watchdog.contain.models import ActionRecord
@@ -23,13 +25,20 @@ class AuditEvents:
 
     def emit(self, record: ActionRecord) -> str:
         """Put one record and return the event id; raises AuditEventFailed when it was not taken."""
+        return self._put(record.model_dump_json(), record.at)
+
+    def emit_click(self, detail: dict[str, Any], at: datetime) -> str:
+        """Put one Slack click (who, which button, what it came to: flow/approvals.py) as an event."""
+        return self._put(json.dumps(detail, default=str), at)
+
+    def _put(self, detail: str, at: datetime) -> str:
         response = self._client.put_events(
             Entries=[
                 {
                     "Source": SOURCE,
                     "DetailType": DETAIL_TYPE,
-                    "Detail": record.model_dump_json(),
-                    "Time": record.at,
+                    "Detail": detail,
+                    "Time": at,
                     "EventBusName": self._bus,
                 }
             ]

@@ -48,13 +48,26 @@ def needs_containment(incident: Incident, now: datetime, wall: datetime | None =
     outcome = record.get("outcome")
     if outcome == CLAIMED:
         return orphaned(record, wall or now)
-    if outcome in TOOK_EFFECT:
-        # One action per deployment: the incident reopened for a new deployment of its revision.
+    if outcome in TOOK_EFFECT or outcome == Outcome.PROPOSED:
+        # One action (or one proposal: a person decides on it) per deployment: the incident reopened for a
+        # new deployment of its revision.
         acted_on = (record.get("action") or {}).get("deployment_id")
         return incident.deployment_id is not None and acted_on != incident.deployment_id
     held = outcome == Outcome.NOT_ACTED and bool((record.get("action") or {}).get("would_have"))
     checked = incident.containment_checked_at
     return (held or outcome in RETRIED) and (checked is None or now - checked >= RECHECK)
+
+
+def proposal_open(incident: Incident, proposal_id: str) -> bool:
+    """Whether the incident's containment is the proposal `proposal_id`, not yet taken by any click."""
+    record = incident.containment or {}
+    proposal = incident.proposal or {}
+    return (
+        incident.status is IncidentStatus.OPEN
+        and record.get("outcome") == Outcome.PROPOSED
+        and proposal.get("id") == proposal_id
+        and not proposal.get("taken_by")
+    )
 
 
 def orphaned(record: dict[str, Any], wall: datetime) -> bool:
@@ -93,14 +106,22 @@ def claim(
     at: datetime,
     action: dict[str, Any],
     wall: datetime | None = None,
+    approval: tuple[str, str] | None = None,
 ) -> Result:
     """Mark the incident as being acted on by `owner` (written before any call is made), with the action
-    it is about to make, so that an invocation that dies after the calls leaves enough to settle it."""
+    it is about to make, so that an invocation that dies after the calls leaves enough to settle it.
+    With `approval` (proposal id, who approved): only the incident's open proposal of that id may be
+    claimed, once — the first click takes it, with the clicker; every later one finds it taken."""
     incident = state.incidents.get(incident_id)
-    if incident is None or not needs_containment(incident, at, wall):
+    due = incident is not None and (
+        proposal_open(incident, approval[0]) if approval else needs_containment(incident, at, wall)
+    )
+    if incident is None or not due:
         return Result(state, note=f"{incident_id}: containment already decided or under way")
     result = Result(fork(state), changed=True)
     claimed = result.state.incidents[incident_id]
+    if approval and claimed.proposal:
+        claimed.proposal = {**claimed.proposal, "taken_by": approval[1], "taken_at": at.isoformat()}
     stale = claimed.containment or {}
     # An orphaned claim's cooldown never started: what it replaced is the service's last action.
     previous = _previous_action_at(stale) if stale.get("outcome") == CLAIMED else result.state.last_action_at

@@ -16,8 +16,9 @@ Order (the first that applies wins; docs/containment.md has the table):
 6. the service tag narrows it (rollback only, scale to zero only);
 7. transient start-up failures (contain/transient.py), the correlated-failure guard, the per-service
    cooldown and the account's hourly cap hold it back;
-8. the effective mode — the account mode, lowered by a `notify` tag or the kill switch — says
-   whether the calls are made (enforce), reported (dry-run) or not mentioned (notify).
+8. the effective mode — the account mode, lowered by a `notify` or `approve` tag or the kill switch — says
+   whether the calls are made (enforce), proposed for a person to approve (approve), reported (dry-run)
+   or not mentioned (notify).
 """
 
 from __future__ import annotations
@@ -111,11 +112,13 @@ def decide_containment(
 
 
 def effective_mode(account_mode: Mode, tag: ServiceTagAction, *, kill_switch: bool) -> Mode:
-    """The account mode is a ceiling: a `notify` (or `ignore`) tag lowers it to notify; the kill
-    switch lowers it to dry-run, so people still read what would have been done."""
+    """The account mode is a ceiling: a `notify` (or `ignore`) tag lowers it to notify, an `approve` tag
+    to approve; the kill switch lowers it to dry-run, so people still read what would have been done."""
     mode = account_mode
     if tag in (ServiceTagAction.NOTIFY, ServiceTagAction.IGNORE):
         mode = Mode.NOTIFY
+    if tag is ServiceTagAction.APPROVE and mode.rank > Mode.APPROVE.rank:
+        mode = Mode.APPROVE
     if kill_switch and mode.rank > Mode.DRY_RUN.rank:
         mode = Mode.DRY_RUN
     return mode
@@ -366,6 +369,8 @@ def _hold(chosen: Action, why: str) -> Action:
 def _mode_reason(account_mode: Mode, tag: ServiceTagAction, kill_switch: bool) -> str:
     if tag is ServiceTagAction.NOTIFY:
         return "the service is tagged ecs-watchdog:action=notify"
+    if tag is ServiceTagAction.APPROVE and not kill_switch:
+        return "the service is tagged ecs-watchdog:action=approve: proposed, made when a person approves it"
     if account_mode is Mode.NOTIFY:
         return "the account's containment mode is notify"
     if kill_switch:

@@ -26,6 +26,7 @@ class Mode(StrEnum):
 
     NOTIFY = "notify"  # tell people what happened
     DRY_RUN = "dry-run"  # also say which exact call containment would make; make none
+    APPROVE = "approve"  # decide as enforce, propose the call in Slack; make it when a person approves
     ENFORCE = "enforce"  # make the call
 
     @property
@@ -33,7 +34,7 @@ class Mode(StrEnum):
         return _MODE_RANK[self]
 
 
-_MODE_RANK = {Mode.NOTIFY: 0, Mode.DRY_RUN: 1, Mode.ENFORCE: 2}
+_MODE_RANK = {Mode.NOTIFY: 0, Mode.DRY_RUN: 1, Mode.APPROVE: 2, Mode.ENFORCE: 3}
 
 
 class ServiceTagAction(StrEnum):
@@ -43,6 +44,7 @@ class ServiceTagAction(StrEnum):
     ROLLBACK = "rollback"  # roll back only; never scale this service to zero
     SCALE_TO_ZERO = "scale-to-zero"  # never run an older revision: stop the service instead
     NOTIFY = "notify"  # tell people, never act
+    APPROVE = "approve"  # whichever action fits, proposed: made only when a person approves it in Slack
     IGNORE = "ignore"  # neither act nor speak about this service
 
     @classmethod
@@ -152,6 +154,7 @@ class ContainmentPolicy(_Frozen):
     mode: Mode = Mode.DRY_RUN
     cooldown: timedelta = timedelta(minutes=30)  # per service, after any action
     hourly_cap: int = 10  # actions per account in any 60 minutes
+    approval_window: timedelta = timedelta(minutes=60)  # approve mode: how long a proposal can be approved
 
 
 class ApiCall(_Frozen):
@@ -238,6 +241,7 @@ class Outcome(StrEnum):
     DONE = "done"  # the calls were made
     FALLBACK_DONE = "fallback_done"  # the first call was refused; the fallback was made
     DRY_RUN = "dry_run"  # reported, not made
+    PROPOSED = "proposed"  # approve mode: decided as enforce, waiting for a person's approval; not made
     NOT_ACTED = "not_acted"  # notify only or stand down
     REFUSED = "refused"  # ECS refused and there was no fallback
     FAILED = "failed"  # an error part-way: `calls_made` says how far it got; the failed call was not applied

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from ecs_watchdog.approvals.expiry import expired
+from ecs_watchdog.approvals.proposal import Proposal, draw
 from ecs_watchdog.contain import claims
 from ecs_watchdog.contain.decision import decide_containment, effect_visible
 from ecs_watchdog.contain.execute import carry_out
@@ -39,7 +41,7 @@ from ecs_watchdog.contain.transient import TaskSample, transient_start_up_failur
 from ecs_watchdog.contain.undo import plan_undo
 from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState, containment_paused
-from ecs_watchdog.incidents.model import Incident, IncidentKind, ServiceState, Transition
+from ecs_watchdog.incidents.model import Incident, IncidentKind, ServiceState, Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 logger = Logger(child=True)
@@ -78,6 +80,17 @@ class Decided:
     incident_id: str
     record: ActionRecord
     transitions: list[Transition] = field(default_factory=list)  # CONTAINED, when the action took effect
+
+
+@dataclass
+class Approved:
+    """What an approval from Slack came to: the record of the action made, or why none was."""
+
+    record: ActionRecord | None = None  # the action carried out (its outcome says whether it took effect)
+    refused: str | None = None  # the same guards as an automatic action held it back
+    expired: str | None = None  # the proposal no longer holds
+    taken: bool = False  # another click took the proposal first: nothing done by this one
+    transitions: list[Transition] = field(default_factory=list)
 
 
 @dataclass
@@ -127,8 +140,13 @@ class Containment:
             # The audit event goes first: if the state write below fails past its retries, the account's
             # event bus still says what was done (and the next look at the service settles the claim).
             self._audit(record)
+            proposal = None
+            if record.outcome is Outcome.PROPOSED:
+                # By the wall clock, as the click that approves it is: events can be minutes old.
+                proposal = draw(record.action, view, self.clock(), self.policy.approval_window)
             try:
-                saved, transitions = update_service(_recorder(record, now, view.tags.get(ACTION_TAG), ends))
+                recorder = _recorder(record, now, view.tags.get(ACTION_TAG), ends, proposal)
+                saved, transitions = update_service(recorder)
             except Exception as error:
                 logger.error(
                     "containment made its calls but could not record them: settled at the next look",
@@ -139,12 +157,67 @@ class Containment:
             decided.append(Decided(incident.id, record, transitions))
         return decided
 
+    def approve(
+        self,
+        ref: ServiceRef,
+        state: ServiceState,
+        account: AccountState | None,
+        proposal: Proposal,
+        approved_by: str,  # who approved, as the record and the proposal name them
+        owner: str,
+        now: datetime,
+        update_service: UpdateService,
+        update_account: UpdateAccount,
+    ) -> Approved:
+        """Carry out a proposal a person approved, on the same path as an automatic action: a fresh
+        DescribeServices, the proposal still valid on it, the same decision and guards (the kill switch, the
+        cooldown, the hourly cap) as enforce, the claim (the first approval takes the proposal; any other
+        finds it taken), a re-read before the calls, and the record of what ECS answered."""
+        incident = state.incidents.get(proposal.incident_id)
+        if incident is None:
+            return Approved(expired="the incident is closed: there is nothing left to approve")
+        view = self.actions.describe_service_view(ref.cluster, ref.name)
+        if view is None:
+            return Approved(expired=f"ECS does not know service {ref.label} any more")
+        stale = expired(proposal, proposal.id, incident, view, now)
+        if stale:
+            return Approved(expired=stale)
+        action = self._decide(incident, state, view, account, now, approving=True)
+        if not action.acts:
+            mode = f" (decided in {action.mode} mode: no call is made)" if action.kind.changes_service else ""
+            return Approved(refused=f"{action.reason}{mode}")
+        planned = proposal.action
+        if action.kind is not planned.kind or action.after.task_definition != planned.after.task_definition:
+            return Approved(expired=f"the watchdog would now decide otherwise ({action.kind}): {action.reason}")
+        record = self._carry_out(
+            ref, incident.id, action, owner, now, update_service, update_account, approval=(proposal.id, approved_by)
+        )
+        if record is None:
+            return Approved(taken=True)
+        record = record.model_copy(update={"note": record.note or f"approved in Slack by {approved_by}"})
+        self._audit(record)
+        _, transitions = update_service(_recorder(record, now, view.tags.get(ACTION_TAG), owner))
+        return Approved(record=record, transitions=transitions)
+
     def _decide(
-        self, incident: Incident, state: ServiceState, view: ServiceView, account: AccountState | None, now: datetime
+        self,
+        incident: Incident,
+        state: ServiceState,
+        view: ServiceView,
+        account: AccountState | None,
+        now: datetime,
+        *,
+        approving: bool = False,
     ) -> Action:
         tag, problem = ServiceTagAction.from_tags(view.tags)
         if problem:
             logger.warning("ignoring an invalid service tag", extra={"service_key": state.service, "problem": problem})
+        policy = self.policy
+        if approving and policy.mode.rank >= Mode.APPROVE.rank:
+            # A person approved: decided as enforce. A lower ceiling (the account's mode now, a notify tag, the
+            # kill switch) still holds.
+            policy = policy.model_copy(update={"mode": Mode.ENFORCE})
+            tag = ServiceTagAction.AUTO if tag is ServiceTagAction.APPROVE else tag
         facts = GuardFacts(
             now=now,
             account_action_times=tuple(account.action_times) if account else (),
@@ -164,7 +237,7 @@ class Containment:
             incident,
             view,
             last_known_good=state.last_known_good,
-            policy=self.policy,
+            policy=policy,
             service_tag_action=tag,
             guards=facts,
             inactive=self._inactive(sorted(c for c in candidates if c)),
@@ -265,7 +338,10 @@ class Containment:
         now: datetime,
         update_service: UpdateService,
         update_account: UpdateAccount,
+        approval: tuple[str, str] | None = None,
     ) -> ActionRecord | None:
+        if action.mode is Mode.APPROVE and action.kind.changes_service and action.calls:
+            return ActionRecord(action=action, outcome=Outcome.PROPOSED, at=now)  # a person decides
         if action.acts and self.actions.dry_run:
             # An adapter that makes no call must never report one made.
             action = action.model_copy(update={"mode": Mode.DRY_RUN})
@@ -276,7 +352,9 @@ class Containment:
             return ActionRecord(action=action, outcome=outcome, at=now)
         planned = action.model_dump(mode="json")
         wall = self.clock()
-        saved, _ = update_service(lambda current: claims.claim(current, incident_id, owner, now, planned, wall))
+        saved, _ = update_service(
+            lambda current: claims.claim(current, incident_id, owner, now, planned, wall, approval=approval)
+        )
         if not claims.holds(saved, incident_id, owner):
             logger.info("containment already claimed by another invocation", extra={"incident": incident_id})
             return None
@@ -377,10 +455,10 @@ def _carried_forward(action: Action, incident: Incident) -> Action:
 
 
 def _recorder(
-    record: ActionRecord, now: datetime, action_tag: str | None, owner: str | None
+    record: ActionRecord, now: datetime, action_tag: str | None, owner: str | None, proposal: Proposal | None = None
 ) -> Callable[[ServiceState], Result]:
     """Keep the decision on the incident (if the claim it ends is still `owner`'s), and the service's
-    action tag as the fresh look-up read it."""
+    action tag as the fresh look-up read it; in approve mode, the proposal people can approve."""
 
     def change(current: ServiceState) -> Result:
         result = claims.record(
@@ -395,9 +473,24 @@ def _recorder(
         )
         if result.changed:
             result.state.action_tag = action_tag
+            if proposal is not None:
+                _keep_proposal(result.state, proposal)
         return result
 
     return change
+
+
+def _keep_proposal(state: ServiceState, proposal: Proposal) -> None:
+    """The proposal on the incident, and on its undelivered opening: the message carries its button."""
+    stored = proposal.model_dump(mode="json")
+    incident = state.incidents[proposal.incident_id]
+    incident.proposal = stored
+    state.outbox = [
+        t.model_copy(update={"incident": t.incident.model_copy(update={"proposal": stored})})
+        if t.incident.id == proposal.incident_id and t.kind in (TransitionKind.OPENED, TransitionKind.REOPENED)
+        else t
+        for t in state.outbox
+    ]
 
 
 def action_json(record: ActionRecord) -> dict[str, Any]:
@@ -433,6 +526,8 @@ def action_line(record: ActionRecord) -> str:
     calls = ", ".join(c.operation for c in (record.calls_made or action.calls)) or "no call"
     if record.outcome is Outcome.DRY_RUN:
         return f"dry-run: would {action.kind} ({calls}): {action.reason}"
+    if record.outcome is Outcome.PROPOSED:
+        return f"proposed, waiting for a person's approval: {action.kind} ({calls}): {action.reason}"
     if record.took_effect:
         return f"{action.kind} ({calls}): {action.reason}"
     if action.would_have:

@@ -30,6 +30,7 @@ from aws_lambda_powertools import Logger
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox
 from ecs_watchdog.announce.updates import send_due_updates
 from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
+from ecs_watchdog.approvals import marks
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.classify.categories import PLATFORM
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict
@@ -528,6 +529,8 @@ class Pipeline:
                 service_done.add(transition.id)
             elif not account.announce.get(transition.id, True) or silenced:
                 service_done.add(transition.id)  # covered by the account incident, or opted out
+            elif self._muted(transition, service.state):
+                service_done.add(transition.id)  # silenced from Slack: recorded, delivered as silenced
             elif transition.id in openings.values():
                 continue  # said together with its containment, below
             elif transition.id in openings:
@@ -541,6 +544,13 @@ class Pipeline:
             # retry, a later event, a redrive) also takes the account's leftovers.
             service_done = set()
         return Delivered(service_done, account_done)
+
+    def _muted(self, transition: Transition, state: ServiceState | None) -> bool:
+        current = state.incidents.get(transition.incident.id) if state else None
+        if not marks.muted(transition, current, self.outbox.clock()):
+            return False
+        logger.info("announcement silenced from Slack", extra={"transition": transition.id})
+        return True
 
     def _send_together(
         self, opened: Transition, contained: Transition, ref: ServiceRef, delivery: Delivery

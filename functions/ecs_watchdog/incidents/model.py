@@ -91,6 +91,17 @@ class Incident(_Doc):
     containment_checked_at: datetime | None = None
     acted: dict[str, Any] | None = None  # the last containment record that took effect (what undo reads)
     last_update_at: datetime | None = None  # the last count update people got (announce/cadence.py)
+    # Approve mode: the action containment proposes (approvals/proposal.py, as JSON) until a person approves
+    # it from Slack, it expires, or a newer one replaces it.
+    proposal: dict[str, Any] | None = None
+    # Who pressed Acknowledge and when ({"user_id", "user_name", "at"}): named in the message, no count updates.
+    acknowledged: dict[str, Any] | None = None
+    # Silenced from Slack: no message of any channel about the incident until then (transitions are recorded).
+    silenced_until: datetime | None = None
+    silenced_by: dict[str, Any] | None = None
+
+    def silenced_at(self, now: datetime) -> bool:
+        return self.silenced_until is not None and now < self.silenced_until
 
 
 class Explanation(_Doc):

@@ -66,6 +66,28 @@ def build_pipeline(
         home = (member, home[1]) if home else None
     ecs = looks.client("ecs")
     preflight = build_preflight(looks)
+    outbox = build_outbox(settings, session, clock, count)
+    return Pipeline(
+        state=StateTable(session.client("dynamodb"), settings.state_table_name),
+        services=Services(ecs),
+        outbox=outbox,
+        policy=settings.policy(),
+        essential_containers=TaskDefinitions(ecs).essential_containers,
+        home=home,
+        members=None if member else build_members(settings, session, clock, count),
+        containment=build_containment(settings, session, clock, acts),
+        probe_confirms=build_cause_probe(looks),
+        gate=build_gate(settings, session, preflight),
+        preflight=preflight,
+        api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
+        instance_services=InstanceTasks(ecs).services_on,
+    )
+
+
+def build_outbox(
+    settings: Settings, session: boto3.Session, clock: Callable[[], datetime] = utc_now, count: Count | None = None
+) -> Outbox:
+    """The channels people hear from (SNS; Slack by webhook or as a bot; PagerDuty) and their outbox."""
     slack = None
     if settings.slack_secret_name:
         slack = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
@@ -99,21 +121,7 @@ def build_pipeline(
         lease=timedelta(seconds=settings.lease_seconds),
         budget=ChannelBudget(worst_case=worst_case),
     )
-    return Pipeline(
-        state=StateTable(session.client("dynamodb"), settings.state_table_name),
-        services=Services(ecs),
-        outbox=outbox,
-        policy=settings.policy(),
-        essential_containers=TaskDefinitions(ecs).essential_containers,
-        home=home,
-        members=None if member else build_members(settings, session, clock, count),
-        containment=build_containment(settings, session, clock, acts),
-        probe_confirms=build_cause_probe(looks),
-        gate=build_gate(settings, session, preflight),
-        preflight=preflight,
-        api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
-        instance_services=InstanceTasks(ecs).services_on,
-    )
+    return outbox
 
 
 def build_members(
@@ -174,17 +182,22 @@ def build_containment(
     session: boto3.Session,
     clock: Callable[[], datetime] = utc_now,
     acting: boto3.Session | None = None,
+    *,
+    dry_run: bool | None = None,
 ) -> Containment | None:
     """Containment's adapters (its ECS calls through `acting`, a member's role in organization mode);
-    None in notify mode (the watchdog then only tells people)."""
+    None in notify mode (the watchdog then only tells people). `dry_run`: whether its ECS adapter makes no
+    call (default: outside enforce; the click desk's acts in approve mode too)."""
     if Mode(settings.mode) is Mode.NOTIFY:
         return None
     acting = acting or session
+    if dry_run is None:
+        dry_run = Mode(settings.mode) is not Mode.ENFORCE  # Mode(): a copied Settings may hold a str
     return Containment(
         actions=EcsActions(
             acting.client("ecs"),
             acting.client("application-autoscaling"),
-            dry_run=Mode(settings.mode) is not Mode.ENFORCE,  # Mode(): a copied Settings may hold a str
+            dry_run=dry_run,
         ),
         policy=settings.containment_policy(),
         kill_switch=KillSwitch(session.client("ssm"), settings.kill_switch_parameter)

@@ -26,6 +26,7 @@ ENVIRONMENT = {
     "WATCHDOG_MODE": "mode",
     "CONTAINMENT_COOLDOWN_MINUTES": "cooldown_minutes",
     "CONTAINMENT_MAX_ACTIONS_PER_HOUR": "max_actions_per_hour",
+    "WATCHDOG_APPROVAL_MINUTES": "approval_minutes",
     "KILL_SWITCH_PARAMETER": "kill_switch_parameter",
     "AUDIT_EVENT_BUS": "audit_event_bus",
     "RECHECK_QUEUE_URL": "recheck_queue_url",
@@ -59,9 +60,10 @@ class Settings(BaseModel):
     # How long an invocation owns the delivery of what it stored: longer than the function can run.
     lease_seconds: int = Field(default=90, ge=1, le=43200)
     parked_records_queue_url: str | None = None  # the events DLQ: records that can never succeed go there
-    mode: Mode = Mode.DRY_RUN  # notify | dry-run | enforce (the account's ceiling; tags only lower it)
+    mode: Mode = Mode.DRY_RUN  # notify | dry-run | approve | enforce (the account's ceiling; tags only lower it)
     cooldown_minutes: int = Field(default=30, ge=1, le=1440)
     max_actions_per_hour: int = Field(default=10, ge=1, le=1000)
+    approval_minutes: int = Field(default=60, ge=1, le=1440)  # approve mode: how long a proposal holds
     kill_switch_parameter: str | None = None  # SSM parameter: "on" stops every action without a redeploy
     audit_event_bus: str = "default"
     recheck_queue_url: str | None = None  # the events queue: undecided hooks come back to it, delayed
@@ -71,6 +73,7 @@ class Settings(BaseModel):
             mode=Mode(self.mode),
             cooldown=timedelta(minutes=self.cooldown_minutes),
             hourly_cap=self.max_actions_per_hour,
+            approval_window=timedelta(minutes=self.approval_minutes),
         )
 
     slack_bot_secret_name: str | None = None  # bot mode: one living message per incident (needs slack_channel)
