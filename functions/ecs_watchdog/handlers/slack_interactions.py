@@ -77,7 +77,9 @@ class SlackInteractions:
         if not TIMESTAMP.fullmatch(headers.get("x-slack-request-timestamp", "")):
             logger.warning("Slack request refused: no usable X-Slack-Request-Timestamp")
             return {"statusCode": 401, "body": "invalid request"}
-        retry = {k: headers[k] for k in ("x-slack-retry-num", "x-slack-retry-reason") if k in headers}
+        retry: dict[str, object] = {
+            k: headers[k] for k in ("x-slack-retry-num", "x-slack-retry-reason") if k in headers
+        }
         if retry:
             logger.info("Slack retried this request", extra=retry)
         response = self._adapter.handle(
