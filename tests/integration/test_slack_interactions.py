@@ -201,3 +201,23 @@ def test_a_slack_that_refuses_the_reply_leaves_the_click_done(desk):
         local.answer_from_now(Reply(status=404))
         (response,) = invoke(desk, function_url_event(block_actions(response_url=local.url)))
     assert response["statusCode"] == 200 and len(desk.clicks) == 1
+
+
+def test_two_presses_in_one_payload_are_two_clicks_and_one_private_reply(desk, slack):
+    payload = block_actions(response_url=slack.url)
+    payload["actions"].append(
+        {**payload["actions"][0], "action_id": "watchdog_acknowledge", "action_ts": "1764750061.5"}
+    )
+    invoke(desk, function_url_event(payload))
+    assert [(c.kind, c.action_ts) for c in desk.clicks] == [
+        (ButtonKind.APPROVE, "1764750060.123456"),
+        (ButtonKind.ACKNOWLEDGE, "1764750061.5"),
+    ]
+    (reply,) = slack.wait_for_requests(1)
+    assert reply["body"]["text"] == "approve of inc-1 by U0123ONCALL\nacknowledge of inc-1 by U0123ONCALL"
+
+
+def test_an_interaction_that_is_no_button_press_is_left_unhandled_and_reaches_no_desk(desk, slack):
+    shortcut = {"type": "shortcut", "callback_id": "other", "user": {"id": "U0123ONCALL"}, "team": {"id": "T1"}}
+    (response,) = invoke(desk, function_url_event(shortcut))
+    assert response["statusCode"] == 404 and desk.clicks == [] and slack.requests == []
