@@ -97,3 +97,13 @@ def test_a_missing_bot_secret_is_said_without_asking_slack(secretsmanager):
     with fake_slack() as slack, pytest.raises(UserGroupUnavailable, match="no bot token to ask Slack about user group"):
         SlackUserGroups.from_bot_secret(secretsmanager, "ecs-watchdog/none", base_url=slack.api_base_url).members("S1")
     assert slack.requests == []
+
+
+def test_the_desk_asks_slack_about_the_group_only_when_one_is_allowed_and_the_bot_is_known():
+    from ecs_watchdog.wiring.slack_interactions import user_groups
+
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    bot = {"SLACK_BOT_SECRET_NAME": "ecs-watchdog/slack-bot"}
+    assert isinstance(user_groups({**bot, "WATCHDOG_SLACK_ALLOWED_USERGROUP": "S0789ONCALL"}, session), SlackUserGroups)
+    assert user_groups(bot, session) is None
+    assert user_groups({"WATCHDOG_SLACK_ALLOWED_USERGROUP": "S0789ONCALL"}, session) is None

@@ -4,8 +4,8 @@ The click desk asks it when `watchdog:slack_allowed_usergroup` names a group (it
 protocol: `members(group_id) -> frozenset[str]`). Answers are cached a few minutes per group, so a burst
 of clicks costs one Slack call and a person removed from the group loses the buttons within that time.
 A click must be answered within Slack's 3 seconds, so the call has a short timeout and no retry: when
-Slack cannot say, `UserGroupUnavailable` is raised (naming the group and Slack's error, never the token)
-and the desk answers that it could not check, rather than "not allowed", which would not be true.
+Slack cannot say, `UserGroupUnavailable` is raised (naming the group and Slack's error, never the token):
+an answer it does not have is never made up, and nothing failed is cached.
 """
 
 from __future__ import annotations
