@@ -97,6 +97,11 @@ class WatchdogConfig:
     pagerduty_secret_name: str = ""
     sweep_minutes: int = 5
     queue_senders: tuple[str, ...] = ()
+    # Slack's interactivity (infra/interactions.py): the buttons of the bot's living message.
+    slack_signing_secret_name: str = ""
+    slack_allowed_users: tuple[str, ...] = ()
+    slack_allowed_usergroup: str = ""
+    slack_reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,31 @@ def _slack_channel(key: str, value: Any) -> str:
     value = str(value).strip()
     if value and not re.match(r"^(#[a-z0-9_\-]{1,80}|[CG][A-Z0-9]{8,})$", value):
         raise ConfigError(f"{key}: {value!r} is not a Slack channel (#name in lower case, or an id like C0123ABCD)")
+    return value
+
+
+# Slack ids: people are U... (or W... in an Enterprise Grid), user groups S... (upper-case letters and digits).
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_SLACK_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")
+
+
+def _slack_user_ids(key: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+    ids = tuple(str(v).strip() for v in items)
+    for user_id in ids:
+        if not _SLACK_USER_ID.match(user_id):
+            hint = " (a user group's id goes in watchdog:slack_allowed_usergroup)" if user_id.startswith("S") else ""
+            raise ConfigError(
+                f"{key}: {user_id!r} is not a Slack user id (U... or W..., from the person's profile → "
+                f"Copy member ID){hint}"
+            )
+    return ids
+
+
+def _slack_usergroup(key: str, value: Any) -> str:
+    value = str(value).strip()
+    if value and not _SLACK_USERGROUP_ID.match(value):
+        raise ConfigError(f"{key}: {value!r} is not a Slack user group id (S..., not its @handle)")
     return value
 
 
@@ -329,6 +359,29 @@ KEYS: tuple[_Key, ...] = (
         "IAM role ARNs allowed to send to the events queue besides the watchdog's rules and function (e.g. the "
         "operator role that redrives parked records); everyone else is denied",
     ),
+    _Key(
+        "slack_signing_secret_name",
+        _secret_name,
+        "Secrets Manager secret holding the Slack app's signing secret: deploys the interactivity function (its "
+        "Function URL is the output SlackInteractivityUrl) and the living message's buttons; needs the Slack bot",
+    ),
+    _Key(
+        "slack_allowed_users",
+        _slack_user_ids,
+        "Slack user ids (U.../W..., list or comma-separated) who may press the watchdog's buttons; with "
+        "slack_allowed_usergroup, either admits; neither: every click is refused, saying so",
+    ),
+    _Key(
+        "slack_allowed_usergroup",
+        _slack_usergroup,
+        "a Slack user group id (S...) whose members may press the watchdog's buttons (the app needs usergroups:read)",
+    ),
+    _Key(
+        "slack_reserved_concurrency",
+        _optional(_int_in(1, 1000)),
+        "reserved concurrency of the interactivity function (a flood of requests to its public URL cannot take "
+        "more); unset: none, as accounts with a concurrency quota of 10 refuse any reservation",
+    ),
 )
 
 
@@ -380,6 +433,23 @@ def _check_combination(config: WatchdogConfig) -> None:
         raise ConfigError(
             f"{PREFIX}mode=approve needs {PREFIX}slack_bot_secret_name and {PREFIX}slack_channel: a proposal is "
             "approved with a button on the Slack bot's message (a webhook's message takes no click back)"
+        )
+    if config.mode == "approve" and not config.slack_signing_secret_name:
+        raise ConfigError(
+            f"{PREFIX}mode=approve needs {PREFIX}slack_signing_secret_name: without the Slack app's signing secret "
+            "there is no interactivity function, so no proposal could ever be approved"
+        )
+    interactive = ("slack_allowed_users", "slack_allowed_usergroup", "slack_reserved_concurrency")
+    for name in interactive:
+        if getattr(config, name) and not config.slack_signing_secret_name:
+            raise ConfigError(
+                f"{PREFIX}{name} is set but {PREFIX}slack_signing_secret_name is empty: without the app's signing "
+                "secret there is no interactivity function to press buttons through"
+            )
+    if config.slack_signing_secret_name and not config.slack_bot_secret_name:
+        raise ConfigError(
+            f"{PREFIX}slack_signing_secret_name needs {PREFIX}slack_bot_secret_name and {PREFIX}slack_channel: "
+            "the buttons are on the bot's living message (a webhook's message carries none)"
         )
     if config.slack_secret_kms_key_arn and not config.slack_secret_name:
         raise ConfigError(

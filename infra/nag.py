@@ -46,6 +46,14 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
     _acknowledge_confirming_probes(stack)
     _suppress_containment_findings(stack, region, account)
     _suppress_sweep_findings(stack, region, account)
+    if stack.interactions is not None:
+        _acknowledge(
+            stack.interactions.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "With watchdog:tracing only: CDK's X-Ray grant (PutTraceSegments, PutTelemetryRecords), which supports "
+            "no resource-level permissions. The Function URL's auth type NONE is deliberate: Slack cannot sign "
+            "SigV4, and the handler refuses every request without Slack's valid signature (infra/interactions.py).",
+        )
 
 
 def _acknowledge_diagnose_role(stack: EcsWatchdogStack) -> None:

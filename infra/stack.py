@@ -14,6 +14,7 @@ from infra.dashboard import HealthDashboard
 from infra.diagnose import DiagnoseFunction
 from infra.functions import TIMEOUT, Functions
 from infra.ingest import Ingest
+from infra.interactions import SlackInteractionsFunction
 from infra.organization import HubBus, OrganizationConfig, hub_environment
 from infra.state import StateTable
 from infra.sweep import SweepFunction
@@ -82,6 +83,14 @@ class EcsWatchdogStack(Stack):
             if config.sweep_minutes
             else None
         )
+        # Slack's buttons: only with the app's signing secret (watchdog:slack_signing_secret_name).
+        self.interactions = (
+            SlackInteractionsFunction(
+                self, "SlackInteractions", config=config, alerts=alerts, state=state, code=functions.code
+            )
+            if config.slack_signing_secret_name
+            else None
+        )
         for key, value in (APP_TAG, *config.tags):
             Tags.of(self).add(key, value)
         self._outputs()
@@ -118,5 +127,10 @@ class EcsWatchdogStack(Stack):
                 "SSM parameter: set it to on to stop containment at once (off to resume)",
             ),
         }
+        if self.interactions is not None:
+            outputs["SlackInteractivityUrl"] = (
+                self.interactions.url.url,
+                "paste into the Slack app: Interactivity & Shortcuts → Request URL (docs/slack-app.md)",
+            )
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

@@ -40,6 +40,7 @@ from tests.authz.runs import (
     lifecycle_hook_runs,
     local_slack,
     replay_run,
+    slack_interactions_runs,
     sweep_runs,
 )
 from tests.authz.template import ACCOUNT, REGION, StackTemplate
@@ -72,6 +73,9 @@ MODES: dict[str, dict[str, Any]] = {
         "watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot",
         "watchdog:slack_channel": "#alerts",
         "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
+        # The buttons of the bot's living message: the interactivity function (bot mode only).
+        "watchdog:slack_signing_secret_name": "ecs-watchdog/slack-signing",
+        "watchdog:slack_allowed_users": "U0123ONCALL",
     },
 }
 RUNS: dict[str, Callable[[DeployedAccount], None]] = {
@@ -79,16 +83,17 @@ RUNS: dict[str, Callable[[DeployedAccount], None]] = {
     "sweep": sweep_runs,
     "diagnose": diagnose_runs,
     "lifecycle_hook": lifecycle_hook_runs,
+    "slack_interactions": slack_interactions_runs,
 }
 # Which functions run under which template. The events role differs in every mode; the sweep's only with
 # the Slack bot (notify), the diagnose role with secret values (enforce) or without Slack (notify), the
-# hook's never — and
+# hook's never; the Slack interactivity function exists only with the bot (notify here) — and
 # test_authorization.py checks that a role not run in a mode is the same as one that was.
 RUN_IN: dict[str, tuple[str, ...]] = {
     "dry-run": ("events", "sweep", "diagnose", "lifecycle_hook"),
     "enforce": ("events", "diagnose"),
     "approve": ("events",),
-    "notify": ("events", "sweep", "diagnose"),
+    "notify": ("events", "sweep", "diagnose", "slack_interactions"),
 }
 # The lifecycle hook reads a service item the events runs would race: it gets an account of its own.
 OWN_ACCOUNT = ("lifecycle_hook",)

@@ -35,6 +35,7 @@ ENTRY_POINTS = {
     str(PACKAGE / "handlers" / "sweep.py"): "sweep",
     str(PACKAGE / "handlers" / "diagnose.py"): "diagnose",
     str(PACKAGE / "handlers" / "lifecycle_hook.py"): "lifecycle_hook",
+    str(PACKAGE / "handlers" / "slack_interactions.py"): "slack_interactions",
 }
 
 

@@ -28,9 +28,10 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.ecs.models import ecs_backends
 
+from ecs_watchdog.approvals.click import ButtonKind
 from ecs_watchdog.aws.slack_bot import SlackBot
 from ecs_watchdog.aws.state_table import StateTable
-from ecs_watchdog.handlers import diagnose, ecs_events, lifecycle_hook
+from ecs_watchdog.handlers import diagnose, ecs_events, lifecycle_hook, slack_interactions
 from ecs_watchdog.handlers import sweep as sweep_handler
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, sqs_batch
 from ecs_watchdog.replay.runner import run_scenario
@@ -58,6 +59,7 @@ from tests.integration.incident_events import (
 )
 from tests.integration.instance_health import instance_health, instance_with_a_task_of
 from tests.integration.service_setup import create_service
+from tests.integration.slack_requests import SIGNING_SECRET, RecordedDesk, block_actions, function_url_event
 
 SCENARIOS = os.path.join(os.path.dirname(__file__), "..", "..", "scenarios")
 ROLE = f"arn:aws:iam::{ACCOUNT}:role"
@@ -171,6 +173,9 @@ def _provision(account: DeployedAccount) -> None:
         secrets.create_secret(Name=name, SecretString=json.dumps({"webhook_url": account.webhook.url}))
     for name in {e["SLACK_BOT_SECRET_NAME"] for e in environments if e.get("SLACK_BOT_SECRET_NAME")}:
         secrets.create_secret(Name=name, SecretString=json.dumps({"bot_token": BOT_TOKEN}))
+    signing = "WATCHDOG_SLACK_SIGNING_SECRET_NAME"
+    for name in {e[signing] for e in environments if e.get(signing)}:
+        secrets.create_secret(Name=name, SecretString=json.dumps({"signing_secret": SIGNING_SECRET}))
 
 
 def _continue_answer(account: DeployedAccount) -> Callable[..., Any]:
@@ -568,6 +573,23 @@ class _SessionWith:
         return self.ecs if name == "ecs" else self.session.client(name, **kwargs)
 
 
+def slack_interactions_runs(account: DeployedAccount) -> None:
+    """Slack posting a signed press of a watchdog button, then a forged one, to the interactivity function as
+    its template configures it: the signing secret read at cold start (GetSecretValue), the reply sent to the
+    response_url (the fake Slack). The desk is a recorded one until the click desk (flow/approvals.py) is
+    on main; its runs then go through the real `slack_interactions.handler` and reach the desk's grants
+    (infra/interactions.py desk_statements)."""
+    function = account.stack.functions()["slack_interactions"]
+    assert account.bot is not None
+    desk = RecordedDesk()
+    with mock.patch.dict(os.environ, _environment(function)):
+        handler = slack_interactions.make_handler(lambda env: desk)
+        pressed = function_url_event(block_actions(ButtonKind.APPROVE, response_url=account.bot.url))
+        forged = function_url_event(block_actions(ButtonKind.UNDO), secret="0" * 32)
+        answers = [handler(event, LocalLambdaContext())["statusCode"] for event in (pressed, forged)]
+    assert answers == [200, 401] and len(desk.clicks) == 1, answers
+
+
 def replay_run(scenario: str, policy: str) -> None:
     """A scenario replayed through the real events handler (replay/watchdog_adapter.py)."""
     run_scenario(load_scenario(os.path.join(SCENARIOS, f"{scenario}.json")), policy)
@@ -582,5 +604,6 @@ __all__ = [
     "lifecycle_hook_runs",
     "local_slack",
     "replay_run",
+    "slack_interactions_runs",
     "sweep_runs",
 ]

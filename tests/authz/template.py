@@ -36,6 +36,7 @@ FUNCTIONS = {
     "ecs_watchdog.handlers.sweep.handler": "sweep",
     "ecs_watchdog.handlers.diagnose.handler": "diagnose",
     "ecs_watchdog.handlers.lifecycle_hook.handler": "lifecycle_hook",
+    "ecs_watchdog.handlers.slack_interactions.handler": "slack_interactions",
 }
 
 

@@ -108,6 +108,7 @@ def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any])
     assert {"ecs:StopServiceDeployment", "ecs:ContinueServiceDeployment", "ecr:DescribeImages"} <= actions["events"]
     assert {"ecs:ListClusters", "dynamodb:Query"} <= actions["sweep"]
     assert {"elasticloadbalancing:DescribeTargetHealth", "ecs:DescribeTasks"} <= actions["diagnose"]
+    assert actions["slack_interactions"] == {"secretsmanager:GetSecretValue"}  # the desk's calls: at its merge
     assert actions["lifecycle_hook"] == {
         "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",

@@ -108,7 +108,8 @@ def configured_synthesized(tmp_path_factory: pytest.TempPathFactory, worker_id: 
 
 
 def _synth_configured(out: Path) -> Template:
-    """Every optional key set: reserved concurrency, a Slack secret under its own key, extra tags, tracing.
+    """Every optional key set: reserved concurrency, a Slack secret under its own key, extra tags, tracing,
+    the Slack bot with its buttons (the interactivity function).
 
     Bound to eu-west-1, the region of SLACK_KEY_ARN (a key in another region is refused)."""
     os.environ["CDK_DEFAULT_REGION"], previous = "eu-west-1", os.environ.get("CDK_DEFAULT_REGION")
@@ -124,6 +125,13 @@ def _synth_configured(out: Path) -> Template:
                 "watchdog:max_concurrency": "4",
                 "watchdog:tags": "team=platform,cost-center=42",
                 "watchdog:tracing": "true",
+                # Slack's buttons: the bot, the app's signing secret, who may press, a reservation.
+                "watchdog:slack_bot_secret_name": "team/slack-bot",
+                "watchdog:slack_channel": "#alerts",
+                "watchdog:slack_signing_secret_name": "team/slack-signing",
+                "watchdog:slack_allowed_users": "U0123ONCALL,W0456LEAD",
+                "watchdog:slack_allowed_usergroup": "S0789ONCALL",
+                "watchdog:slack_reserved_concurrency": "5",
             },
         )
     finally:

@@ -45,6 +45,16 @@ def test_package_holds_slack_sdk_and_it_imports_from_the_package(package: Path):
     assert Path(done.stdout.strip()).is_relative_to(package)
 
 
+def test_package_holds_slack_bolt_and_its_lambda_adapter_imports_from_the_package(package: Path):
+    # The interactivity function's handler (slack_bolt is pure Python: the arm64 package's copy imports here).
+    code = "import slack_bolt.adapter.aws_lambda as a, slack_bolt; print(slack_bolt.__file__, a.SlackRequestHandler)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={"PYTHONPATH": str(package)}, capture_output=True, text=True, check=True
+    )
+    assert Path(done.stdout.split()[0]).is_relative_to(package)
+    assert (package / "ecs_watchdog" / "handlers" / "slack_interactions.py").exists()
+
+
 def test_trimmed_botocore_still_knows_every_service_the_functions_call(package: Path):
     used = sorted(bundling.BOTOCORE_SERVICES)
     code = (

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 WEBHOOK_PATH = "/services/T0SECRET/B0SECRET/xoxSecretToken123"
 API_PATH = "/api/"  # the Web API (bot mode): WebClient's base_url is <server>/api/
@@ -74,8 +75,11 @@ def fake_slack(*replies: Reply) -> Iterator[FakeSlack]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            # slack_sdk sends a read method's arguments (usergroups.users.list) as a form, its writes as JSON.
+            form = self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+            parsed = parse_qs(body.decode()) if form else json.loads(body)
             with slack.arrived:
-                slack.requests.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
+                slack.requests.append({"path": self.path, "headers": dict(self.headers), "body": parsed})
                 reply = slack.next_reply()
                 slack.arrived.notify_all()
             if reply.hang:

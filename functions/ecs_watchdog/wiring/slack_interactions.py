@@ -1,0 +1,48 @@
+"""What the Slack interactivity function needs from its environment, read once per cold start: the
+signing secret (Secrets Manager, WATCHDOG_SLACK_SIGNING_SECRET_NAME) and the click desk."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+
+from ecs_watchdog.aws.slack_signing_secret import SigningSecret, SigningSecretUnavailable
+from ecs_watchdog.aws.slack_usergroups import SlackUserGroups
+
+SIGNING_SECRET_NAME = "WATCHDOG_SLACK_SIGNING_SECRET_NAME"
+ALLOWED_USERGROUP = "WATCHDOG_SLACK_ALLOWED_USERGROUP"
+# The desk is built by wiring/approvals.py (`build_click_desk(env, session=, groups=)`, the approvals work of
+# issue 25); it is looked up by name so this edge is built and tested on its own, with a desk tests inject.
+DESK_BUILDER = ("ecs_watchdog.wiring.approvals", "build_click_desk")
+
+
+def signing_secret(env: Mapping[str, str], session: boto3.Session | None = None) -> str:
+    """The Slack app's signing secret; SigningSecretUnavailable naming what to fix (never the value)."""
+    name = env.get(SIGNING_SECRET_NAME, "").strip()
+    if not name:
+        raise SigningSecretUnavailable(
+            f"{SIGNING_SECRET_NAME} is not set (context key watchdog:slack_signing_secret_name)"
+        )
+    session = session or boto3.Session()
+    return SigningSecret(session.client("secretsmanager"), name).value()
+
+
+def click_desk(env: Mapping[str, str], session: boto3.Session | None = None) -> Any:
+    """The desk that carries a click out, built from the same environment as the events function's; with an
+    allowed user group, it asks Slack who is in it with the bot's token (SLACK_BOT_SECRET_NAME)."""
+    module, builder = DESK_BUILDER
+    session = session or boto3.Session()
+    groups = user_groups(env, session)
+    return getattr(importlib.import_module(module), builder)(env, session=session, groups=groups)
+
+
+def user_groups(env: Mapping[str, str], session: boto3.Session) -> SlackUserGroups | None:
+    """Who is in Slack user groups, when one may press (WATCHDOG_SLACK_ALLOWED_USERGROUP) and the bot's
+    token is known; None otherwise (only the listed users may press)."""
+    bot_secret = env.get("SLACK_BOT_SECRET_NAME", "").strip()
+    if not env.get(ALLOWED_USERGROUP, "").strip() or not bot_secret:
+        return None
+    return SlackUserGroups.from_bot_secret(session.client("secretsmanager"), bot_secret)

@@ -1,0 +1,84 @@
+"""Signed Slack interaction requests as a Function URL hands them to its function, and a desk that records.
+
+The payload is Slack's documented `block_actions` shape (tests/fixtures/slack/block_actions.json), the
+envelope a Function URL's payload 2.0 (tests/fixtures/slack/function_url_request.json); the signature is
+Slack's: `v0=` + HMAC-SHA256 of `v0:<timestamp>:<body>` with the app's signing secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from ecs_watchdog.approvals.click import ButtonKind, ButtonValue, Click, ClickOutcome, ClickResult
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the example secret of Slack's "Verifying requests" page
+SIGNING_SECRET_NAME = "ecs-watchdog/slack-signing-secret"
+SERVICE_KEY = "123456789012/us-east-1/prod/api"
+
+
+def block_actions(
+    kind: ButtonKind | None = ButtonKind.APPROVE,
+    *,
+    action_id: str | None = None,
+    value: str | None = None,
+    response_url: str | None = None,
+    action_ts: str = "1764750060.123456",
+    user_id: str = "U0123ONCALL",
+) -> dict[str, Any]:
+    """Slack's documented payload for one press of one button (a watchdog one unless `action_id` says)."""
+    payload = copy.deepcopy(json.loads((FIXTURES / "block_actions.json").read_text())["payload"])
+    (action,) = payload["actions"]
+    action["action_id"] = action_id if action_id is not None else kind.action_id if kind else "other_app_button"
+    proposal = "prop-1" if kind in (ButtonKind.APPROVE, ButtonKind.UNDO) else None
+    action["value"] = value if value is not None else ButtonValue(s=SERVICE_KEY, i="inc-1", p=proposal).encode()
+    action["action_ts"] = action_ts
+    payload["user"]["id"] = user_id
+    if response_url is not None:
+        payload["response_url"] = response_url
+    return payload
+
+
+def function_url_event(
+    payload: dict[str, Any],
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    base64_body: bool = True,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The Function URL event of Slack posting `payload`, signed with `secret` at `timestamp` (now)."""
+    body = urlencode({"payload": json.dumps(payload)})
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    event = copy.deepcopy(json.loads((FIXTURES / "function_url_request.json").read_text())["event"])
+    event["headers"].update(
+        {"x-slack-request-timestamp": stamp, "x-slack-signature": f"v0={digest}", **(headers or {})}
+    )
+    event["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
+    event["isBase64Encoded"] = base64_body
+    return event
+
+
+@dataclass
+class RecordedDesk:
+    """A desk that records each click and answers `result` with a reply naming the click."""
+
+    result: ClickResult = ClickResult.DONE
+    clicks: list[Click] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, click: Click) -> ClickOutcome:
+        with self.lock:
+            self.clicks.append(click)
+        return ClickOutcome(result=self.result, reply=f"{click.kind} of {click.target.incident} by {click.user_id}")
