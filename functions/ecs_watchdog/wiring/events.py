@@ -19,14 +19,10 @@ from ecs_watchdog.aws.hook_answers import HookAnswers
 from ecs_watchdog.aws.instance_tasks import InstanceTasks
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.member_sessions import MemberSessions, MemberUnreachable
-from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.recheck import Rechecks
 from ecs_watchdog.aws.service_tasks import ServiceTasks
-from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable, SlackWebhook
-from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone
-from ecs_watchdog.aws.slack_messages import SlackMessages
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import Mode
@@ -41,6 +37,7 @@ from ecs_watchdog.metrics.metering import CountedChannel
 from ecs_watchdog.wiring.settings import Settings
 
 if TYPE_CHECKING:
+    from ecs_watchdog.aws.slack_bot import SlackBot
     from ecs_watchdog.diagnose.preflight import Preflight
 
 
@@ -66,25 +63,36 @@ def build_pipeline(
         home = (member, home[1]) if home else None
     ecs = looks.client("ecs")
     preflight = build_preflight(looks)
+    # The Slack and PagerDuty clients (slack_sdk, httpx2) load only where a channel is configured: a
+    # third of the cold start otherwise, for a channel that is not used.
     slack = None
+    slack_unavailable: tuple[type[Exception], ...] = ()  # what the webhook raises: only with a webhook
+    slack_down: tuple[type[Exception], ...] = ()
     if settings.slack_secret_name:
+        from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable, SlackWebhook
+
         slack = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
+        slack_unavailable, slack_down = (SlackUnavailable,), (SlackDown,)
     channels = channels_of(
         SnsTopic(session.client("sns"), settings.topic_arn),
         slack,
         settings.runbook_base_url,
-        slack_unavailable=(SlackUnavailable,),
-        slack_down=(SlackDown,),
+        slack_unavailable=slack_unavailable,
+        slack_down=slack_down,
     )
     worst_case = {"slack": slack.worst_case_seconds} if slack else {}
     if settings.slack_bot_secret_name and settings.slack_channel:
         # Bot mode edits one message per incident; it replaces the webhook (both would say everything twice).
+        from ecs_watchdog.aws.slack_bot import SlackBot
+
         bot = SlackBot.from_secret(
             session.client("secretsmanager"), str(settings.slack_bot_secret_name), str(settings.slack_channel)
         )
         channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session, bot)]
         worst_case = {"slack": bot.worst_case_seconds}
     if settings.pagerduty_secret_name:
+        from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
+
         pagerduty = PagerDutyEvents(session.client("secretsmanager"), settings.pagerduty_secret_name)
         channels = [
             *channels,
@@ -198,6 +206,10 @@ def build_containment(
 
 def slack_bot_channel(settings: Settings, session: boto3.Session, bot: SlackBot) -> SlackBotChannel:
     """Slack in bot mode: the bot (its token from its secret), living messages kept in the state table."""
+    from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable
+    from ecs_watchdog.aws.slack_bot import SlackMessageGone
+    from ecs_watchdog.aws.slack_messages import SlackMessages
+
     return SlackBotChannel(
         bot,
         SlackMessages(session.client("dynamodb"), settings.state_table_name),
