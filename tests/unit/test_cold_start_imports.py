@@ -16,7 +16,8 @@ import boto3
 from ecs_watchdog.wiring.lazy_clients import lazy_client
 
 # Each loads only on the path that uses it: a configured Slack or PagerDuty, the first probe, the first
-# deployment's preflight. The batch utility is not used at all (flow/sqs_batch.py answers the batch).
+# deployment's preflight, the first failed API call (CloudTrail). The batch utility is not used at all
+# (flow/sqs_batch.py answers the batch).
 LOADED_ON_USE = (
     "slack_sdk",
     "pagerduty",
@@ -30,6 +31,8 @@ LOADED_ON_USE = (
     "ecs_watchdog.aws.preflight",
     "ecs_watchdog.diagnose.preflight",
     "ecs_watchdog.diagnose.network",
+    "ecs_watchdog.api_errors.step",
+    "ecs_watchdog.api_errors.findings",
 )
 NEVER = ("asyncio", "aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.data_classes")
 

@@ -23,13 +23,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox
 from ecs_watchdog.announce.updates import send_due_updates
-from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.classify.categories import PLATFORM
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict
@@ -80,6 +79,9 @@ from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.incidents.timers import check_timers
 from ecs_watchdog.models import Finding, Stop
+
+if TYPE_CHECKING:
+    from ecs_watchdog.api_errors.step import ApiErrorStates
 
 logger = Logger(child=True)
 
@@ -291,6 +293,9 @@ class Pipeline:
         """A failed ECS API call (CloudTrail): its own finding and store (api_errors/)."""
         if self.api_errors is None:
             return Outcome("ignored", "failed ECS API calls are not tracked here")
+        # Here, not at the top: api_errors/ loads on the first failed API call, not at every cold start.
+        from ecs_watchdog.api_errors.step import announce_api_error
+
         done = announce_api_error(event, self.api_errors, self.outbox, event.time, pause=self.pause)
         kind: OutcomeKind = (
             "transition" if done.kind == "finding" else "counted" if done.kind == "counted" else "ignored"
