@@ -13,11 +13,11 @@ import sys
 
 import boto3
 
-from ecs_watchdog.wiring.lazy_clients import lazy_client
+from ecs_watchdog.wiring.on_first_use import lazy_client
 
 # Each loads only on the path that uses it: a configured Slack or PagerDuty, the first probe, the first
-# deployment's preflight, the first failed API call (CloudTrail). The batch utility is not used at all
-# (flow/sqs_batch.py answers the batch).
+# deployment's preflight, the first failed API call (CloudTrail), the first PAUSE hook event (the gate).
+# The batch utility is not used at all (flow/sqs_batch.py answers the batch).
 LOADED_ON_USE = (
     "slack_sdk",
     "pagerduty",
@@ -33,6 +33,9 @@ LOADED_ON_USE = (
     "ecs_watchdog.diagnose.network",
     "ecs_watchdog.api_errors.step",
     "ecs_watchdog.api_errors.findings",
+    "ecs_watchdog.gate.pause",
+    "ecs_watchdog.gate.answers",
+    "ecs_watchdog.aws.hook_answers",
 )
 NEVER = ("asyncio", "aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.data_classes")
 

@@ -63,7 +63,6 @@ from ecs_watchdog.flow.state_items import (
     service_item,
     service_updater,
 )
-from ecs_watchdog.gate.pause import DeploymentGate, awaiting
 from ecs_watchdog.incidents import correlation
 from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot
 from ecs_watchdog.incidents.correlation import AccountState
@@ -82,6 +81,7 @@ from ecs_watchdog.models import Finding, Stop
 
 if TYPE_CHECKING:
     from ecs_watchdog.api_errors.step import ApiErrorStates
+    from ecs_watchdog.gate.pause import DeploymentGate
 
 logger = Logger(child=True)
 
@@ -363,6 +363,9 @@ class Pipeline:
 
     def _hook(self, event: HookStateChangeEvent) -> Outcome:
         """A PAUSE lifecycle hook waiting for an answer: the deployment gate (gate/pause.py) gives it."""
+        # Here, not at the top: gate/ loads on the first hook event, not at every cold start.
+        from ecs_watchdog.gate.pause import awaiting
+
         if not awaiting(event.detail):
             return Outcome("ignored", "a lifecycle hook state that needs no answer")
         if self.gate is None:

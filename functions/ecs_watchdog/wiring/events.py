@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import boto3
 
@@ -14,13 +14,11 @@ from ecs_watchdog.aws.api_error_store import ApiErrorStore
 from ecs_watchdog.aws.audit import AuditEvents
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
-from ecs_watchdog.aws.hook_answers import HookAnswers
 from ecs_watchdog.aws.instance_tasks import InstanceTasks
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.member_sessions import MemberSessions, MemberUnreachable
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
-from ecs_watchdog.aws.recheck import Rechecks
 from ecs_watchdog.aws.service_tasks import ServiceTasks
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
@@ -31,15 +29,15 @@ from ecs_watchdog.flow.accounts import MemberPipelines
 from ecs_watchdog.flow.changes import RevisionPreflight
 from ecs_watchdog.flow.intake import Count, Intake
 from ecs_watchdog.flow.pipeline import Pipeline, utc_now
-from ecs_watchdog.gate.pause import DeploymentGate
 from ecs_watchdog.metrics.metering import CountedChannel
-from ecs_watchdog.wiring.lazy_clients import lazy_client
+from ecs_watchdog.wiring.on_first_use import OnFirstUse, lazy_client
 from ecs_watchdog.wiring.settings import Settings
 
 if TYPE_CHECKING:
     from ecs_watchdog.aws.slack_bot import SlackBot
     from ecs_watchdog.diagnose.model import Diagnosis
     from ecs_watchdog.diagnose.preflight import Preflight
+    from ecs_watchdog.gate.pause import DeploymentGate
 
 
 def build_pipeline(
@@ -118,7 +116,7 @@ def build_pipeline(
         members=None if member else build_members(settings, session, clock, count),
         containment=build_containment(settings, session, clock, acts),
         probe_confirms=build_cause_probe(looks),
-        gate=build_gate(settings, session, preflight),
+        gate=cast("DeploymentGate", OnFirstUse(lambda: build_gate(settings, session, preflight), "deployment gate")),
         preflight=preflight,
         api_errors=ApiErrorStore(lazy_client(session, "dynamodb"), settings.state_table_name),
         instance_services=InstanceTasks(ecs).services_on,
@@ -155,8 +153,13 @@ def build_cause_probe(session: boto3.Session) -> CauseProbe:
 
 def build_gate(
     settings: Settings, session: boto3.Session, preflight: RevisionPreflight | None = None
-) -> DeploymentGate | None:
-    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE)."""
+) -> DeploymentGate:
+    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE).
+    build_pipeline builds it on the first PAUSE hook event, so its modules load then."""
+    from ecs_watchdog.aws.hook_answers import HookAnswers
+    from ecs_watchdog.aws.recheck import Rechecks
+    from ecs_watchdog.gate.pause import DeploymentGate
+
     actions = EcsActions(lazy_client(session, "ecs"), lazy_client(session, "application-autoscaling"))
     rechecks = Rechecks(lazy_client(session, "sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
     answers = HookAnswers(lazy_client(session, "dynamodb"), settings.state_table_name)
