@@ -48,7 +48,7 @@ EventTime = Annotated[datetime, AfterValidator(_plausible_time)]
 
 
 class _Detail(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class ContainerDetail(_Detail):
@@ -101,7 +101,7 @@ class _EcsEnvelope(BaseModel):
     """The EventBridge envelope (the fields of Powertools' EventBridgeModel, whose module costs ~150 ms of
     cold start for the parser's every other model: issue 23)."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     version: str
     id: str

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class ContainerStop(BaseModel):
     """One container of a stopped task, as the task event reports it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     exit_code: int | None = None
@@ -25,7 +25,7 @@ class ContainerStop(BaseModel):
 class Stop(BaseModel):
     """A task of an ECS service that reached STOPPED: everything the classifier may look at."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     task_arn: str
     region: str = ""
@@ -76,7 +76,7 @@ class Classification(BaseModel):
     The field names are a contract: the `ecs-watchdog classify` CLI prints them as JSON.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     category: str
     failure: bool
@@ -103,7 +103,7 @@ class Classification(BaseModel):
 class Finding(BaseModel):
     """A classified stop of one service's task: what the notifier turns into messages."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     stop: Stop
     classification: Classification

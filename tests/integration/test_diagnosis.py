@@ -15,7 +15,8 @@ from moto import mock_aws
 from ecs_watchdog.aws.diagnosis import diagnose_service
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.probes import probe_load_balancer, probe_network
-from ecs_watchdog.diagnose import ProbeName, probes_for
+from ecs_watchdog.diagnose.model import ProbeName
+from ecs_watchdog.diagnose.plan import probes_for
 from tests.unit.diagnose.task_definitions import healthy
 
 REGION = "us-east-1"

@@ -40,7 +40,7 @@ ICONS = {
 
 
 class _View(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class CallView(_View):

@@ -63,7 +63,7 @@ PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|<[A-Za-z_][\w .:-]*>|\bREPLAC
 class OffendingValue(BaseModel):
     """A request parameter holding a placeholder: where (`containerDefinitions[0].image`) and what."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     path: str
     value: str
@@ -148,7 +148,7 @@ def api_error_finding(event: ApiCallErrorEvent) -> ApiErrorFinding:
 class ApiErrorRecord(BaseModel):
     """One operation + error on one family/service: when it started, how often, what it said last."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     operation: str
     error_code: str
@@ -162,7 +162,7 @@ class ApiErrorRecord(BaseModel):
 class ApiErrorState(BaseModel):
     """The state item `APIERROR#<account>/<region>/<family-or-service>`."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     subject: str
     revision: int = 0  # optimistic-locking counter of the stored item

@@ -7,10 +7,12 @@ so two invocations counting the same family cannot both announce one finding.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecs_watchdog.api_errors.findings import ApiErrorState
 from ecs_watchdog.aws.state_table import read_document, write_document
+
+if TYPE_CHECKING:
+    from ecs_watchdog.api_errors.findings import ApiErrorState
 
 API_ERROR_TTL = timedelta(days=30)
 
@@ -30,6 +32,9 @@ class ApiErrorStore:
     def load(self, subject: str, fresh: bool = True) -> ApiErrorState | None:
         """The stored state of one family/service, None when there is none. `fresh` is accepted for the
         retry helpers' signature; every read is consistent."""
+        # Here, not at the top: api_errors/ loads on the first failed API call, not at every cold start.
+        from ecs_watchdog.api_errors.findings import ApiErrorState
+
         return read_document(self._client, self._table, api_error_key(subject), ApiErrorState)
 
     def save(self, state: ApiErrorState, now: datetime) -> ApiErrorState:

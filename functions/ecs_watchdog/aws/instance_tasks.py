@@ -8,8 +8,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_watchdog.aws.diagnosis import describe_failure
-
 logger = Logger(child=True)
 DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks per call
 MAX_TASKS = 500  # an instance runs far fewer; bounds the calls one event can cost
@@ -42,6 +40,10 @@ class InstanceTasks:
                         services.add(group.split(":", 1)[1])
             return sorted(services)
         except (ClientError, BotoCoreError) as error:
+            # Here, not at the top: aws/diagnosis.py loads every probe, which the events handler's cold
+            # start does without.
+            from ecs_watchdog.aws.diagnosis import describe_failure
+
             logger.warning(
                 "cannot list the tasks on an impaired instance: its services go unnamed",
                 extra={"container_instance": container_instance, "problem": describe_failure(error)},

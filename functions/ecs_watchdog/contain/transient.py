@@ -30,7 +30,7 @@ HEALTH_CHECK_FAILURE = "failed"  # "Task failed ELB health checks in ...", "Task
 class TaskSample(BaseModel):
     """One task of the service as DescribeTasks shows it: what the judgement reads."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     task_definition: str
     last_status: str  # RUNNING | STOPPED | PENDING ...

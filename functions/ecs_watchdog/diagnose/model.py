@@ -26,7 +26,7 @@ class ProbeName(StrEnum):
 class ProbeResult(BaseModel):
     """One probe's verdict. `fail` means the probe found a cause; `error` means it could not look."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     status: ProbeStatus
@@ -61,7 +61,7 @@ def errored(name: str, reason: str, resource: str | None = None) -> ProbeResult:
 class ProbeRun(BaseModel):
     """A probe's result with what it cost: the AWS operations it called and the time it took."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     result: ProbeResult
     api_calls: tuple[str, ...] = ()  # "service.Operation", in call order
@@ -71,7 +71,7 @@ class ProbeRun(BaseModel):
 class Diagnosis(BaseModel):
     """Every probe run for one service's primary task definition."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     cluster: str
     service: str

@@ -23,13 +23,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
 
 from ecs_watchdog.announce.outbox import Delivery, DeliveryFailed, Outbox
 from ecs_watchdog.announce.updates import send_due_updates
-from ecs_watchdog.api_errors.step import ApiErrorStates, announce_api_error
 from ecs_watchdog.approvals import marks
 from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.classify.categories import PLATFORM
@@ -65,7 +64,6 @@ from ecs_watchdog.flow.state_items import (
     service_item,
     service_updater,
 )
-from ecs_watchdog.gate.pause import DeploymentGate, awaiting
 from ecs_watchdog.incidents import correlation
 from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot
 from ecs_watchdog.incidents.correlation import AccountState
@@ -81,6 +79,10 @@ from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.incidents.timers import check_timers
 from ecs_watchdog.models import Finding, Stop
+
+if TYPE_CHECKING:
+    from ecs_watchdog.api_errors.step import ApiErrorStates
+    from ecs_watchdog.gate.pause import DeploymentGate
 
 logger = Logger(child=True)
 
@@ -292,6 +294,9 @@ class Pipeline:
         """A failed ECS API call (CloudTrail): its own finding and store (api_errors/)."""
         if self.api_errors is None:
             return Outcome("ignored", "failed ECS API calls are not tracked here")
+        # Here, not at the top: api_errors/ loads on the first failed API call, not at every cold start.
+        from ecs_watchdog.api_errors.step import announce_api_error
+
         done = announce_api_error(event, self.api_errors, self.outbox, event.time, pause=self.pause)
         kind: OutcomeKind = (
             "transition" if done.kind == "finding" else "counted" if done.kind == "counted" else "ignored"
@@ -359,6 +364,9 @@ class Pipeline:
 
     def _hook(self, event: HookStateChangeEvent) -> Outcome:
         """A PAUSE lifecycle hook waiting for an answer: the deployment gate (gate/pause.py) gives it."""
+        # Here, not at the top: gate/ loads on the first hook event, not at every cold start.
+        from ecs_watchdog.gate.pause import awaiting
+
         if not awaiting(event.detail):
             return Outcome("ignored", "a lifecycle hook state that needs no answer")
         if self.gate is None:

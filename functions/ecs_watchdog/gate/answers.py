@@ -26,7 +26,7 @@ class AnswerStatus(StrEnum):
 class HookAnswerRecord(BaseModel):
     """The stored answer (or claim) of one PAUSE hook of one service deployment."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     service_deployment_arn: str
     hook_id: str

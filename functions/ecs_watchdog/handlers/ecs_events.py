@@ -12,10 +12,9 @@ import os
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ecs_watchdog.flow.intake import Intake
+from ecs_watchdog.flow.sqs_batch import partial_response
 from ecs_watchdog.metrics.catalog import NAMESPACE, SERVICE
 from ecs_watchdog.metrics.metering import DimensionedCounts, counter
 from ecs_watchdog.wiring.events import build_intake
@@ -25,12 +24,6 @@ logger = Logger(service="ecs-watchdog")
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 dimensioned = DimensionedCounts()  # metrics split by category, channel, transition: flushed per invocation
 count = counter(lambda name, unit, value: metrics.add_metric(name=name, unit=unit, value=value), dimensioned)
-# A batch whose records all fail must still answer with batchItemFailures, not raise: raising would
-# fail the invocation and hide which records were bad.
-# Given the logger so its own record of a failure (DEBUG) lands with ours; flow/intake.py logs the reason at ERROR.
-processor = BatchProcessor(
-    event_type=EventType.SQS, raise_on_entire_batch_failure=False, logger=cast(logging.Logger, logger)
-)  # Powertools' Logger quacks like logging.Logger, which is all the processor asks of it
 _intake: Intake | None = None
 
 
@@ -50,10 +43,6 @@ def install(settings: Settings, session: Any, clock: Any = None) -> None:
     _intake = build_intake(settings, session, count, logger.set_correlation_id, **extra)
 
 
-def record_handler(record: SQSRecord) -> None:
-    intake().record(record.body, record.message_id)
-
-
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -64,7 +53,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     current.begin(getattr(context, "get_remaining_time_in_millis", None))
     try:
         if isinstance(event, dict) and isinstance(event.get("Records"), list):
-            return dict(process_partial_response(event, record_handler, processor, context))
+            # The batch's own record of a failure (WARNING, with the traceback) lands with ours through the
+            # handler's logger; flow/intake.py logs the reason at ERROR. Powertools' Logger quacks like
+            # logging.Logger, which is all partial_response asks of it.
+            return partial_response(event["Records"], current.record, cast(logging.Logger, logger))
         return current.console(event)
     finally:
         dimensioned.flush()

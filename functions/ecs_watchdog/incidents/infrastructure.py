@@ -40,7 +40,7 @@ MAX_NAMED = 20  # services named in a reason; the rest are counted
 
 
 class PlatformFailure(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     at: datetime
     service: str  # cluster/service
     category: str
@@ -48,7 +48,7 @@ class PlatformFailure(BaseModel):
 
 
 class ImpairedInstance(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     at: datetime
     ec2_instance_id: str | None = None
     services: list[str] = Field(default_factory=list)  # cluster/service of the tasks on it
@@ -59,7 +59,7 @@ class ClusterInfrastructure(BaseModel):
     """What the watchdog remembers of one cluster's platform: recent platform failures, impaired
     instances, and the cluster's infrastructure incident (open, or the last one resolved)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     cluster: str
     failures: list[PlatformFailure] = Field(default_factory=list)
     impaired: dict[str, ImpairedInstance] = Field(default_factory=dict)  # container instance ARN → it

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import boto3
 
@@ -12,21 +12,14 @@ from ecs_watchdog.announce.channels import PagerDutyChannel, SlackBotChannel, ch
 from ecs_watchdog.announce.outbox import ChannelBudget, Outbox
 from ecs_watchdog.aws.api_error_store import ApiErrorStore
 from ecs_watchdog.aws.audit import AuditEvents
-from ecs_watchdog.aws.diagnosis import diagnose_service
 from ecs_watchdog.aws.ecs import Services, TaskDefinitions
 from ecs_watchdog.aws.ecs_actions import EcsActions
-from ecs_watchdog.aws.hook_answers import HookAnswers
 from ecs_watchdog.aws.instance_tasks import InstanceTasks
 from ecs_watchdog.aws.kill_switch import KillSwitch
 from ecs_watchdog.aws.member_sessions import MemberSessions, MemberUnreachable
-from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
 from ecs_watchdog.aws.parking import ParkedRecords
 from ecs_watchdog.aws.probe_clients import ProbeClients
-from ecs_watchdog.aws.recheck import Rechecks
 from ecs_watchdog.aws.service_tasks import ServiceTasks
-from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable, SlackWebhook
-from ecs_watchdog.aws.slack_bot import SlackBot, SlackMessageGone
-from ecs_watchdog.aws.slack_messages import SlackMessages
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import Mode
@@ -36,12 +29,15 @@ from ecs_watchdog.flow.accounts import MemberPipelines
 from ecs_watchdog.flow.changes import RevisionPreflight
 from ecs_watchdog.flow.intake import Count, Intake
 from ecs_watchdog.flow.pipeline import Pipeline, utc_now
-from ecs_watchdog.gate.pause import DeploymentGate
 from ecs_watchdog.metrics.metering import CountedChannel
+from ecs_watchdog.wiring.on_first_use import OnFirstUse, lazy_client
 from ecs_watchdog.wiring.settings import Settings
 
 if TYPE_CHECKING:
+    from ecs_watchdog.aws.slack_bot import SlackBot
+    from ecs_watchdog.diagnose.model import Diagnosis
     from ecs_watchdog.diagnose.preflight import Preflight
+    from ecs_watchdog.gate.pause import DeploymentGate
 
 
 def build_pipeline(
@@ -64,11 +60,11 @@ def build_pipeline(
         enforce = Mode(settings.mode) is Mode.ENFORCE and settings.member_contain_role
         acts = sessions.session(member, str(settings.member_contain_role)) if enforce else looks
         home = (member, home[1]) if home else None
-    ecs = looks.client("ecs")
+    ecs = lazy_client(looks, "ecs")
     preflight = build_preflight(looks)
     outbox = build_outbox(settings, session, clock, count)
     return Pipeline(
-        state=StateTable(session.client("dynamodb"), settings.state_table_name),
+        state=StateTable(lazy_client(session, "dynamodb"), settings.state_table_name),
         services=Services(ecs),
         outbox=outbox,
         policy=settings.policy(),
@@ -77,9 +73,9 @@ def build_pipeline(
         members=None if member else build_members(settings, session, clock, count),
         containment=build_containment(settings, session, clock, acts),
         probe_confirms=build_cause_probe(looks),
-        gate=build_gate(settings, session, preflight),
+        gate=cast("DeploymentGate", OnFirstUse(lambda: build_gate(settings, session, preflight), "deployment gate")),
         preflight=preflight,
-        api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
+        api_errors=ApiErrorStore(lazy_client(session, "dynamodb"), settings.state_table_name),
         instance_services=InstanceTasks(ecs).services_on,
     )
 
@@ -88,25 +84,36 @@ def build_outbox(
     settings: Settings, session: boto3.Session, clock: Callable[[], datetime] = utc_now, count: Count | None = None
 ) -> Outbox:
     """The channels people hear from (SNS; Slack by webhook or as a bot; PagerDuty) and their outbox."""
+    # The Slack and PagerDuty clients (slack_sdk, httpx2) load only where a channel is configured: a
+    # third of the cold start otherwise, for a channel that is not used.
     slack = None
+    slack_unavailable: tuple[type[Exception], ...] = ()  # what the webhook raises: only with a webhook
+    slack_down: tuple[type[Exception], ...] = ()
     if settings.slack_secret_name:
+        from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable, SlackWebhook
+
         slack = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
+        slack_unavailable, slack_down = (SlackUnavailable,), (SlackDown,)
     channels = channels_of(
-        SnsTopic(session.client("sns"), settings.topic_arn),
+        SnsTopic(lazy_client(session, "sns"), settings.topic_arn),
         slack,
         settings.runbook_base_url,
-        slack_unavailable=(SlackUnavailable,),
-        slack_down=(SlackDown,),
+        slack_unavailable=slack_unavailable,
+        slack_down=slack_down,
     )
     worst_case = {"slack": slack.worst_case_seconds} if slack else {}
     if settings.slack_bot_secret_name and settings.slack_channel:
         # Bot mode edits one message per incident; it replaces the webhook (both would say everything twice).
+        from ecs_watchdog.aws.slack_bot import SlackBot
+
         bot = SlackBot.from_secret(
             session.client("secretsmanager"), str(settings.slack_bot_secret_name), str(settings.slack_channel)
         )
         channels = [c for c in channels if c.name != "slack"] + [slack_bot_channel(settings, session, bot)]
         worst_case = {"slack": bot.worst_case_seconds}
     if settings.pagerduty_secret_name:
+        from ecs_watchdog.aws.pagerduty import PagerDutyDown, PagerDutyEvents, PagerDutyUnavailable
+
         pagerduty = PagerDutyEvents(session.client("secretsmanager"), settings.pagerduty_secret_name)
         channels = [
             *channels,
@@ -130,7 +137,7 @@ def build_members(
     """A hub's member accounts, each with a pipeline through its own roles; None outside organization mode."""
     if not (settings.member_accounts and settings.member_read_role and settings.home):
         return None
-    sessions = MemberSessions(session.client("sts"), settings.home[1], settings.member_external_id)
+    sessions = MemberSessions(lazy_client(session, "sts"), settings.home[1], settings.member_external_id)
     return MemberPipelines(
         build=lambda account: build_pipeline(settings, session, clock, count, member=account, sessions=sessions),
         watched=settings.watched_members,
@@ -140,18 +147,30 @@ def build_members(
 
 
 def build_cause_probe(session: boto3.Session) -> CauseProbe:
-    """The probes that confirm deterministic causes, over their own clients (short timeouts)."""
+    """The probes that confirm deterministic causes, over their own clients (short timeouts, each
+    built on first use); the probes' modules load on the first probe, not at cold start."""
     clients = ProbeClients(session)
-    return CauseProbe(lambda cluster, service, probes: diagnose_service(clients, cluster, service, probes=probes))
+
+    def probe(cluster: str, service: str, probes: Collection[str]) -> Diagnosis:
+        from ecs_watchdog.aws.diagnosis import diagnose_service
+
+        return diagnose_service(clients, cluster, service, probes=probes)
+
+    return CauseProbe(probe)
 
 
 def build_gate(
     settings: Settings, session: boto3.Session, preflight: RevisionPreflight | None = None
-) -> DeploymentGate | None:
-    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE)."""
-    actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
-    rechecks = Rechecks(session.client("sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
-    answers = HookAnswers(session.client("dynamodb"), settings.state_table_name)
+) -> DeploymentGate:
+    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE).
+    build_pipeline builds it on the first PAUSE hook event, so its modules load then."""
+    from ecs_watchdog.aws.hook_answers import HookAnswers
+    from ecs_watchdog.aws.recheck import Rechecks
+    from ecs_watchdog.gate.pause import DeploymentGate
+
+    actions = EcsActions(lazy_client(session, "ecs"), lazy_client(session, "application-autoscaling"))
+    rechecks = Rechecks(lazy_client(session, "sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
+    answers = HookAnswers(lazy_client(session, "dynamodb"), settings.state_table_name)
     return DeploymentGate(
         actions,
         Mode(settings.mode),
@@ -195,25 +214,29 @@ def build_containment(
         dry_run = Mode(settings.mode) is not Mode.ENFORCE  # Mode(): a copied Settings may hold a str
     return Containment(
         actions=EcsActions(
-            acting.client("ecs"),
-            acting.client("application-autoscaling"),
+            lazy_client(acting, "ecs"),
+            lazy_client(acting, "application-autoscaling"),
             dry_run=dry_run,
         ),
         policy=settings.containment_policy(),
-        kill_switch=KillSwitch(session.client("ssm"), settings.kill_switch_parameter)
+        kill_switch=KillSwitch(lazy_client(session, "ssm"), settings.kill_switch_parameter)
         if settings.kill_switch_parameter
         else None,
-        audit=AuditEvents(session.client("events"), settings.audit_event_bus),
-        tasks=ServiceTasks(session.client("ecs")),
+        audit=AuditEvents(lazy_client(session, "events"), settings.audit_event_bus),
+        tasks=ServiceTasks(lazy_client(session, "ecs")),
         clock=clock,
     )
 
 
 def slack_bot_channel(settings: Settings, session: boto3.Session, bot: SlackBot) -> SlackBotChannel:
     """Slack in bot mode: the bot (its token from its secret), living messages kept in the state table."""
+    from ecs_watchdog.aws.slack import SlackDown, SlackUnavailable
+    from ecs_watchdog.aws.slack_bot import SlackMessageGone
+    from ecs_watchdog.aws.slack_messages import SlackMessages
+
     return SlackBotChannel(
         bot,
-        SlackMessages(session.client("dynamodb"), settings.state_table_name),
+        SlackMessages(lazy_client(session, "dynamodb"), settings.state_table_name),
         settings.runbook_base_url,
         unavailable=(SlackUnavailable,),
         gone=(SlackMessageGone,),
@@ -232,7 +255,7 @@ def build_intake(
     session = session or boto3.Session()
     parking = None
     if settings.parked_records_queue_url:
-        parking = ParkedRecords(session.client("sqs"), settings.parked_records_queue_url)
+        parking = ParkedRecords(lazy_client(session, "sqs"), settings.parked_records_queue_url)
     return Intake(
         build_pipeline(settings, session, clock, count),
         parking,

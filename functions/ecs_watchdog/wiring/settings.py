@@ -46,7 +46,7 @@ ENVIRONMENT = {
 class Settings(BaseModel):
     """The environment a watchdog function runs with, validated at cold start."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     topic_arn: str = Field(min_length=1)
     state_table_name: str = Field(min_length=1)

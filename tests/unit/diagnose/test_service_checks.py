@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_watchdog.diagnose import Diagnosis, ProbeRun, confirming_probes, probes_for
-from ecs_watchdog.diagnose.model import ProbeName, failed, passed
+from ecs_watchdog.diagnose.model import Diagnosis, ProbeName, ProbeRun, failed, passed
 from ecs_watchdog.diagnose.network import SubnetView, assess_network, default_route, endpoints_needed
+from ecs_watchdog.diagnose.plan import confirming_probes, probes_for
 from ecs_watchdog.diagnose.service import assess_load_balancer, check_service_configuration
 from tests.unit.diagnose.task_definitions import healthy
 
