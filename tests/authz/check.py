@@ -74,11 +74,11 @@ RUNS: dict[str, Callable[[DeployedAccount], None]] = {
 }
 # Which functions run under which template. The events role differs in every mode; the sweep's only with
 # the Slack bot (notify), the diagnose role with secret values (enforce) or without Slack (notify), the
-# hook's never — and
+# hook's never (it runs in dry-run and in enforce, where only it may answer FAILED) — and
 # test_authorization.py checks that a role not run in a mode is the same as one that was.
 RUN_IN: dict[str, tuple[str, ...]] = {
     "dry-run": ("events", "sweep", "diagnose", "lifecycle_hook"),
-    "enforce": ("events", "diagnose"),
+    "enforce": ("events", "diagnose", "lifecycle_hook"),
     "notify": ("events", "sweep", "diagnose"),
 }
 # The lifecycle hook reads a service item the events runs would race: it gets an account of its own.

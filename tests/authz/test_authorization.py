@@ -111,6 +111,7 @@ def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any])
     assert actions["lifecycle_hook"] == {
         "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",
+        "ecs:ListTagsForResource",
         "dynamodb:GetItem",
     }
 

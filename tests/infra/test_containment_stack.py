@@ -161,6 +161,13 @@ def test_lifecycle_hook_function_runs_the_hook_handler_on_arm64_with_its_own_log
     assert "ContainmentLifecycleHookLogs" in json.dumps(function["LoggingConfig"])
 
 
+def test_lifecycle_hook_function_is_told_the_accounts_mode(template: Template, enforce_template: Template) -> None:
+    # Without it the hook would answer FAILED in dry-run, and ECS would really roll the deployment back.
+    for synthesized, mode in ((template, "dry-run"), (enforce_template, "enforce")):
+        function = _function(synthesized, "ContainmentLifecycleHookFunction")
+        assert function["Environment"]["Variables"]["WATCHDOG_MODE"] == mode
+
+
 def test_lifecycle_hook_function_may_only_read_state_and_revisions(template: Template) -> None:
     statements = _statements(template, "ContainmentLifecycleHookRole")
     granted = {a: json.dumps(s["Resource"]) for s in statements for a in _actions(s)}
@@ -170,8 +177,10 @@ def test_lifecycle_hook_function_may_only_read_state_and_revisions(template: Tem
         "dynamodb:GetItem",
         "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",
+        "ecs:ListTagsForResource",
     }
     assert "StateTable" in granted["dynamodb:GetItem"]
+    assert ":service/*" in granted["ecs:ListTagsForResource"]
     assert ":service-revision/*" in granted["ecs:DescribeServiceRevisions"]
 
 

@@ -6,6 +6,10 @@ service's state item says whether the gate holds that task definition back (`gat
 comes from `gate.hooks.answer_lambda_hook`. Fail-open throughout: a Lambda hook that errors or answers
 badly ROLLS THE DEPLOYMENT BACK, so every trouble of the watchdog's own — a payload it cannot read, ECS or
 DynamoDB unreachable, a permission missing — answers SUCCEEDED and is logged as an error.
+
+Only enforce mode — the account's (WATCHDOG_MODE) and the service's (`ecs-watchdog:action` tags only lower
+it) — may hold a deployment: FAILED really rolls it back, and IN_PROGRESS delays it. In dry-run the hook
+decides as in enforce and answers SUCCEEDED, saying what it would have answered; in notify it does not judge.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ecs_watchdog.contain.decision import effective_mode
+from ecs_watchdog.contain.models import Mode, ServiceTagAction
 from ecs_watchdog.gate.hooks import HELD_BACK, LambdaHookPayload, answer_lambda_hook
 from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.incidents.model import ServiceState
@@ -32,6 +38,8 @@ class RevisionLookup(Protocol):
     def task_definition_of(self, revision_arn: str) -> str: ...
 
     def rolling_back(self, cluster: str, service: str) -> bool: ...
+
+    def service_tags(self, service_arn: str) -> dict[str, str]: ...
 
 
 class ServiceStore(Protocol):
@@ -58,6 +66,7 @@ class HookSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     state_table_name: str = Field(min_length=1)
+    mode: Mode = Mode.DRY_RUN  # WATCHDOG_MODE: the account's ceiling, as for the events function
 
 
 class LambdaHookGate:
@@ -68,12 +77,14 @@ class LambdaHookGate:
         revisions: RevisionLookup,
         store: ServiceStore,
         *,
+        mode: Mode,
         callback_delay: int = 30,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         preflight_wait: timedelta | None = None,
     ) -> None:
         self._revisions = revisions
         self._store = store
+        self._mode = mode
         self._callback_delay = callback_delay
         self._clock = clock
         # At PRE_SCALE_UP, how long to answer IN_PROGRESS until the events function has run the new
@@ -91,9 +102,27 @@ class LambdaHookGate:
             return _trouble(f"executionDetails.serviceArn {payload.service_arn!r} names no ECS service")
         about = {"service": ref.key, "lifecycle_stage": payload.lifecycle_stage, "execution_id": payload.execution_id}
         try:
-            return self._decide(payload, ref).model_copy(update=about)
+            return self._in_mode(payload, ref).model_copy(update=about)
         except Exception as error:  # any escape would roll the customer's deployment back: fail open
             return _trouble(f"{type(error).__name__}: {error}", **about)
+
+    def _in_mode(self, payload: LambdaHookPayload, ref: ServiceRef) -> HookAnswer:
+        """The decision as the mode allows it: below enforce, SUCCEEDED at once, whatever was decided."""
+        if self._mode is Mode.NOTIFY:
+            return _fail_open("notify mode: the watchdog does not judge deployments")
+        tag, problem = ServiceTagAction.from_tags(self._revisions.service_tags(payload.service_arn))
+        if problem:
+            logger.warning("ignoring an invalid service tag", extra={"service_key": ref.key, "problem": problem})
+        mode = effective_mode(self._mode, tag, kill_switch=False)
+        if mode is Mode.NOTIFY:
+            return _fail_open(f"the service is tagged ecs-watchdog:action={tag}: the watchdog does not judge it")
+        decided = self._decide(payload, ref)
+        if mode is Mode.ENFORCE or decided.response["hookStatus"] == "SUCCEEDED":
+            return decided
+        would = decided.response["hookStatus"]
+        return decided.model_copy(
+            update={"response": dict(SUCCEEDED), "reason": f"dry-run: would answer {would}: {decided.reason}"}
+        )
 
     def _decide(self, payload: LambdaHookPayload, ref: ServiceRef) -> HookAnswer:
         task_definition = self._revisions.task_definition_of(payload.target_service_revision_arn)
@@ -148,6 +177,10 @@ def _reason(verdict: bool | None, rolling_back: bool, status: str) -> str:
             else "still undecided after the longest wait: let it continue"
         )
     return "the target revision is not held back"
+
+
+def _fail_open(why: str) -> HookAnswer:
+    return HookAnswer(response=dict(SUCCEEDED), reason=f"{why}; answered SUCCEEDED, as if there were no hook")
 
 
 def _trouble(reason: str, **about: str) -> HookAnswer:
