@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 import boto3
 
@@ -18,10 +18,12 @@ PREFLIGHT_WAIT = timedelta(minutes=2)
 
 
 def build_lambda_hook_gate(
-    environ: Mapping[str, str] | None = None, session: boto3.Session | None = None
+    environ: Mapping[str, str] | None = None,
+    session: boto3.Session | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> LambdaHookGate:
     """The gate over the state table (STATE_TABLE_NAME) and ECS service revisions, in the account's mode
-    (WATCHDOG_MODE, dry-run when unset); raises when misconfigured."""
+    (WATCHDOG_MODE, dry-run when unset); raises when misconfigured. `clock`: the replay's simulated time."""
     env = os.environ if environ is None else environ
     settings = HookSettings.model_validate(
         {"state_table_name": env.get("STATE_TABLE_NAME", ""), "mode": env.get("WATCHDOG_MODE", Mode.DRY_RUN)}
@@ -29,5 +31,9 @@ def build_lambda_hook_gate(
     session = session or boto3.Session()
     store = StateTable(session.client("dynamodb"), settings.state_table_name)
     return LambdaHookGate(
-        ServiceRevisions(session.client("ecs")), store, mode=settings.mode, preflight_wait=PREFLIGHT_WAIT
+        ServiceRevisions(session.client("ecs")),
+        store,
+        mode=settings.mode,
+        clock=clock or (lambda: datetime.now(UTC)),
+        preflight_wait=PREFLIGHT_WAIT,
     )
