@@ -4,6 +4,7 @@ for Amazon ECS service deployments")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,17 @@ def test_without_a_watchdog_there_is_no_hook_function_and_the_deployment_goes_on
     cart = result["services"][SERVICE]
     assert cart["failed_tasks_total"] > 10 and cart["actions"] == []
     assert cart["event_to_action_seconds"] is None
+
+
+def test_failed_on_a_services_first_deployment_fails_it_and_launches_nothing() -> None:
+    scenario = load_scenario(SCENARIOS / f"{NAME}.json")
+    (cart,) = scenario.services
+    first = replace(scenario, services=(replace(cart, running_revision=None),))
+    model = Scheduler(first, policy_configs(first, "watchdog"))
+    invocation = first_invocation(model)
+    assert invocation.source_revision is None
+    assert model.answer_lambda_hook(invocation, {"hookStatus": "FAILED"}) == "FAILED"
+    model.run()
+    assert model.failed_tasks(SERVICE) == 0 and model.service(SERVICE).deployments[0].rollout_state == "FAILED"
+    contained = model.containment(SERVICE)
+    assert contained is not None and contained.by.startswith("Lambda hook FAILED at PRE_SCALE_UP")

@@ -164,16 +164,33 @@ class Lifecycle(SchedulerCore):
             self._push(self.now + seconds, "hook_callback", svc.spec.name, (dep.deployment_id, hook.hook_id, saved))
         else:
             hook.status = "FAILED"
-            why = "returned FAILED" if status == "FAILED" else f"gave no valid hookStatus ({answer!r:.80})"
-            self._roll_back_staged(
-                svc,
-                dep,
-                reason=f"Lifecycle hook at {hook.stage} {why}: rolling back.",
-                cause=f"Lambda hook {status if status == 'FAILED' else 'error'} at {hook.stage}: rollback",
-            )
             status = status if status == "FAILED" else "error"
+            why = "returned FAILED" if status == "FAILED" else f"gave no valid hookStatus ({answer!r:.80})"
+            if len(svc.deployments) > 1:
+                self._roll_back_staged(
+                    svc,
+                    dep,
+                    reason=f"Lifecycle hook at {hook.stage} {why}: rolling back.",
+                    cause=f"Lambda hook {status} at {hook.stage}: rollback",
+                )
+            else:
+                self._fail_first_deployment(svc, dep, f"Lifecycle hook at {hook.stage} {why}.", hook.stage, status)
         self._reconcile(svc)
         return str(status)
+
+    def _fail_first_deployment(
+        self, svc: LiveService, dep: LiveDeployment, reason: str, stage: str, status: str
+    ) -> None:
+        """A hook that fails a service's first deployment: nothing to roll back to, so it fails and launches
+        nothing more (as the breaker's stall)."""
+        dep.rollout_state = "FAILED"
+        dep.rollout_state_reason = reason
+        dep.service_deployment_status = "STOPPED"
+        dep.stalled = True
+        dep.updated_at = dep.finished_at = self.now
+        svc.last_change = f"Lambda hook {status} at {stage}: deployment failed, launches stopped"
+        self._emit_deployment(svc, dep, "SERVICE_DEPLOYMENT_FAILED", "ERROR", reason)
+        self._message(svc, f"(service {svc.spec.name}) (deployment {dep.deployment_id}) {reason}")
 
     def _on_hook_callback(self, svc: LiveService, payload: object) -> None:
         deployment_id, hook_id, details = cast(tuple[str, str, tuple[tuple[str, object], ...]], payload)
