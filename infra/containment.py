@@ -60,6 +60,7 @@ class Containment(Construct):
                 "STATE_TABLE_NAME": state.table.table_name,
                 # Only in enforce may the hook answer FAILED (or wait): below it, SUCCEEDED (gate/lambda_hook.py).
                 "WATCHDOG_MODE": config.mode,
+                "KILL_SWITCH_PARAMETER": config.kill_switch_parameter,  # "on" lowers enforce to dry-run
                 "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
                 "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -166,6 +167,9 @@ class Containment(Construct):
                 sid="SeeRollbacks",
                 actions=["ecs:ListServiceDeployments"],
                 resources=[self._arn("ecs", "service", "*")],
+            ),
+            iam.PolicyStatement(
+                sid="ReadKillSwitch", actions=["ssm:GetParameter"], resources=[self.kill_switch.parameter_arn]
             ),
             iam.PolicyStatement(
                 sid="ReadServiceModeTag",  # ecs-watchdog:action=notify|ignore lowers the mode: never FAILED

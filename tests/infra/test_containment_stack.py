@@ -163,12 +163,16 @@ def test_lifecycle_hook_function_runs_the_hook_handler_on_arm64_with_its_own_log
 
 def test_lifecycle_hook_function_is_told_the_accounts_mode(template: Template, enforce_template: Template) -> None:
     # Without it the hook would answer FAILED in dry-run, and ECS would really roll the deployment back.
-    for synthesized, mode in ((template, "dry-run"), (enforce_template, "enforce")):
-        function = _function(synthesized, "ContainmentLifecycleHookFunction")
-        assert function["Environment"]["Variables"]["WATCHDOG_MODE"] == mode
+    # And the kill switch's parameter (the enforce template names its own), which lowers enforce to dry-run.
+    for synthesized, mode, switch in (
+        (template, "dry-run", "/ecs-watchdog/kill-switch"),
+        (enforce_template, "enforce", "/platform/watchdog-off"),
+    ):
+        variables = _function(synthesized, "ContainmentLifecycleHookFunction")["Environment"]["Variables"]
+        assert (variables["WATCHDOG_MODE"], variables["KILL_SWITCH_PARAMETER"]) == (mode, switch)
 
 
-def test_lifecycle_hook_function_may_only_read_state_and_revisions(template: Template) -> None:
+def test_lifecycle_hook_function_may_only_read_state_revisions_tags_and_the_kill_switch(template: Template) -> None:
     statements = _statements(template, "ContainmentLifecycleHookRole")
     granted = {a: json.dumps(s["Resource"]) for s in statements for a in _actions(s)}
     assert set(granted) == {
@@ -178,8 +182,10 @@ def test_lifecycle_hook_function_may_only_read_state_and_revisions(template: Tem
         "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",
         "ecs:ListTagsForResource",
+        "ssm:GetParameter",
     }
     assert "StateTable" in granted["dynamodb:GetItem"]
+    assert "KillSwitch" in granted["ssm:GetParameter"]
     assert ":service/*" in granted["ecs:ListTagsForResource"]
     assert ":service-revision/*" in granted["ecs:DescribeServiceRevisions"]
 

@@ -339,3 +339,37 @@ def test_tags_unreadable_in_an_enforce_account_succeed_as_trouble() -> None:
 
     answer = gate(state(incident(6)), TagsDenied()).answer(PAYLOAD)
     assert (answer.response, answer.trouble) == ({"hookStatus": "SUCCEEDED"}, True)
+
+
+class Switch:
+    def __init__(self, engaged: bool | None) -> None:
+        self.state, self.reads = engaged, 0
+
+    def engaged(self) -> bool:
+        self.reads += 1
+        if self.state is None:
+            raise ConnectionError("ssm unreachable")
+        return self.state
+
+
+def _switched(switch: Switch, mode: Mode = Mode.ENFORCE) -> LambdaHookGate:
+    return LambdaHookGate(
+        FakeRevisions(), FakeStore(state(incident(6))), mode=mode, clock=lambda: NOW, kill_switch=switch
+    )
+
+
+@pytest.mark.parametrize("engaged", [True, None])  # engaged, or unreadable (counted as engaged)
+def test_an_engaged_kill_switch_lowers_enforce_to_dry_run(engaged: bool | None) -> None:
+    answer = _switched(Switch(engaged)).answer(PAYLOAD)
+    assert (answer.response, answer.trouble) == ({"hookStatus": "SUCCEEDED"}, False)
+    assert answer.reason.startswith("the kill switch is engaged, so dry-run: would answer FAILED")
+
+
+def test_a_kill_switch_that_is_off_lets_enforce_fail_the_revision() -> None:
+    assert _switched(Switch(False)).answer(PAYLOAD).response == {"hookStatus": "FAILED"}
+
+
+def test_below_enforce_the_kill_switch_is_not_read() -> None:
+    switch = Switch(True)
+    _switched(switch, Mode.DRY_RUN).answer(PAYLOAD)
+    assert switch.reads == 0

@@ -10,6 +10,7 @@ DynamoDB unreachable, a permission missing — answers SUCCEEDED and is logged a
 Only enforce mode — the account's (WATCHDOG_MODE) and the service's (`ecs-watchdog:action` tags only lower
 it) — may hold a deployment: FAILED really rolls it back, and IN_PROGRESS delays it. In dry-run the hook
 decides as in enforce and answers SUCCEEDED, saying what it would have answered; in notify it does not judge.
+The operator's kill switch lowers enforce to dry-run here too (an unreadable switch counts as engaged).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class RevisionLookup(Protocol):
     def rolling_back(self, cluster: str, service: str) -> bool: ...
 
     def service_tags(self, service_arn: str) -> dict[str, str]: ...
+
+
+class KillSwitchReader(Protocol):
+    def engaged(self) -> bool: ...
 
 
 class ServiceStore(Protocol):
@@ -81,6 +86,7 @@ class LambdaHookGate:
         callback_delay: int = 30,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         preflight_wait: timedelta | None = None,
+        kill_switch: KillSwitchReader | None = None,
     ) -> None:
         self._revisions = revisions
         self._store = store
@@ -90,6 +96,7 @@ class LambdaHookGate:
         # At PRE_SCALE_UP, how long to answer IN_PROGRESS until the events function has run the new
         # deployment's preflight (its IN_PROGRESS event recorded); then SUCCEEDED. None: never wait.
         self._preflight_wait = preflight_wait
+        self._kill_switch = kill_switch
 
     def answer(self, event: Any) -> HookAnswer:
         """The hook's answer to ECS: SUCCEEDED, FAILED, or IN_PROGRESS with callBackDelay."""
@@ -116,13 +123,24 @@ class LambdaHookGate:
         mode = effective_mode(self._mode, tag, kill_switch=False)
         if mode is Mode.NOTIFY:
             return _fail_open(f"the service is tagged ecs-watchdog:action={tag}: the watchdog does not judge it")
+        held_by = ""
+        if mode is Mode.ENFORCE and self._kill_switch_engaged():
+            mode, held_by = Mode.DRY_RUN, "the kill switch is engaged, so "
         decided = self._decide(payload, ref)
         if mode is Mode.ENFORCE or decided.response["hookStatus"] == "SUCCEEDED":
             return decided
         would = decided.response["hookStatus"]
-        return decided.model_copy(
-            update={"response": dict(SUCCEEDED), "reason": f"dry-run: would answer {would}: {decided.reason}"}
-        )
+        why = f"{held_by}dry-run: would answer {would}: {decided.reason}"
+        return decided.model_copy(update={"response": dict(SUCCEEDED), "reason": why})
+
+    def _kill_switch_engaged(self) -> bool:
+        if self._kill_switch is None:
+            return False
+        try:
+            return self._kill_switch.engaged()
+        except Exception as error:  # an unreadable switch is an engaged one: never hold a deployment on doubt
+            logger.error("kill switch unreadable: treated as engaged", extra={"problem": str(error)})
+            return True
 
     def _decide(self, payload: LambdaHookPayload, ref: ServiceRef) -> HookAnswer:
         task_definition = self._revisions.task_definition_of(payload.target_service_revision_arn)
