@@ -130,7 +130,7 @@ class LambdaHookGate:
         if mode is Mode.ENFORCE or decided.response["hookStatus"] == "SUCCEEDED":
             return decided
         would = decided.response["hookStatus"]
-        why = f"{held_by}dry-run: would answer {would}: {decided.reason}"
+        why = f"{held_by}{mode}: would answer {would}: {decided.reason}"  # any mode below enforce fails open
         return decided.model_copy(update={"response": dict(SUCCEEDED), "reason": why})
 
     def _kill_switch_engaged(self) -> bool:
