@@ -17,7 +17,7 @@ from infra.state import StateTable
 ACTION_TAG = "ecs-watchdog:action"  # contain/models.py: the per-service opt-out the Deny statement enforces
 PREVIOUS_DESIRED_COUNT_TAG = "ecs-watchdog:previous-desired-count"  # the only tag the watchdog writes
 AUDIT_EVENT_BUS = "default"
-# The hook answers from one GetItem and at most two ECS reads; ECS waits for it, so it must be quick.
+# The hook answers from one GetItem and at most three ECS reads; ECS waits for it, so it must be quick.
 HOOK_TIMEOUT = Duration.seconds(15)
 
 
@@ -60,6 +60,9 @@ class Containment(Construct):
             timeout=HOOK_TIMEOUT,
             environment={
                 "STATE_TABLE_NAME": state.table.table_name,
+                # Only in enforce may the hook answer FAILED (or wait): below it, SUCCEEDED (gate/lambda_hook.py).
+                "WATCHDOG_MODE": config.mode,
+                "KILL_SWITCH_PARAMETER": config.kill_switch_parameter,  # "on" lowers enforce to dry-run
                 "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
                 "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -165,6 +168,14 @@ class Containment(Construct):
             iam.PolicyStatement(
                 sid="SeeRollbacks",
                 actions=["ecs:ListServiceDeployments"],
+                resources=[self._arn("ecs", "service", "*")],
+            ),
+            iam.PolicyStatement(
+                sid="ReadKillSwitch", actions=["ssm:GetParameter"], resources=[self.kill_switch.parameter_arn]
+            ),
+            iam.PolicyStatement(
+                sid="ReadServiceModeTag",  # ecs-watchdog:action=notify|ignore lowers the mode: never FAILED
+                actions=["ecs:ListTagsForResource"],
                 resources=[self._arn("ecs", "service", "*")],
             ),
         ):

@@ -87,11 +87,12 @@ RUNS: dict[str, Callable[[DeployedAccount], None]] = {
 }
 # Which functions run under which template. The events role differs in every mode; the sweep's only with
 # the Slack bot (notify), the diagnose role with secret values (enforce) or without Slack (notify), the
-# hook's never; the Slack interactivity function exists only with the bot (notify here) — and
-# test_authorization.py checks that a role not run in a mode is the same as one that was.
+# hook's never (it runs in dry-run and in enforce, where only it may answer FAILED); the Slack interactivity
+# function exists only with the bot (notify here) — and test_authorization.py checks that a role not run in a
+# mode is the same as one that was.
 RUN_IN: dict[str, tuple[str, ...]] = {
     "dry-run": ("events", "sweep", "diagnose", "lifecycle_hook"),
-    "enforce": ("events", "diagnose"),
+    "enforce": ("events", "diagnose", "lifecycle_hook"),
     "approve": ("events",),
     "notify": ("events", "sweep", "diagnose", "slack_interactions"),
 }

@@ -527,8 +527,9 @@ def _attach_target_group(account: DeployedAccount) -> None:
 
 
 def lifecycle_hook_runs(account: DeployedAccount) -> None:
-    """A Lambda hook for a revision with an open incident: DescribeServiceRevisions, the service's state,
-    ListServiceDeployments (is it rolling back?) — ECS reads answered by a Stubber with the exact params."""
+    """A Lambda hook for a revision with an open incident: the service's tags (its mode), DescribeServiceRevisions,
+    the service's state, ListServiceDeployments (is it rolling back?) — ECS reads answered by a Stubber with the
+    exact params. FAILED in enforce; in dry-run the same reads, and SUCCEEDED (it only says it would fail)."""
     from tests.unit.containment_builders import incident
     from tests.unit.test_lambda_hook_gate import PAYLOAD, REVISION_ARN, SERVICE_KEY, state
 
@@ -537,6 +538,11 @@ def lifecycle_hook_runs(account: DeployedAccount) -> None:
     table.save_service(state(incident(6)), datetime.now(UTC))
     ecs = account.session.client("ecs")
     with Stubber(ecs) as stub:
+        stub.add_response(
+            "list_tags_for_resource",
+            {"tags": [{"key": "team", "value": "payments"}]},
+            expected_params={"resourceArn": PAYLOAD["executionDetails"]["serviceArn"]},
+        )
         stub.add_response(
             "describe_service_revisions",
             {"serviceRevisions": [{"serviceRevisionArn": REVISION_ARN, "taskDefinition": td(6)}], "failures": []},
@@ -559,7 +565,8 @@ def lifecycle_hook_runs(account: DeployedAccount) -> None:
         finally:
             lifecycle_hook._gate = None
         stub.assert_no_pending_responses()
-    assert answer == {"hookStatus": "FAILED"}, (answer, SERVICE_KEY)
+    expected = "FAILED" if function.environment["WATCHDOG_MODE"] == "enforce" else "SUCCEEDED"
+    assert answer == {"hookStatus": expected}, (answer, SERVICE_KEY)
 
 
 @dataclass

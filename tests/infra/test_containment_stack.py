@@ -161,7 +161,18 @@ def test_lifecycle_hook_function_runs_the_hook_handler_on_arm64_with_its_own_log
     assert "ContainmentLifecycleHookLogs" in json.dumps(function["LoggingConfig"])
 
 
-def test_lifecycle_hook_function_may_only_read_state_and_revisions(template: Template) -> None:
+def test_lifecycle_hook_function_is_told_the_accounts_mode(template: Template, enforce_template: Template) -> None:
+    # Without it the hook would answer FAILED in dry-run, and ECS would really roll the deployment back.
+    # And the kill switch's parameter (the enforce template names its own), which lowers enforce to dry-run.
+    for synthesized, mode, switch in (
+        (template, "dry-run", "/ecs-watchdog/kill-switch"),
+        (enforce_template, "enforce", "/platform/watchdog-off"),
+    ):
+        variables = _function(synthesized, "ContainmentLifecycleHookFunction")["Environment"]["Variables"]
+        assert (variables["WATCHDOG_MODE"], variables["KILL_SWITCH_PARAMETER"]) == (mode, switch)
+
+
+def test_lifecycle_hook_function_may_only_read_state_revisions_tags_and_the_kill_switch(template: Template) -> None:
     statements = _statements(template, "ContainmentLifecycleHookRole")
     granted = {a: json.dumps(s["Resource"]) for s in statements for a in _actions(s)}
     assert set(granted) == {
@@ -170,8 +181,12 @@ def test_lifecycle_hook_function_may_only_read_state_and_revisions(template: Tem
         "dynamodb:GetItem",
         "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",
+        "ecs:ListTagsForResource",
+        "ssm:GetParameter",
     }
     assert "StateTable" in granted["dynamodb:GetItem"]
+    assert "KillSwitch" in granted["ssm:GetParameter"]
+    assert ":service/*" in granted["ecs:ListTagsForResource"]
     assert ":service-revision/*" in granted["ecs:DescribeServiceRevisions"]
 
 

@@ -312,15 +312,30 @@ def test_a_throttled_answer_is_retried_by_sqs_and_answered_on_the_retry(sandbox)
 # -- The Lambda lifecycle hook invocation ---------------------------------------------------------------------
 
 
-def invoked(sandbox: Sandbox) -> dict[str, Any]:
+def invoked(
+    sandbox: Sandbox, mode: Mode = Mode.ENFORCE, *, judged: bool = True, kill_switch: str | None = None
+) -> dict[str, Any]:
     """The documented invocation (tests/fixtures/events/lambda_hook_invocation.json) of the test's service,
-    answered by the lifecycle hook function as its wiring builds it over the sandbox's table and ECS."""
-    environ = {"STATE_TABLE_NAME": sandbox.account.settings.state_table_name}
+    answered by the lifecycle hook function as its wiring builds it over the sandbox's table and ECS, with
+    the account's mode in its environment as infra sets it. `judged`: whether the hook looks at the revision
+    at all (not in notify mode, nor for a service tagged down)."""
+    environ = {"STATE_TABLE_NAME": sandbox.account.settings.state_table_name, "WATCHDOG_MODE": str(mode)}
+    if kill_switch is not None:  # the parameter, set to this value
+        name = f"/ecs-watchdog/kill-switch-{sandbox.service}"
+        sandbox.account.session.client("ssm").put_parameter(Name=name, Value=kill_switch, Type="String")
+        environ["KILL_SWITCH_PARAMETER"] = name
     lifecycle_hook._gate = build_lambda_hook_gate(environ, sandbox.account.session)
     event = moved(load_event("lambda_hook_invocation"), doc_lambda_hook(sandbox.service))
     answer = lifecycle_hook.handler(event, LocalLambdaContext())
-    assert sandbox.revisions.calls == [{"serviceRevisionArns": [event["executionDetails"]["targetServiceRevisionArn"]]}]
+    asked = [{"serviceRevisionArns": [event["executionDetails"]["targetServiceRevisionArn"]]}]
+    assert sandbox.revisions.calls == (asked if judged else [])
     return answer
+
+
+def answered_log(caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    """The hook function's `lifecycle hook answered` log line: what it answered, and why."""
+    (record,) = [r for r in caplog.records if r.getMessage() == "lifecycle hook answered"]
+    return {k: getattr(record, k, None) for k in ("hookStatus", "reason", "trouble")}
 
 
 def test_the_documented_lambda_hook_of_a_revision_with_an_open_incident_fails_it(sandbox):
@@ -337,6 +352,46 @@ def test_the_documented_lambda_hook_of_a_contained_revision_fails_it(sandbox):
     incident.status = IncidentStatus.CONTAINED  # rolled back for failing, then deployed again
     sandbox.store().save_service(state, HOOK_TIME)
     assert invoked(sandbox) == {"hookStatus": "FAILED"}
+
+
+def test_in_dry_run_the_documented_lambda_hook_of_a_failing_revision_succeeds_and_says_it_would_fail(sandbox, caplog):
+    sandbox.new_service()
+    sandbox.opened_incident()
+    caplog.set_level(logging.INFO)
+    assert invoked(sandbox, Mode.DRY_RUN) == {"hookStatus": "SUCCEEDED"}  # ECS never rolls it back
+    logged = answered_log(caplog)
+    assert logged["hookStatus"] == "SUCCEEDED" and logged["trouble"] is False
+    assert logged["reason"].startswith("dry-run: would answer FAILED: the target revision is held back")
+
+
+def test_in_notify_mode_the_documented_lambda_hook_of_a_failing_revision_succeeds(sandbox, caplog):
+    sandbox.new_service()
+    sandbox.opened_incident()
+    caplog.set_level(logging.INFO)
+    assert invoked(sandbox, Mode.NOTIFY, judged=False) == {"hookStatus": "SUCCEEDED"}
+    assert answered_log(caplog)["reason"].startswith("notify mode: the watchdog does not judge deployments")
+
+
+def test_in_an_enforce_account_the_lambda_hook_of_a_service_tagged_notify_succeeds(sandbox, caplog):
+    sandbox.new_service(tags={"ecs-watchdog:action": "notify"})
+    sandbox.opened_incident()
+    caplog.set_level(logging.INFO)
+    assert invoked(sandbox, Mode.ENFORCE, judged=False) == {"hookStatus": "SUCCEEDED"}
+    assert "tagged ecs-watchdog:action=notify" in answered_log(caplog)["reason"]
+
+
+def test_with_the_kill_switch_on_the_documented_lambda_hook_of_a_failing_revision_succeeds(sandbox, caplog):
+    sandbox.new_service()
+    sandbox.opened_incident()
+    caplog.set_level(logging.INFO)
+    assert invoked(sandbox, Mode.ENFORCE, kill_switch="on") == {"hookStatus": "SUCCEEDED"}
+    assert answered_log(caplog)["reason"].startswith("the kill switch is engaged, so dry-run: would answer FAILED")
+
+
+def test_with_the_kill_switch_off_the_documented_lambda_hook_of_a_failing_revision_fails(sandbox):
+    sandbox.new_service()
+    sandbox.opened_incident()
+    assert invoked(sandbox, Mode.ENFORCE, kill_switch="off") == {"hookStatus": "FAILED"}
 
 
 def test_the_documented_lambda_hook_of_a_revision_never_seen_failing_succeeds(sandbox):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.gate.hooks import FIRST_ASKED_KEY
 from ecs_watchdog.gate.lambda_hook import LambdaHookGate
 from ecs_watchdog.gate.target import revision_held_back
@@ -38,8 +39,11 @@ def at_stage(stage: str, **changes: Any) -> dict[str, Any]:
 
 
 class FakeRevisions:
-    def __init__(self, task_definition: str = td(6), *, rolling_back: bool = False) -> None:
+    def __init__(
+        self, task_definition: str = td(6), *, rolling_back: bool = False, tags: dict[str, str] | None = None
+    ) -> None:
         self.task_definition, self.is_rolling_back = task_definition, rolling_back
+        self.tags = tags or {}
         self.rollback_checks = 0
 
     def task_definition_of(self, revision_arn: str) -> str:
@@ -50,6 +54,10 @@ class FakeRevisions:
         assert (cluster, service) == ("prod", "api")
         self.rollback_checks += 1
         return self.is_rolling_back
+
+    def service_tags(self, service_arn: str) -> dict[str, str]:
+        assert service_arn == SERVICE_ARN
+        return self.tags
 
 
 class FakeStore:
@@ -75,8 +83,10 @@ def state(*incidents: Any, revisions: dict[str, RevisionHealth] | None = None) -
     return ServiceState(service=SERVICE_KEY, incidents={i.id: i for i in incidents}, revisions=revisions or {})
 
 
-def gate(store_state: ServiceState | None, revisions: Any = None, store: Any = None) -> LambdaHookGate:
-    return LambdaHookGate(revisions or FakeRevisions(), store or FakeStore(store_state), clock=lambda: NOW)
+def gate(
+    store_state: ServiceState | None, revisions: Any = None, store: Any = None, mode: Mode = Mode.ENFORCE
+) -> LambdaHookGate:
+    return LambdaHookGate(revisions or FakeRevisions(), store or FakeStore(store_state), mode=mode, clock=lambda: NOW)
 
 
 def test_target_with_an_open_incident_fails_the_hook_so_ecs_rolls_back() -> None:
@@ -243,9 +253,9 @@ def test_open_incident_of_another_revision_and_a_healthy_target_is_not_held() ->
 
 
 # PRE_SCALE_UP waits for the events function's preflight of the new deployment (flow/changes.py)
-def _waiting_gate(store_state: ServiceState | None) -> LambdaHookGate:
+def _waiting_gate(store_state: ServiceState | None, mode: Mode = Mode.ENFORCE) -> LambdaHookGate:
     return LambdaHookGate(
-        FakeRevisions(), FakeStore(store_state), clock=lambda: NOW, preflight_wait=timedelta(minutes=2)
+        FakeRevisions(), FakeStore(store_state), mode=mode, clock=lambda: NOW, preflight_wait=timedelta(minutes=2)
     )
 
 
@@ -278,3 +288,88 @@ def test_no_preflight_after_the_longest_wait_lets_the_deployment_continue():
     answer = _waiting_gate(state()).answer(at_stage("PRE_SCALE_UP", hookDetails=asked_before))
     assert answer.response == {"hookStatus": "SUCCEEDED"}
     assert "after the longest wait" in answer.reason
+
+
+# Only enforce (the account's mode, lowered by the service's tag) may hold a deployment: FAILED rolls it back.
+
+
+def test_in_dry_run_a_held_back_revision_succeeds_and_says_it_would_have_failed() -> None:
+    answer = gate(state(incident(6)), mode=Mode.DRY_RUN).answer(PAYLOAD)
+    assert (answer.response, answer.trouble) == ({"hookStatus": "SUCCEEDED"}, False)
+    assert answer.reason.startswith("dry-run: would answer FAILED: the target revision is held back")
+
+
+def test_in_notify_mode_the_hook_succeeds_without_reading_anything() -> None:
+    store, revisions = FakeStore(state(incident(6))), FakeRevisions()
+    answer = gate(None, revisions, store, mode=Mode.NOTIFY).answer(PAYLOAD)
+    assert answer.response == {"hookStatus": "SUCCEEDED"}
+    assert answer.reason.startswith("notify mode") and store.loads == [] and revisions.rollback_checks == 0
+
+
+@pytest.mark.parametrize("tag", ["notify", "ignore", "NOTIFY ", "no-such-value"])
+def test_a_service_tagged_down_is_never_held_in_an_enforce_account(tag: str) -> None:
+    revisions = FakeRevisions(tags={"ecs-watchdog:action": tag})
+    answer = gate(state(incident(6)), revisions).answer(PAYLOAD)
+    assert answer.response == {"hookStatus": "SUCCEEDED"} and "does not judge it" in answer.reason
+
+
+@pytest.mark.parametrize("tag", ["auto", "rollback", "scale-to-zero"])
+def test_a_service_tagged_to_allow_actions_is_held_in_an_enforce_account(tag: str) -> None:
+    revisions = FakeRevisions(tags={"ecs-watchdog:action": tag})
+    assert gate(state(incident(6)), revisions).answer(PAYLOAD).response == {"hookStatus": "FAILED"}
+
+
+@pytest.mark.parametrize("mode", [Mode.DRY_RUN, Mode.NOTIFY])
+def test_below_enforce_pre_scale_up_never_waits_for_the_preflight(mode: Mode) -> None:
+    answer = _waiting_gate(state(), mode=mode).answer(at_stage("PRE_SCALE_UP"))
+    assert answer.response == {"hookStatus": "SUCCEEDED"}
+
+
+def test_in_dry_run_an_undecided_revision_succeeds_and_says_it_would_have_asked_again() -> None:
+    undecided = state(revisions={td(6): RevisionHealth(failures_since_healthy=2, last_failure_at=NOW)})
+    answer = gate(undecided, mode=Mode.DRY_RUN).answer(PAYLOAD)
+    assert answer.response == {"hookStatus": "SUCCEEDED"}
+    assert answer.reason.startswith("dry-run: would answer IN_PROGRESS")
+
+
+def test_tags_unreadable_in_an_enforce_account_succeed_as_trouble() -> None:
+    class TagsDenied(FakeRevisions):
+        def service_tags(self, service_arn: str) -> dict[str, str]:
+            raise PermissionError("ecs:ListTagsForResource denied")
+
+    answer = gate(state(incident(6)), TagsDenied()).answer(PAYLOAD)
+    assert (answer.response, answer.trouble) == ({"hookStatus": "SUCCEEDED"}, True)
+
+
+class Switch:
+    def __init__(self, engaged: bool | None) -> None:
+        self.state, self.reads = engaged, 0
+
+    def engaged(self) -> bool:
+        self.reads += 1
+        if self.state is None:
+            raise ConnectionError("ssm unreachable")
+        return self.state
+
+
+def _switched(switch: Switch, mode: Mode = Mode.ENFORCE) -> LambdaHookGate:
+    return LambdaHookGate(
+        FakeRevisions(), FakeStore(state(incident(6))), mode=mode, clock=lambda: NOW, kill_switch=switch
+    )
+
+
+@pytest.mark.parametrize("engaged", [True, None])  # engaged, or unreadable (counted as engaged)
+def test_an_engaged_kill_switch_lowers_enforce_to_dry_run(engaged: bool | None) -> None:
+    answer = _switched(Switch(engaged)).answer(PAYLOAD)
+    assert (answer.response, answer.trouble) == ({"hookStatus": "SUCCEEDED"}, False)
+    assert answer.reason.startswith("the kill switch is engaged, so dry-run: would answer FAILED")
+
+
+def test_a_kill_switch_that_is_off_lets_enforce_fail_the_revision() -> None:
+    assert _switched(Switch(False)).answer(PAYLOAD).response == {"hookStatus": "FAILED"}
+
+
+def test_below_enforce_the_kill_switch_is_not_read() -> None:
+    switch = Switch(True)
+    _switched(switch, Mode.DRY_RUN).answer(PAYLOAD)
+    assert switch.reads == 0

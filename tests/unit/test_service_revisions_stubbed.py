@@ -87,3 +87,15 @@ def test_rolling_back_asks_for_deployments_being_rolled_back(ecs, listed: int, e
         },
     )
     assert revisions.rolling_back(CLUSTER, SERVICE) is expected
+
+
+def test_the_services_tags_are_read_by_its_arn_on_every_call(ecs) -> None:
+    revisions, stubber = ecs
+    for value in ("auto", "notify"):  # a tag changed between two invocations counts at once
+        stubber.add_response(
+            "list_tags_for_resource",
+            {"tags": [{"key": "ecs-watchdog:action", "value": value}, {"key": "team"}]},
+            expected_params={"resourceArn": SERVICE_ARN},
+        )
+    assert revisions.service_tags(SERVICE_ARN) == {"ecs-watchdog:action": "auto", "team": ""}
+    assert revisions.service_tags(SERVICE_ARN)["ecs-watchdog:action"] == "notify"

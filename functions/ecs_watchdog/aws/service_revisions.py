@@ -1,5 +1,6 @@
-"""What the Lambda lifecycle hook asks ECS: a service revision's task definition, and whether the
-service is rolling back. moto lacks both operations: tested with botocore's Stubber."""
+"""What the Lambda lifecycle hook asks ECS: a service revision's task definition, whether the service is
+rolling back (moto lacks both operations: tested with botocore's Stubber), and the service's tags (the
+`ecs-watchdog:action` tag that lowers the mode)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ class RevisionNotFound(LookupError):
 
 
 class ServiceRevisions:
-    """DescribeServiceRevisions and ListServiceDeployments over one ECS client.
+    """DescribeServiceRevisions, ListServiceDeployments and ListTagsForResource over one ECS client.
 
     A service revision never changes, so its task definition is kept for the life of the container.
     """
@@ -42,3 +43,8 @@ class ServiceRevisions:
             cluster=cluster, service=service, status=list(ROLLBACK_STATUSES), maxResults=1
         )
         return bool(response.get("serviceDeployments"))
+
+    def service_tags(self, service_arn: str) -> dict[str, str]:
+        """The service's tags, read on every invocation: a tag changed a minute ago counts now."""
+        response = self._client.list_tags_for_resource(resourceArn=service_arn)
+        return {str(t["key"]): str(t.get("value", "")) for t in response.get("tags", []) if "key" in t}

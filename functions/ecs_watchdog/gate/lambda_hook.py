@@ -6,6 +6,11 @@ service's state item says whether the gate holds that task definition back (`gat
 comes from `gate.hooks.answer_lambda_hook`. Fail-open throughout: a Lambda hook that errors or answers
 badly ROLLS THE DEPLOYMENT BACK, so every trouble of the watchdog's own — a payload it cannot read, ECS or
 DynamoDB unreachable, a permission missing — answers SUCCEEDED and is logged as an error.
+
+Only enforce mode — the account's (WATCHDOG_MODE) and the service's (`ecs-watchdog:action` tags only lower
+it) — may hold a deployment: FAILED really rolls it back, and IN_PROGRESS delays it. In dry-run the hook
+decides as in enforce and answers SUCCEEDED, saying what it would have answered; in notify it does not judge.
+The operator's kill switch lowers enforce to dry-run here too (an unreadable switch counts as engaged).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ecs_watchdog.contain.decision import effective_mode
+from ecs_watchdog.contain.models import Mode, ServiceTagAction
 from ecs_watchdog.gate.hooks import HELD_BACK, LambdaHookPayload, answer_lambda_hook
 from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.incidents.model import ServiceState
@@ -32,6 +39,12 @@ class RevisionLookup(Protocol):
     def task_definition_of(self, revision_arn: str) -> str: ...
 
     def rolling_back(self, cluster: str, service: str) -> bool: ...
+
+    def service_tags(self, service_arn: str) -> dict[str, str]: ...
+
+
+class KillSwitchReader(Protocol):
+    def engaged(self) -> bool: ...
 
 
 class ServiceStore(Protocol):
@@ -58,6 +71,7 @@ class HookSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     state_table_name: str = Field(min_length=1)
+    mode: Mode = Mode.DRY_RUN  # WATCHDOG_MODE: the account's ceiling, as for the events function
 
 
 class LambdaHookGate:
@@ -68,17 +82,21 @@ class LambdaHookGate:
         revisions: RevisionLookup,
         store: ServiceStore,
         *,
+        mode: Mode,
         callback_delay: int = 30,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         preflight_wait: timedelta | None = None,
+        kill_switch: KillSwitchReader | None = None,
     ) -> None:
         self._revisions = revisions
         self._store = store
+        self._mode = mode
         self._callback_delay = callback_delay
         self._clock = clock
         # At PRE_SCALE_UP, how long to answer IN_PROGRESS until the events function has run the new
         # deployment's preflight (its IN_PROGRESS event recorded); then SUCCEEDED. None: never wait.
         self._preflight_wait = preflight_wait
+        self._kill_switch = kill_switch
 
     def answer(self, event: Any) -> HookAnswer:
         """The hook's answer to ECS: SUCCEEDED, FAILED, or IN_PROGRESS with callBackDelay."""
@@ -91,9 +109,38 @@ class LambdaHookGate:
             return _trouble(f"executionDetails.serviceArn {payload.service_arn!r} names no ECS service")
         about = {"service": ref.key, "lifecycle_stage": payload.lifecycle_stage, "execution_id": payload.execution_id}
         try:
-            return self._decide(payload, ref).model_copy(update=about)
+            return self._in_mode(payload, ref).model_copy(update=about)
         except Exception as error:  # any escape would roll the customer's deployment back: fail open
             return _trouble(f"{type(error).__name__}: {error}", **about)
+
+    def _in_mode(self, payload: LambdaHookPayload, ref: ServiceRef) -> HookAnswer:
+        """The decision as the mode allows it: below enforce, SUCCEEDED at once, whatever was decided."""
+        if self._mode is Mode.NOTIFY:
+            return _fail_open("notify mode: the watchdog does not judge deployments")
+        tag, problem = ServiceTagAction.from_tags(self._revisions.service_tags(payload.service_arn))
+        if problem:
+            logger.warning("ignoring an invalid service tag", extra={"service_key": ref.key, "problem": problem})
+        mode = effective_mode(self._mode, tag, kill_switch=False)
+        if mode is Mode.NOTIFY:
+            return _fail_open(f"the service is tagged ecs-watchdog:action={tag}: the watchdog does not judge it")
+        held_by = ""
+        if mode is Mode.ENFORCE and self._kill_switch_engaged():
+            mode, held_by = Mode.DRY_RUN, "the kill switch is engaged, so "
+        decided = self._decide(payload, ref)
+        if mode is Mode.ENFORCE or decided.response["hookStatus"] == "SUCCEEDED":
+            return decided
+        would = decided.response["hookStatus"]
+        why = f"{held_by}{mode}: would answer {would}: {decided.reason}"  # any mode below enforce fails open
+        return decided.model_copy(update={"response": dict(SUCCEEDED), "reason": why})
+
+    def _kill_switch_engaged(self) -> bool:
+        if self._kill_switch is None:
+            return False
+        try:
+            return self._kill_switch.engaged()
+        except Exception as error:  # an unreadable switch is an engaged one: never hold a deployment on doubt
+            logger.error("kill switch unreadable: treated as engaged", extra={"problem": str(error)})
+            return True
 
     def _decide(self, payload: LambdaHookPayload, ref: ServiceRef) -> HookAnswer:
         task_definition = self._revisions.task_definition_of(payload.target_service_revision_arn)
@@ -148,6 +195,10 @@ def _reason(verdict: bool | None, rolling_back: bool, status: str) -> str:
             else "still undecided after the longest wait: let it continue"
         )
     return "the target revision is not held back"
+
+
+def _fail_open(why: str) -> HookAnswer:
+    return HookAnswer(response=dict(SUCCEEDED), reason=f"{why}; answered SUCCEEDED, as if there were no hook")
 
 
 def _trouble(reason: str, **about: str) -> HookAnswer:

@@ -4,6 +4,7 @@
     ecs-watchdog replay scenarios/seed-002-*.json --policy none --policy watchdog
     ecs-watchdog replay scenarios/benign-scale-in.json --policy watchdog --json
     ecs-watchdog replay --events archive.jsonl           # real events, watchdog in dry-run
+    ecs-watchdog replay scenarios/seed-*.json --batching-window 0   # as the stack delivers by default
 
 Exit status: 0 on success, 2 for a bad scenario or events file (the error names file, key and hint),
 1 when a watchdog policy is asked for but the watchdog cannot be built.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +23,7 @@ from ecs_watchdog.replay.progress import run_scenarios, wanted
 from ecs_watchdog.replay.recorded import replay_recorded
 from ecs_watchdog.replay.report import render_comparison, render_recorded, render_result
 from ecs_watchdog.replay.runner import POLICIES
-from ecs_watchdog.replay.scenario import SCHEMA_PATH, ScenarioError, load_scenario
+from ecs_watchdog.replay.scenario import SCHEMA_PATH, Scenario, ScenarioError, load_scenario
 from ecs_watchdog.replay.seam import WatchdogFactory
 
 SCENARIO_DIR = SCHEMA_PATH.parent
@@ -45,10 +47,53 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the result contract as JSON")
     parser.add_argument(
+        "--delivery-delay",
+        type=_seconds,
+        metavar="SECONDS",
+        help="EventBridge to SQS, in place of each scenario's delivery.eventbridge_to_sqs_seconds",
+    )
+    parser.add_argument(
+        "--batching-window",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the SQS event source's batching window (watchdog:batching_window_seconds), in place of the scenario's",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        metavar="N",
+        help="records per invocation, 1-10 (watchdog:batch_size), in place of the scenario's",
+    )
+    parser.add_argument(
         "--events",
         metavar="FILE.jsonl",
         help="replay captured EventBridge envelopes (one per line) through the watchdog in dry-run",
     )
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 300:
+        raise argparse.ArgumentTypeError(f"{text}: seconds from 0 to 300")
+    return value
+
+
+def _batch_size(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"{text}: a batch holds 1 to 10 records")
+    return value
+
+
+def with_delivery(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    """The scenario with the delivery the command line asks for in place of its own."""
+    asked = {
+        "eventbridge_to_sqs_seconds": getattr(args, "delivery_delay", None),
+        "batching_window_seconds": getattr(args, "batching_window", None),
+        "batch_size": getattr(args, "batch_size", None),
+    }
+    changes = {k: v for k, v in asked.items() if v is not None}
+    return replace(scenario, delivery=replace(scenario.delivery, **changes)) if changes else scenario
 
 
 def scenario_paths(arguments: list[str]) -> list[Path]:
@@ -77,7 +122,7 @@ def run_replay(
             recorded = replay_recorded(args.events, watchdog_factory)
             out.write((json.dumps(recorded, indent=2) if args.json else render_recorded(recorded)) + "\n")
             return 0
-        scenarios = [load_scenario(p) for p in scenario_paths(args.scenarios)]
+        scenarios = [with_delivery(load_scenario(p), args) for p in scenario_paths(args.scenarios)]
         policies = args.policies or list(POLICIES)
         runs = [(scenario, policy) for scenario in scenarios for policy in policies]
         results = run_scenarios(runs, watchdog_factory, show=wanted(out, args.json))

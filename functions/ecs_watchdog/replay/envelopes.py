@@ -13,7 +13,14 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecs_watchdog.replay.scheduler import DeploymentEvent, HookEvent, ServiceActionEvent, SimEvent, TaskEvent
+from ecs_watchdog.replay.scheduler import (
+    DeploymentEvent,
+    HookEvent,
+    LambdaHookInvocation,
+    ServiceActionEvent,
+    SimEvent,
+    TaskEvent,
+)
 
 ACCOUNT_ID = "123456789012"
 
@@ -124,6 +131,31 @@ class EnvelopeFactory:
             "createdAt": iso_millis(self.at(event.at)),
         }
         return self._wrap(HOOK_STATE_CHANGE, event.at, [deployment], detail)
+
+    def lambda_hook_payload(self, invocation: LambdaHookInvocation) -> dict[str, Any]:
+        """What ECS passes a Lambda lifecycle hook ("Lambda hooks for Amazon ECS service deployments", ECS
+        developer guide; tests/fixtures/events/lambda_hook_invocation.json): the execution and its stage at the
+        top, the service and the target revision in `executionDetails`, and the `hookDetails` the previous
+        invocation returned. Before the production shift the old revision has all the traffic."""
+        target = service_revision_arn(self.region, self.cluster, invocation.service, invocation.revision)
+        weights: dict[str, int] = {target: 0}
+        if invocation.source_revision is not None:
+            source = service_revision_arn(self.region, self.cluster, invocation.service, invocation.source_revision)
+            weights = {source: 100, target: 0}
+        return {
+            "executionId": invocation.hook_id,
+            "lifecycleStage": invocation.stage,
+            "resourceArn": service_deployment_arn(
+                self.region, self.cluster, invocation.service, invocation.deployment_id
+            ),
+            "executionDetails": {
+                "serviceArn": service_arn(self.region, self.cluster, invocation.service),
+                "targetServiceRevisionArn": target,
+                "testTrafficWeights": dict(weights),
+                "productionTrafficWeights": dict(weights),
+            },
+            "hookDetails": dict(invocation.hook_details),
+        }
 
     def _wrap(self, detail_type: str, at: float, resources: list[str], detail: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -4,16 +4,20 @@ Policies: `none` (no watchdog, breaker forced off), `circuit-breaker` (no watchd
 with rollback), `watchdog` and `watchdog-dry-run` (the scenario's own deployment configuration, plus the
 watchdog under test). For the watchdog policies the runner builds the account in moto, installs the
 mirror's hooks on a fresh boto3 session, builds the watchdog through its factory and hands it the
-EventBridge envelopes in small batches as they happen (at most 10 per batch, as one SQS batch, and no
-batch spanning more than 5 simulated seconds); the watchdog's ECS calls act on the model between
-batches. The policies without a watchdog never touch moto, so they replay in milliseconds.
+EventBridge envelopes as Lambda's SQS event source would: each reaches the queue the scenario's
+`delivery.eventbridge_to_sqs_seconds` after it happened, and a batch goes to the handler when its window
+(`batching_window_seconds`, from its first record's arrival) closes or it holds `batch_size` records
+(defaults: no delay, 5 s, 10). The watchdog's ECS calls act on the model between batches. A Lambda
+lifecycle hook the model reaches is answered at that simulated instant by the watchdog's hook function
+(`answer_lifecycle_hook`), or SUCCEEDED where there is no watchdog. The policies without a watchdog never
+touch moto, so they replay in milliseconds.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +25,15 @@ from moto import mock_aws
 
 from ecs_watchdog.replay.envelopes import EnvelopeFactory
 from ecs_watchdog.replay.mirror import Mirror, RecordedAction, new_session
-from ecs_watchdog.replay.scenario import Scenario
-from ecs_watchdog.replay.scheduler import Containment, Scheduler, SimEvent, TaskEvent, policy_configs
+from ecs_watchdog.replay.scenario import Delivery, Scenario
+from ecs_watchdog.replay.scheduler import (
+    Containment,
+    LambdaHookInvocation,
+    Scheduler,
+    SimEvent,
+    TaskEvent,
+    policy_configs,
+)
 from ecs_watchdog.replay.seam import SentMessage, WatchdogFactory, WatchdogUnderTest
 
 POLICIES = (
@@ -34,8 +45,9 @@ POLICIES = (
     "watchdog-dry-run",
 )
 WATCHDOG_POLICIES = ("watchdog", "watchdog-dry-run")
-BATCH_SIZE = 10
-BATCH_WINDOW_SECONDS = 5.0
+BATCH_SIZE = Delivery.batch_size  # the defaults, also the recorded-events replay's batching
+BATCH_WINDOW_SECONDS = Delivery.batching_window_seconds
+NO_HOOK_FUNCTION = {"hookStatus": "SUCCEEDED"}  # without a watchdog a Lambda hook is as if it were not there
 UNCLASSIFIED = "unclassified"
 
 _NOT_LOADED = object()
@@ -74,6 +86,47 @@ class _Tally:
             self.categories.setdefault(event.service, Counter())[categorize(envelope)] += 1
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """One envelope on its way to the handler: when it reaches the SQS queue, and whose it is."""
+
+    arrives_at: float
+    service: str
+    failure: bool
+    envelope: dict[str, Any]
+
+
+@dataclass
+class _Latency:
+    """How long after the crossing event reached the queue the watchdog made its containment call.
+
+    The crossing event is the latest failed-task event of the service the watchdog had been handed when it
+    made the call (the one whose batch made it act); a containment before any failure (a preflight at the
+    deployment event) counts from the latest event of the service handed over. Only a containment that
+    happens while the watchdog handles a batch or answers a Lambda hook is the watchdog's."""
+
+    last_failure: dict[str, float] = field(default_factory=dict)
+    last_event: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def handed(self, records: list[_Queued]) -> None:
+        for record in records:
+            self.last_event[record.service] = record.arrives_at
+            if record.failure:
+                self.last_failure[record.service] = record.arrives_at
+
+    @staticmethod
+    def contained(scheduler: Scheduler) -> set[str]:
+        return {n for n in scheduler.service_names if scheduler.containment(n) is not None}
+
+    def acted(self, scheduler: Scheduler, before: set[str]) -> None:
+        for name in self.contained(scheduler) - before:
+            arrived = self.last_failure.get(name, self.last_event.get(name))
+            containment = scheduler.containment(name)
+            if arrived is not None and containment is not None and name not in self.seconds:
+                self.seconds[name] = round(containment.at - arrived, 2)
+
+
 def run_scenario(scenario: Scenario, policy: str, watchdog_factory: WatchdogFactory | None = None) -> dict[str, Any]:
     """Replay `scenario` under `policy`; return the result dict (see docs/replay.md for the contract)."""
     if policy not in POLICIES:
@@ -85,11 +138,13 @@ def run_scenario(scenario: Scenario, policy: str, watchdog_factory: WatchdogFact
     tally = _Tally(events=Counter(), categories={})
     if policy not in WATCHDOG_POLICIES:
         while scheduler.next_time() is not None:
-            for event in scheduler.step():
+            for event in scheduler.step() + _answer_hooks(scheduler, None, envelopes, [], None):
                 tally.add(event, envelopes.envelope(event))
-        return _result(scenario, policy, scheduler, tally, [], [], None, {})
+        return _result(scenario, policy, scheduler, tally, [], [], None, {}, {})
     factory = watchdog_factory or _default_factory()
     dry_run = policy == "watchdog-dry-run"
+    latency = _Latency()
+    answered: list[RecordedAction] = []
     with mock_aws():
         mirror = Mirror(scenario, scheduler, dry_run=dry_run)
         mirror.build()
@@ -97,16 +152,49 @@ def run_scenario(scenario: Scenario, policy: str, watchdog_factory: WatchdogFact
         mirror.install(session)
         watchdog = factory(session, lambda: envelopes.at(scheduler.now), dry_run)
         try:
-            _drive(scheduler, envelopes, tally, watchdog)
+            _drive(scheduler, envelopes, tally, watchdog, scenario.delivery, latency, answered)
             messages = watchdog.messages()
-            actions = list(mirror.actions) + _intended_actions(watchdog, scenario)
+            calls = list(mirror.actions) + answered
+            actions = sorted(calls, key=lambda a: a.at) + _intended_actions(watchdog, scenario)
             reported = _reported_categories(watchdog)
             openings = _incident_openings(watchdog, scenario)
         finally:
             close = getattr(watchdog, "close", None)  # optional: release what the watchdog started
             if close is not None:
                 close()
-    return _result(scenario, policy, scheduler, tally, messages, actions, reported, openings)
+    return _result(scenario, policy, scheduler, tally, messages, actions, reported, openings, latency.seconds)
+
+
+def _answer_hooks(
+    scheduler: Scheduler,
+    watchdog: WatchdogUnderTest | None,
+    envelopes: EnvelopeFactory,
+    answered: list[RecordedAction],
+    latency: _Latency | None,
+) -> list[SimEvent]:
+    """Answer every Lambda hook invocation the model made at this instant (and those the answers lead to)
+    through the watchdog's hook function (`answer_lifecycle_hook`, optional) or, without one, SUCCEEDED.
+    Returns the events the answers made the model emit."""
+    hook_function = getattr(watchdog, "answer_lifecycle_hook", None)
+    events: list[SimEvent] = []
+    while invocations := scheduler.drain_invocations():
+        for invocation in invocations:
+            before = _Latency.contained(scheduler)
+            answer = hook_function(envelopes.lambda_hook_payload(invocation)) if hook_function else NO_HOOK_FUNCTION
+            became = scheduler.answer_lambda_hook(invocation, answer)
+            if latency is not None:
+                latency.acted(scheduler, before)
+            if hook_function is not None:
+                answered.append(_hook_answer(scheduler.now, invocation, became))
+            events += scheduler.drain()
+    return events
+
+
+def _hook_answer(at: float, invocation: LambdaHookInvocation, became: str) -> RecordedAction:
+    """A Lambda hook's answer, in the result's actions beside the ECS calls: its return value is what holds,
+    lets through or rolls back the deployment (`error`: an answer ECS does not take, so it rolled back)."""
+    detail = f"{became}: {invocation.deployment_id} ({invocation.service}:{invocation.revision}) at {invocation.stage}"
+    return RecordedAction(at, invocation.service, "lambda_hook_answer", detail, False)
 
 
 def _default_factory() -> WatchdogFactory:
@@ -116,35 +204,62 @@ def _default_factory() -> WatchdogFactory:
     return factory
 
 
-def _drive(scheduler: Scheduler, envelopes: EnvelopeFactory, tally: _Tally, watchdog: WatchdogUnderTest) -> None:
-    """Advance the clock, handing the watchdog each batch as soon as it closes."""
-    batch: list[dict[str, Any]] = []
+def _drive(
+    scheduler: Scheduler,
+    envelopes: EnvelopeFactory,
+    tally: _Tally,
+    watchdog: WatchdogUnderTest,
+    delivery: Delivery,
+    latency: _Latency,
+    answered: list[RecordedAction],
+) -> None:
+    """Advance the clock, handing the watchdog each batch as the SQS event source would."""
+    on_the_way: deque[_Queued] = deque()  # put on the queue by EventBridge, in order of arrival
+    batch: list[_Queued] = []
     opened_at = 0.0
+
+    def emitted(events: list[SimEvent]) -> None:
+        for event in events:
+            envelope = envelopes.envelope(event)
+            tally.add(event, envelope)
+            failure = isinstance(event, TaskEvent) and event.failure
+            arrives = scheduler.now + delivery.eventbridge_to_sqs_seconds
+            on_the_way.append(_Queued(arrives, event.service, failure, envelope))
+
     while True:
         upcoming = scheduler.next_time()
-        closes_at = min(opened_at + BATCH_WINDOW_SECONDS, scheduler.horizon)
-        if batch and (upcoming is None or upcoming > closes_at or len(batch) >= BATCH_SIZE):
-            # The batch is delivered when it closes, not when the model next has something to do.
-            if upcoming is None or upcoming > closes_at:
-                scheduler.advance_clock(max(closes_at, scheduler.now))
+        arrival = on_the_way[0].arrives_at if on_the_way else None
+        following = min((t for t in (upcoming, arrival) if t is not None), default=None)
+        closes_at = min(opened_at + delivery.batching_window_seconds, scheduler.horizon)
+        full = len(batch) >= delivery.batch_size
+        if batch and (full or following is None or following > closes_at):
+            # The batch is delivered when it closes (or fills), not when the model next has something to do.
+            scheduler.advance_clock(scheduler.now if full else max(closes_at, scheduler.now))
+            # What else is on the queue by now goes too: the event source's pollers take it in parallel.
+            while on_the_way and on_the_way[0].arrives_at <= scheduler.now:
+                batch.append(on_the_way.popleft())
             while batch:
-                watchdog.deliver(batch[:BATCH_SIZE])
-                del batch[:BATCH_SIZE]
-            # Whatever the watchdog's calls changed emits events now; they open the next batch.
-            for event in scheduler.drain():
-                envelope = envelopes.envelope(event)
-                tally.add(event, envelope)
-                batch.append(envelope)
-            opened_at = scheduler.now
+                chunk = batch[: delivery.batch_size]
+                del batch[: delivery.batch_size]
+                latency.handed(chunk)
+                before = latency.contained(scheduler)
+                watchdog.deliver([q.envelope for q in chunk])
+                latency.acted(scheduler, before)
+            # Whatever the watchdog's calls changed emits events now; they reach the queue like any other.
+            emitted(scheduler.drain())
+            emitted(_answer_hooks(scheduler, watchdog, envelopes, answered, latency))
+            continue
+        if arrival is not None and (upcoming is None or arrival <= upcoming):
+            if arrival > scheduler.now:
+                scheduler.advance_clock(arrival)
+            if not batch:
+                opened_at = scheduler.now
+            batch.append(on_the_way.popleft())
             continue
         if upcoming is None:
             return
-        for event in scheduler.step():
-            if not batch:
-                opened_at = scheduler.now
-            envelope = envelopes.envelope(event)
-            tally.add(event, envelope)
-            batch.append(envelope)
+        emitted(scheduler.step())
+        emitted(_answer_hooks(scheduler, watchdog, envelopes, answered, latency))
 
 
 def _intended_actions(watchdog: WatchdogUnderTest, scenario: Scenario) -> list[RecordedAction]:
@@ -215,6 +330,7 @@ def _result(
     actions: list[RecordedAction],
     reported: Mapping[str, str] | None,
     openings: Mapping[str, dict[str, Any]],
+    event_to_action: Mapping[str, float],
 ) -> dict[str, Any]:
     services: dict[str, Any] = {}
     for name in scheduler.service_names:
@@ -226,6 +342,9 @@ def _result(
         services[name] = {
             "failed_tasks_before_containment": containment.failed_before if containment else None,
             "minutes_to_containment": _minute(containment.at - first) if containment and first is not None else None,
+            # Extension: simulated seconds from the crossing event's arrival on the queue to the watchdog's
+            # containment call (None without one: no watchdog, or contained by the breaker or the timeline).
+            "event_to_action_seconds": event_to_action.get(name),
             "failed_tasks_total": scheduler.failed_tasks(name),
             # Extension: deployments of a good revision (left alone it completes) that were undone.
             "good_deployments_rolled_back": scheduler.good_deployments_rolled_back(name),

@@ -98,11 +98,13 @@ class BreakerConfig:
 
 @dataclass(frozen=True)
 class LifecycleHook:
-    """A PAUSE lifecycle hook: the deployment waits at each of `stages` for ContinueServiceDeployment."""
+    """A lifecycle hook at each of `stages`: PAUSE waits for ContinueServiceDeployment; AWS_LAMBDA invokes the
+    hook function (the watchdog's) and goes on as its `hookStatus` says."""
 
     stages: tuple[str, ...]
     timeout_minutes: int = DEFAULT_HOOK_TIMEOUT_MINUTES
     timeout_action: str = "ROLLBACK"
+    target_type: str = "PAUSE"  # PAUSE | AWS_LAMBDA (the API's targetType)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,20 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How an EventBridge event reaches the events function: EventBridge puts it on the SQS queue after
+    `eventbridge_to_sqs_seconds`; the SQS event source invokes the function with a batch once
+    `batching_window_seconds` have passed since the batch's first record arrived, or at once when it holds
+    `batch_size` records (the context keys `watchdog:batching_window_seconds` and `watchdog:batch_size`).
+    The defaults are the simulator's since its first release (no delay, a 5-second window, 10 records),
+    so every scenario that names no delivery replays as it always did; the stack's own default window is 0."""
+
+    eventbridge_to_sqs_seconds: float = 0.0
+    batching_window_seconds: float = 5.0
+    batch_size: int = 10
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario, copies expanded, every default filled in."""
 
@@ -221,6 +237,7 @@ class Scenario:
     timeline: tuple[TimelineEntry, ...]
     expect: Mapping[str, Expectation]
     source: str = ""
+    delivery: Delivery = field(default_factory=Delivery)
 
     def service(self, name: str) -> ServiceSpec:
         """The service with this name."""
@@ -384,6 +401,7 @@ def _deployment(raw: Mapping[str, Any]) -> DeploymentConfig:
                 stages=tuple(h["stages"]),
                 timeout_minutes=h.get("timeout_minutes", DEFAULT_HOOK_TIMEOUT_MINUTES),
                 timeout_action=h.get("timeout_action", "ROLLBACK"),
+                target_type=h.get("type", "PAUSE"),
             )
             for h in raw.get("lifecycle_hooks", ())
         ),
@@ -442,6 +460,7 @@ def _build(document: Mapping[str, Any], label: str) -> Scenario:
                 category=raw_expectation.get("category"), incident=raw_expectation.get("incident", True)
             )
     environment = document.get("environment", {})
+    delivery = document.get("delivery", {})
     start = datetime.fromisoformat(document.get("start_time", "2025-01-01T00:00:00Z").replace("Z", "+00:00"))
     return Scenario(
         name=document["name"],
@@ -462,6 +481,11 @@ def _build(document: Mapping[str, Any], label: str) -> Scenario:
         timeline=tuple(sorted(timeline, key=lambda e: e.at_minute)),
         expect=expect,
         source=label,
+        delivery=Delivery(
+            eventbridge_to_sqs_seconds=float(delivery.get("eventbridge_to_sqs_seconds", 0.0)),
+            batching_window_seconds=float(delivery.get("batching_window_seconds", 5.0)),
+            batch_size=int(delivery.get("batch_size", 10)),
+        ),
     )
 
 

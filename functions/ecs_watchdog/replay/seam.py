@@ -34,6 +34,11 @@ class WatchdogUnderTest(Protocol):
         """Every message sent so far, oldest first."""
 
 
+# Optional on a WatchdogUnderTest: `answer_lifecycle_hook(payload) -> dict`, what the watchdog's Lambda
+# lifecycle hook function returns to ECS for one invocation (the documented payload). Without it a Lambda
+# hook answers SUCCEEDED, as if it were not there.
+
+
 # make_watchdog(session, clock, dry_run) -> WatchdogUnderTest. The session is the boto3 session whose
 # clients the watchdog must use: the simulator registers its `before-call.ecs.<Operation>` hooks on it
 # before calling the factory, so every ECS call the watchdog makes reaches the simulated service.

@@ -3,7 +3,8 @@
 Everything the deployed stack provides is created in the simulator's moto account (alerts topic,
 Slack secret, state table), Slack is a local endpoint on 127.0.0.1, and events reach the handler as
 SQS batches, exactly as Lambda would receive them. Records the handler reports as failed are
-redelivered, as SQS would, up to the queue's maxReceiveCount.
+redelivered, as SQS would, up to the queue's maxReceiveCount. A Lambda lifecycle hook is answered by the
+lifecycle hook function's handler, built by its wiring over the same table and session, in the same mode.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import boto3
 
 from ecs_watchdog.classify import failure_category
 from ecs_watchdog.contain.models import Mode
-from ecs_watchdog.handlers import ecs_events
+from ecs_watchdog.handlers import ecs_events, lifecycle_hook
 from ecs_watchdog.replay.local_lambda import LocalLambdaContext, envelope_bodies, sqs_batch
 from ecs_watchdog.replay.sandbox import SlackCapture, audit_events, provision
 from ecs_watchdog.replay.seam import SentMessage
+from ecs_watchdog.wiring.lifecycle_hook import build_lambda_hook_gate
 
 MAX_RECEIVE_COUNT = 5  # the stack's default watchdog:queue_max_receive_count
 
@@ -41,6 +43,9 @@ class ReplayWatchdog:
         # The `watchdog` policy enforces; `watchdog-dry-run` reports the exact calls it would make.
         settings = settings.model_copy(update={"mode": Mode.DRY_RUN if dry_run else Mode.ENFORCE})
         ecs_events.install(settings, session, clock)  # leases and the gate's deadlines in simulated time
+        # The hook function's environment as infra sets it (infra/containment.py).
+        hook_environment = {"STATE_TABLE_NAME": settings.state_table_name, "WATCHDOG_MODE": str(settings.mode)}
+        self._hook_gate = build_lambda_hook_gate(hook_environment, session, clock)
         self._intended: list[dict[str, Any]] = []
         self._sqs = session.client("sqs")
         self._messages: list[SentMessage] = []
@@ -75,6 +80,15 @@ class ReplayWatchdog:
                 break
         self.dead_lettered += bodies
         self._collect()
+
+    def answer_lifecycle_hook(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """ECS invoking the Lambda lifecycle hook function: its handler's return value."""
+        lifecycle_hook._gate = self._hook_gate
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return lifecycle_hook.handler(payload, LocalLambdaContext())
+        finally:
+            lifecycle_hook._gate = None
 
     def _collect(self) -> None:
         now = self._clock()

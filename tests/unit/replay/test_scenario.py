@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ecs_watchdog.replay.scenario import ScenarioError, load_scenario, parse_scenario
+from ecs_watchdog.replay.scenario import Delivery, ScenarioError, load_scenario, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 COMMITTED = sorted(p for p in SCENARIOS.glob("*.json") if p.name != "schema.json")
@@ -143,3 +143,22 @@ def test_invalid_json_reports_line_and_column(tmp_path: Path) -> None:
     path.write_text('{"name": "x",\n  "seed": }')
     with pytest.raises(ScenarioError, match=r"bad.json: not valid JSON at line 2"):
         load_scenario(path)
+
+
+def test_delivery_defaults_to_the_simulators_first_batching_and_can_be_set(tmp_path: Path) -> None:
+    assert load_scenario(write(tmp_path, VALID)).delivery == Delivery(0.0, 5.0, 10)
+    document = {**VALID, "delivery": {"eventbridge_to_sqs_seconds": 1.5, "batching_window_seconds": 0}}
+    assert load_scenario(write(tmp_path, document)).delivery == Delivery(1.5, 0.0, 10)
+
+
+def test_a_delivery_the_event_source_cannot_have_is_named(tmp_path: Path) -> None:
+    def eleven(d: dict[str, Any]) -> None:
+        d["delivery"] = {"batch_size": 11}
+
+    def typo(d: dict[str, Any]) -> None:
+        d["delivery"] = {"batching_window": 0}
+
+    assert error_for(tmp_path, eleven).endswith("delivery.batch_size: 11 is greater than the maximum of 10")
+    assert "delivery.batching_window: unknown key (did you mean 'batching_window_seconds'?)" in error_for(
+        tmp_path, typo
+    )

@@ -185,7 +185,7 @@ class AnsweredReads:
                 item["lifecycleHookDetails"] = [
                     {
                         "hookId": h.hook_id,
-                        "targetType": "PAUSE",
+                        "targetType": h.target_type,
                         "status": h.status,
                         "expiresAt": self._at(h.expires_at),
                         "timeoutAction": h.timeout_action,

@@ -11,6 +11,10 @@ Modelling choices (docs/replay.md):
 - A PAUSE hook at a stage emits HOOK_AWAITING_ACTION and holds the deployment there until
   ContinueServiceDeployment (CONTINUE: next stage; ROLLBACK: roll back) or its timeout (then its
   timeout action, ROLLBACK by default). The circuit breaker keeps counting green failures meanwhile.
+- An AWS_LAMBDA hook at a stage holds the deployment there and invokes the hook function at once (a
+  `LambdaHookInvocation` the runner hands the watchdog's hook handler): SUCCEEDED goes on to the next stage;
+  FAILED, an error or an answer that is not one rolls back (as ECS does); IN_PROGRESS invokes it again after
+  `callBackDelay` seconds (default 30) with the `hookDetails` it returned, until the hook's timeout.
 - Rolling back a staged deployment stops the green tasks and makes the blue deployment primary again.
 """
 
@@ -22,7 +26,7 @@ from typing import cast
 from ecs_watchdog.replay.scenario import DeploymentConfig
 from ecs_watchdog.replay.scheduler.core import SchedulerCore
 from ecs_watchdog.replay.scheduler.model import LiveDeployment, LiveService, PendingHook
-from ecs_watchdog.replay.scheduler.records import HookEvent, SchedulerCommandError
+from ecs_watchdog.replay.scheduler.records import HookEvent, LambdaHookInvocation, SchedulerCommandError
 from ecs_watchdog.replay.scheduler.statistics import check_containment
 from ecs_watchdog.replay.scheduler.throttle import reset_throttle
 
@@ -87,6 +91,19 @@ class Lifecycle(SchedulerCore):
         dep.stage = stage
         dep.updated_at = self.now
         hook = next((h for h in svc.config.lifecycle_hooks if stage in h.stages), None)
+        if hook is not None and hook.target_type == "AWS_LAMBDA":
+            invoked = PendingHook(
+                hook_id=self._uuid(svc),
+                stage=stage,
+                expires_at=self.now + hook.timeout_minutes * 60.0,
+                timeout_action=hook.timeout_action,
+                status="IN_PROGRESS",
+                target_type="AWS_LAMBDA",
+            )
+            dep.hooks.append(invoked)
+            self._push(invoked.expires_at, "hook_timeout", svc.spec.name, (dep.deployment_id, invoked.hook_id))
+            self._invoke(svc, dep, invoked, ())
+            return
         if hook is not None:
             pending = PendingHook(
                 hook_id=self._uuid(svc),
@@ -105,6 +122,81 @@ class Lifecycle(SchedulerCore):
             self._push(pending.expires_at, "hook_timeout", svc.spec.name, (dep.deployment_id, pending.hook_id))
             return
         self._run_stage(svc, dep)
+
+    # -- Lambda hooks -------------------------------------------------------------------------------------
+
+    def _invoke(
+        self, svc: LiveService, dep: LiveDeployment, hook: PendingHook, details: tuple[tuple[str, object], ...]
+    ) -> None:
+        source = next((d.revision for d in svc.deployments if d is not dep), None)
+        self._invocations.append(
+            LambdaHookInvocation(
+                self.now, svc.spec.name, dep.deployment_id, hook.hook_id, hook.stage, dep.revision, source, details
+            )
+        )
+
+    def _lambda_hook(self, name: str, deployment_id: str, hook_id: str) -> tuple[LiveDeployment, PendingHook] | None:
+        """The deployment and its Lambda hook, while ECS still waits for the hook's function."""
+        dep = next((d for d in self._services[name].deployments if d.deployment_id == deployment_id), None)
+        hook = dep.held if dep is not None else None
+        if dep is None or hook is None or hook.hook_id != hook_id or dep.rollout_state != "IN_PROGRESS":
+            return None
+        return dep, hook
+
+    def answer_lambda_hook(self, invocation: LambdaHookInvocation, answer: object) -> str:
+        """What ECS does with the function's return value: the next stage, a rollback, or another invocation
+        later. Returns the status taken (SUCCEEDED, FAILED, IN_PROGRESS, or `error` for an answer that is not
+        one), or `ignored` once the deployment moved on."""
+        found = self._lambda_hook(invocation.service, invocation.deployment_id, invocation.hook_id)
+        if found is None:
+            return "ignored"
+        dep, hook = found
+        svc = self._services[invocation.service]
+        status = answer.get("hookStatus") if isinstance(answer, dict) else None
+        if status == "SUCCEEDED":
+            hook.status = "SUCCEEDED"
+            self._next_stage(svc, dep)
+        elif status == "IN_PROGRESS":
+            delay = answer.get("callBackDelay", 30) if isinstance(answer, dict) else 30
+            details = answer.get("hookDetails") if isinstance(answer, dict) else None
+            saved = tuple(sorted(details.items())) if isinstance(details, dict) else ()
+            seconds = float(delay) if isinstance(delay, int | float) and delay >= 0 else 30.0
+            self._push(self.now + seconds, "hook_callback", svc.spec.name, (dep.deployment_id, hook.hook_id, saved))
+        else:
+            hook.status = "FAILED"
+            status = status if status == "FAILED" else "error"
+            why = "returned FAILED" if status == "FAILED" else f"gave no valid hookStatus ({answer!r:.80})"
+            if len(svc.deployments) > 1:
+                self._roll_back_staged(
+                    svc,
+                    dep,
+                    reason=f"Lifecycle hook at {hook.stage} {why}: rolling back.",
+                    cause=f"Lambda hook {status} at {hook.stage}: rollback",
+                )
+            else:
+                self._fail_first_deployment(svc, dep, f"Lifecycle hook at {hook.stage} {why}.", hook.stage, status)
+        self._reconcile(svc)
+        return str(status)
+
+    def _fail_first_deployment(
+        self, svc: LiveService, dep: LiveDeployment, reason: str, stage: str, status: str
+    ) -> None:
+        """A hook that fails a service's first deployment: nothing to roll back to, so it fails and launches
+        nothing more (as the breaker's stall)."""
+        dep.rollout_state = "FAILED"
+        dep.rollout_state_reason = reason
+        dep.service_deployment_status = "STOPPED"
+        dep.stalled = True
+        dep.updated_at = dep.finished_at = self.now
+        svc.last_change = f"Lambda hook {status} at {stage}: deployment failed, launches stopped"
+        self._emit_deployment(svc, dep, "SERVICE_DEPLOYMENT_FAILED", "ERROR", reason)
+        self._message(svc, f"(service {svc.spec.name}) (deployment {dep.deployment_id}) {reason}")
+
+    def _on_hook_callback(self, svc: LiveService, payload: object) -> None:
+        deployment_id, hook_id, details = cast(tuple[str, str, tuple[tuple[str, object], ...]], payload)
+        found = self._lambda_hook(svc.spec.name, deployment_id, hook_id)
+        if found is not None:
+            self._invoke(svc, found[0], found[1], details)
 
     def _run_stage(self, svc: LiveService, dep: LiveDeployment) -> None:
         stage = dep.stage
@@ -132,13 +224,13 @@ class Lifecycle(SchedulerCore):
         dep = svc.deployments[0] if svc.deployments else None
         if dep is None or dep.deployment_id != deployment_id or dep.rollout_state != "IN_PROGRESS":
             return  # rolled back or superseded while the stage ran
-        if dep.stage == stage and dep.awaiting is None:
+        if dep.stage == stage and dep.held is None:
             self._next_stage(svc, dep)
 
     def _on_hook_timeout(self, svc: LiveService, payload: object) -> None:
         deployment_id, hook_id = cast(tuple[str, str], payload)
         dep = next((d for d in svc.deployments if d.deployment_id == deployment_id), None)
-        hook = dep.awaiting if dep is not None else None
+        hook = dep.held if dep is not None else None
         if dep is None or hook is None or hook.hook_id != hook_id or dep.rollout_state != "IN_PROGRESS":
             return  # answered in time
         hook.status = "TIMED_OUT"

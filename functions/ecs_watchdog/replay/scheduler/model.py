@@ -17,9 +17,19 @@ RUNNING_VERSION = 4  # PROVISIONING 1, PENDING 2, ACTIVATING 3, RUNNING 4
 STOPPED_AFTER_RUNNING_VERSION = 8  # DEACTIVATING 5, STOPPING 6, DEPROVISIONING 7, STOPPED 8
 STOPPED_BEFORE_RUNNING_VERSION = 4  # PROVISIONING 1, PENDING 2, DEPROVISIONING 3, STOPPED 4
 
-# What the scheduler's queue can hold: a timeline entry, a task's next state, a throttled service waking.
+# What the scheduler's queue can hold: a timeline entry, a task's next state, a throttled service waking, a
+# stage's timer, a hook's timeout, ECS invoking a Lambda hook again after its callBackDelay.
 QueueKind = Literal[
-    "timeline", "running", "healthy", "fail_start", "exit", "unhealthy", "wake", "stage", "hook_timeout"
+    "timeline",
+    "running",
+    "healthy",
+    "fail_start",
+    "exit",
+    "unhealthy",
+    "wake",
+    "stage",
+    "hook_timeout",
+    "hook_callback",
 ]
 
 
@@ -48,13 +58,19 @@ class LiveTask:
 
 @dataclass
 class PendingHook:
-    """A PAUSE lifecycle hook a deployment reached: awaiting action until answered or timed out."""
+    """A lifecycle hook a deployment reached: a PAUSE hook awaits action until answered or timed out; an
+    AWS_LAMBDA hook is IN_PROGRESS until its function answers SUCCEEDED or FAILED, or it times out."""
 
     hook_id: str
     stage: str
     expires_at: float
     timeout_action: str
-    status: str = "AWAITING_ACTION"  # then SUCCEEDED or TIMED_OUT
+    status: str = "AWAITING_ACTION"  # then SUCCEEDED, FAILED or TIMED_OUT
+    target_type: str = "PAUSE"  # PAUSE | AWS_LAMBDA
+
+    @property
+    def pending(self) -> bool:
+        return self.status in ("AWAITING_ACTION", "IN_PROGRESS")
 
 
 @dataclass
@@ -82,8 +98,13 @@ class LiveDeployment:
 
     @property
     def awaiting(self) -> PendingHook | None:
-        """The hook the deployment is paused at, if any."""
+        """The PAUSE hook the deployment is paused at, if any (the one ContinueServiceDeployment answers)."""
         return next((h for h in self.hooks if h.status == "AWAITING_ACTION"), None)
+
+    @property
+    def held(self) -> PendingHook | None:
+        """The hook of either kind the deployment waits for at its stage, if any."""
+        return next((h for h in self.hooks if h.pending), None)
 
 
 @dataclass

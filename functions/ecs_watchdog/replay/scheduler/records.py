@@ -87,6 +87,22 @@ class HookEvent:
 SimEvent = TaskEvent | DeploymentEvent | ServiceActionEvent | HookEvent
 
 
+@dataclass(frozen=True)
+class LambdaHookInvocation:
+    """ECS invoking an AWS_LAMBDA lifecycle hook's function (no EventBridge event: a synchronous call whose
+    return value the scheduler takes with `answer_lambda_hook`). `hook_details`: what the previous invocation
+    returned with IN_PROGRESS."""
+
+    at: float
+    service: str
+    deployment_id: str
+    hook_id: str
+    stage: str
+    revision: int
+    source_revision: int | None
+    hook_details: tuple[tuple[str, object], ...] = ()
+
+
 # ---------------------------------------------------------------------------------------------------
 # Read-only views for the moto mirror and the runner.
 
@@ -97,9 +113,10 @@ class HookView:
 
     hook_id: str
     stage: str
-    status: str  # AWAITING_ACTION | SUCCEEDED | TIMED_OUT
+    status: str  # AWAITING_ACTION (PAUSE) | IN_PROGRESS (AWS_LAMBDA) | SUCCEEDED | FAILED | TIMED_OUT
     expires_at: float
     timeout_action: str
+    target_type: str = "PAUSE"  # PAUSE | AWS_LAMBDA
 
 
 @dataclass(frozen=True)

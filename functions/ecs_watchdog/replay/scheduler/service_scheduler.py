@@ -205,6 +205,8 @@ class Scheduler(RollingUpdate, CircuitBreaker, TaskFates, Deployments, Lifecycle
             self._on_stage_timer(svc, payload)
         elif kind == "hook_timeout":
             self._on_hook_timeout(svc, payload)
+        elif kind == "hook_callback":
+            self._on_hook_callback(svc, payload)
         else:
             task = svc.tasks[str(payload)]
             if task.last_status == "STOPPED":
