@@ -17,9 +17,12 @@ import pytest
 from botocore import xform_name
 from botocore.session import get_session
 
+from infra.organization import CONTAIN_ROLE_NAME, READ_ROLE_NAME
 from tests.authz.evaluate import evaluate, from_json
 from tests.authz.iam_requests import IamRequest
+from tests.authz.organization import MEMBER
 from tests.authz.recorder import ADAPTERS, PACKAGE
+from tests.authz.template import ACCOUNT
 
 pytestmark = pytest.mark.slow
 
@@ -61,6 +64,8 @@ def test_every_granted_action_is_used_by_a_recorded_call(report: dict[str, Any])
     for decision in from_json(report["decisions"]):
         role = f"{decision.mode}/{decision.request.function}"
         used[role] |= {(sid, decision.request.action) for sid in decision.allowed_by}
+    for role in report["roles"]:
+        used[role] |= proven_by_the_single_account_runs(role, report["roles"], used)
     unused = [
         f"{role}: {sid} grants {action}"
         for role, grants in report["grants"].items()
@@ -73,6 +78,27 @@ def test_every_granted_action_is_used_by_a_recorded_call(report: dict[str, Any])
     assert not unused, "grants no recorded call uses (remove them, or say why in REVIEWED_UNUSED):\n" + "\n".join(
         sorted(unused)
     )
+
+
+def proven_by_the_single_account_runs(
+    role: str, roles: dict[str, list[dict[str, Any]]], used: dict[str, set[tuple[str, str]]]
+) -> set[tuple[str, str]]:
+    """A hub's or a member role's grants whose statement is the single stack's events role's in the same mode
+    (the same code makes both: infra/containment.py, diagnose/permissions.py), in the member's account: the
+    single-account runs show their use (the rollback by UpdateService, the scale to zero, its restore, the
+    probes), which the organization runs do not repeat."""
+    kind = role.partition("/")[0]
+    if not kind.startswith(("hub-", "member-")):
+        return set()
+    single = f"{kind.split('-', 1)[1]}/events"
+    statements = {s.get("Sid"): s for p in roles.get(single, []) for s in p["Statement"]}
+    proven: set[tuple[str, str]] = set()
+    for policy in roles[role]:
+        for statement in policy["Statement"]:
+            same = json.loads(json.dumps(statement).replace(f":{MEMBER}:", f":{ACCOUNT}:"))
+            if statements.get(statement.get("Sid")) == same:
+                proven |= {(sid, a) for sid, a in used[single] if sid == statement.get("Sid")}
+    return proven
 
 
 def test_a_role_not_run_in_a_mode_is_the_role_of_a_mode_it_ran_in(report: dict[str, Any]) -> None:
@@ -113,6 +139,43 @@ def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any])
         "ecs:ListServiceDeployments",
         "dynamodb:GetItem",
     }
+
+
+def test_the_member_roles_trust_only_the_hubs_roles_with_the_hubs_external_id(report: dict[str, Any]) -> None:
+    checks = report["trust_checks"]
+    assert {c["request"]["resource"].rsplit("/", 1)[1] for c in checks} == {READ_ROLE_NAME, CONTAIN_ROLE_NAME}
+    wrong = [
+        f"{c['request']['resource']} ({c['request']['because']}): {c['decision']}, expected {c['expected']}"
+        for c in checks
+        if c["decision"] != c["expected"]
+    ]
+    assert not wrong, "trust policies that do not decide as the trust model says:\n" + "\n".join(wrong)
+
+
+def test_the_hub_looks_up_and_acts_in_a_member_only_through_the_members_roles(report: dict[str, Any]) -> None:
+    calls = [c for c in report["calls"] if c["mode"].startswith(("hub-", "member-"))]
+    assumed = {(c["mode"], c["assumed"][1]) for c in calls if c["assumed"]}
+    assert assumed == {
+        ("member-dry-run", READ_ROLE_NAME),
+        ("member-enforce", READ_ROLE_NAME),
+        ("member-enforce", CONTAIN_ROLE_NAME),
+    }
+    hub_own = {c["action"] for c in calls if c["mode"].startswith("hub-")}
+    assert "sts:AssumeRole" in hub_own
+    # Nothing of a member's is looked up with the hub's own credentials (it would read the hub's account).
+    looked_up_here = [
+        f"{c['summary']} at {c['call_site']}"
+        for c in calls
+        if c["mode"].startswith("hub-") and c["service"] in ("ecs", "ecr", "logs", "ec2", "iam", "elbv2")
+    ]
+    assert not looked_up_here, "member look-ups made with the hub's credentials:\n" + "\n".join(looked_up_here)
+    by_role = defaultdict(set)
+    for c in calls:
+        if c["assumed"]:
+            by_role[(c["mode"], c["assumed"][1])].add(c["action"])
+    assert "ecs:StopServiceDeployment" in by_role[("member-enforce", CONTAIN_ROLE_NAME)]
+    assert "ecs:ContinueServiceDeployment" in by_role[("member-dry-run", READ_ROLE_NAME)]
+    assert "ecs:ContinueServiceDeployment" in by_role[("member-enforce", CONTAIN_ROLE_NAME)]
 
 
 def test_replays_use_the_names_the_template_gives_the_stacks_resources(report: dict[str, Any]) -> None:

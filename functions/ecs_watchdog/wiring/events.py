@@ -62,6 +62,8 @@ def build_pipeline(
     if member and sessions and settings.member_read_role:
         looks = sessions.session(member, settings.member_read_role)
         enforce = Mode(settings.mode) is Mode.ENFORCE and settings.member_contain_role
+        # A member's PAUSE hooks are answered through the containment role in enforce (a ROLLBACK is
+        # containment), through the read role otherwise (only the fail-open CONTINUE): docs/organization.md.
         acts = sessions.session(member, str(settings.member_contain_role)) if enforce else looks
         home = (member, home[1]) if home else None
     ecs = looks.client("ecs")
@@ -107,9 +109,9 @@ def build_pipeline(
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=home,
         members=None if member else build_members(settings, session, clock, count),
-        containment=build_containment(settings, session, clock, acts),
+        containment=build_containment(settings, session, clock, acts, looks),
         probe_confirms=build_cause_probe(looks),
-        gate=build_gate(settings, session, preflight),
+        gate=build_gate(settings, session, preflight, acts),
         preflight=preflight,
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
         instance_services=InstanceTasks(ecs).services_on,
@@ -138,10 +140,15 @@ def build_cause_probe(session: boto3.Session) -> CauseProbe:
 
 
 def build_gate(
-    settings: Settings, session: boto3.Session, preflight: RevisionPreflight | None = None
+    settings: Settings,
+    session: boto3.Session,
+    preflight: RevisionPreflight | None = None,
+    acting: boto3.Session | None = None,
 ) -> DeploymentGate | None:
-    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE)."""
-    actions = EcsActions(session.client("ecs"), session.client("application-autoscaling"))
+    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE). Its ECS
+    calls go through `acting` (a member's role in organization mode); its answers are kept in the hub's table."""
+    acting = acting or session
+    actions = EcsActions(acting.client("ecs"), acting.client("application-autoscaling"))
     rechecks = Rechecks(session.client("sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
     answers = HookAnswers(session.client("dynamodb"), settings.state_table_name)
     return DeploymentGate(
@@ -174,12 +181,15 @@ def build_containment(
     session: boto3.Session,
     clock: Callable[[], datetime] = utc_now,
     acting: boto3.Session | None = None,
+    looking: boto3.Session | None = None,
 ) -> Containment | None:
-    """Containment's adapters (its ECS calls through `acting`, a member's role in organization mode);
-    None in notify mode (the watchdog then only tells people)."""
+    """Containment's adapters: its ECS calls through `acting`, its read of the service's tasks through
+    `looking` (a member's containment and read roles in organization mode; the read role names the tasks
+    of an impaired instance anyway); None in notify mode (the watchdog then only tells people)."""
     if Mode(settings.mode) is Mode.NOTIFY:
         return None
     acting = acting or session
+    looking = looking or session
     return Containment(
         actions=EcsActions(
             acting.client("ecs"),
@@ -191,7 +201,7 @@ def build_containment(
         if settings.kill_switch_parameter
         else None,
         audit=AuditEvents(session.client("events"), settings.audit_event_bus),
-        tasks=ServiceTasks(session.client("ecs")),
+        tasks=ServiceTasks(looking.client("ecs")),
         clock=clock,
     )
 
