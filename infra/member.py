@@ -131,6 +131,20 @@ def read_statements(stack: Stack, *, enforce: bool) -> list[iam.PolicyStatement]
             resources=["*"],
         ),
         iam.PolicyStatement(
+            sid="ListClustersAndServices",
+            # The hub's sweep walks every service of the account. Neither action supports resource-level
+            # permissions (IAM service reference): "*" only.
+            actions=["ecs:ListClusters", "ecs:ListServices"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="DiagnoseTargetGroups",
+            # The hub's diagnose function (and `ecs-watchdog diagnose --account`) reads a service's target
+            # groups and their health; neither action supports resource-level permissions: "*" only.
+            actions=["elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
             sid="ReadServiceTasks",
             # The tasks on an impaired container instance, and a failing service's tasks (are its failures
             # transient? contain/transient.py): ListTasks is authorized on container instances, DescribeTasks on tasks.
@@ -209,7 +223,8 @@ def _acknowledge_reviewed_findings(stack: MemberStack) -> None:
             role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
             "Only actions without resource-level permissions use '*': DescribeTaskDefinition, "
-            "DescribeScalableTargets and the probes' describes.",
+            "DescribeScalableTargets, ListClusters/ListServices (the hub's sweep), the target groups and their "
+            "health (the hub's diagnosis) and the probes' describes.",
         )
         for probe in confirming_probe_statements():
             for resource in probe.resolved(**names):

@@ -168,14 +168,14 @@ def authorization_report(out: Path) -> dict[str, Any]:
     for mode, (org_batch, _, trust) in org_batches.items():
         # One evaluation per mode: the member roles' ARNs (their trust policies) are the same in both.
         hub, member = hubs[mode], members[mode]
-        principals = {f"hub-{mode}/events": organization.hub_principal(hub)}
+        principals = {f"hub-{mode}/{n}": organization.hub_principal(hub, n) for n in ORGANIZATION_RUN_IN[f"hub-{mode}"]}
         principals |= {f"member-{mode}/{n}": organization.member_role_arn(n) for n in organization.MEMBER_ROLES[mode]}
         trusts = {organization.member_role_arn(n): member.named_role(n)[1] for n in organization.MEMBER_ROLES[mode]}
-        probes = [(f"hub-{mode}", f"hub-{mode}/events", r) for _, r in trust]
+        probes = [(f"hub-{mode}", role, r) for role, _, r in trust]
         judged = evaluate(roles, org_batch + probes, {**key_policies, **trusts}, principals)
         org_decisions += judged[: len(org_batch)]
         trust_decisions += judged[len(org_batch) :]
-        expected_trust += [expected for expected, _ in trust]
+        expected_trust += [expected for _, expected, _ in trust]
     timings["evaluate"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return {
@@ -193,7 +193,7 @@ def authorization_report(out: Path) -> dict[str, Any]:
 
 # Organization mode: the hub's events function, and the member roles it acts through.
 ORGANIZATION_RUN_IN: dict[str, tuple[str, ...]] = {
-    **{f"hub-{m}": ("events",) for m in organization.ORGANIZATION_MODES},
+    **{f"hub-{m}": ("events", "sweep", "diagnose") for m in organization.ORGANIZATION_MODES},
     **{f"member-{m}": organization.MEMBER_ROLES[m] for m in organization.ORGANIZATION_MODES},
 }
 
@@ -204,25 +204,37 @@ def _organization_run(
     member: StackTemplate,
     slack: tuple[Any, Any],
     roles: dict[str, list[dict[str, Any]]],
-) -> tuple[list[tuple[str, str, IamRequest]], list[dict[str, Any]], list[tuple[str, IamRequest]]]:
-    """The hub's events function on a member's events (tests/authz/organization.py): the requests to judge
-    (the hub role's own, each member role's), the calls, and the trust policy probes."""
-    events = hub.functions()["events"]
+) -> tuple[list[tuple[str, str, IamRequest]], list[dict[str, Any]], list[tuple[str, str, IamRequest]]]:
+    """The hub's events function on a member's events and its sweep over the member
+    (tests/authz/organization.py): the requests to judge (each hub role's own, each member role's), the
+    calls, and the trust policy probes."""
     hub_role, member_mode = f"hub-{mode}", f"member-{mode}"
-    roles[f"{hub_role}/events"] = list(events.policies)
+    functions = hub.functions()
+    batch: list[tuple[str, str, IamRequest]] = []
+    for name in ORGANIZATION_RUN_IN[hub_role]:
+        roles[f"{hub_role}/{name}"] = list(functions[name].policies)
+        platform = PlatformUse(name, functions[name].log_group_arn, functions[name].event_source_queue_arns)
+        batch += [(hub_role, f"{hub_role}/{name}", r) for r in platform.requests()]
     for name in organization.MEMBER_ROLES[mode]:
         roles[f"{member_mode}/{name}"] = list(member.named_role(name)[0])
-    platform = PlatformUse("events", events.log_group_arn, events.event_source_queue_arns)
-    batch = [(hub_role, f"{hub_role}/events", r) for r in platform.requests()]
     with CallRecorder() as recorder, deployed_account(hub, slack) as account, _quiet():
         organization.member_runs(account)
-        own, by_role = organization.split_by_identity(recorder.of("events"), _requests, hub)
-    principal = organization.hub_principal(hub)
-    batch += [(hub_role, f"{hub_role}/events", organization.with_principal(r, principal)) for r in own]
-    for name, requests in by_role.items():
-        batch += [(member_mode, f"{member_mode}/{name}", r) for r in requests]
-    calls = [_call(member_mode if c.assumed else hub_role, c) for c in recorder.of("events")]
-    trust = [p for name in organization.MEMBER_ROLES[mode] for p in organization.trust_probes(name, principal)]
+        for name in ORGANIZATION_RUN_IN[hub_role]:
+            own, by_role = organization.split_by_identity(recorder.of(name), _requests, hub)
+            principal = organization.hub_principal(hub, name)
+            batch += [(hub_role, f"{hub_role}/{name}", organization.with_principal(r, principal)) for r in own]
+            for role_name, requests in by_role.items():
+                batch += [(member_mode, f"{member_mode}/{role_name}", r) for r in requests]
+    calls = [_call(member_mode if c.assumed else hub_role, c) for c in recorder.calls]
+    # The events role assumes both member roles; the sweep's and the diagnose function's, the read role only.
+    read_only = (organization.READ_ROLE_NAME,)
+    assumes = {"events": organization.MEMBER_ROLES[mode], "sweep": read_only, "diagnose": read_only}
+    trust = [
+        (f"{hub_role}/{function}", *probe)
+        for function, names in assumes.items()
+        for name in names
+        for probe in organization.trust_probes(name, organization.hub_principal(hub, function))
+    ]
     return batch, calls, trust
 
 

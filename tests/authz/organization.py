@@ -18,21 +18,27 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import aws_cdk as cdk
 import boto3
 from moto.ecs.models import ecs_backends
 
 from ecs_watchdog.aws.member_sessions import MemberSessions
-from ecs_watchdog.handlers import ecs_events
+from ecs_watchdog.handlers import diagnose, ecs_events
+from ecs_watchdog.handlers import sweep as sweep_handler
+from ecs_watchdog.replay.local_lambda import LocalLambdaContext
 from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
+from ecs_watchdog.wiring.diagnose import DiagnoseSettings
 from ecs_watchdog.wiring.settings import Settings
 from infra.organization import CONTAIN_ROLE_NAME, READ_ROLE_NAME, external_id
 from tests.authz.iam_requests import IamRequest, Lookups
 from tests.authz.recorder import RecordedCall, register_assumed
 from tests.authz.runs import (
     DeployedAccount,
+    _attach_target_group,
     _continue_answer,
+    _diagnosable,
     _environment,
     _hook,
     _invoke,
@@ -83,9 +89,9 @@ def member_role_arn(role_name: str) -> str:
     return f"arn:aws:iam::{MEMBER}:role/{role_name}"
 
 
-def hub_principal(hub: StackTemplate) -> str:
-    """The events role's ARN as CloudFormation names an unnamed role: <stack name>-<logical id>-<suffix>."""
-    role = hub.functions()["events"].role_logical_id
+def hub_principal(hub: StackTemplate, function: str = "events") -> str:
+    """A function role's ARN as CloudFormation names an unnamed role: <stack name>-<logical id>-<suffix>."""
+    role = hub.functions()[function].role_logical_id
     return f"arn:aws:iam::{ACCOUNT}:role/{hub.stack_name}-{role}"[:60] + "-1A2B3C4D"
 
 
@@ -97,10 +103,12 @@ def member_sessions_recorded(hub: DeployedAccount) -> Iterator[list[tuple[str, s
     original = MemberSessions.session
     assumed: list[tuple[str, str]] = []
 
+    seen: set[int] = set()
+
     def session(self: MemberSessions, account: str, role_name: str) -> boto3.Session:
-        fresh = (account, role_name) not in assumed
         created = original(self, account, role_name)
-        if fresh:
+        if id(created) not in seen:  # each function's cold start makes sessions of its own
+            seen.add(id(created))
             assumed.append((account, role_name))
             register_assumed(created._session.get_credentials(), account, role_name)
             ServiceDeploymentCalls(account, REGION).install(created)
@@ -132,7 +140,8 @@ def member_runs(hub: DeployedAccount) -> list[tuple[str, str]]:
     """The hub's events function on a member's events: the confirming probes and a new revision's preflight
     (tests/authz/runs.py's probe runs, in the member), an incident contained (enforce: a rollback by
     StopServiceDeployment through the containment role), a PAUSE hook of a gated service answered through
-    the member's role, an impaired container instance. Returns the member roles assumed."""
+    the member's role, an impaired container instance; then the hub's sweep over the member. Returns the
+    member roles assumed."""
     settings = Settings.from_environment(_environment(hub.stack.functions()["events"]))
     with member_sessions_recorded(hub) as assumed:
         ecs_events.install(settings, hub.session)
@@ -146,7 +155,39 @@ def member_runs(hub: DeployedAccount) -> list[tuple[str, str]]:
         # An impaired container instance of the member: ListTasks + DescribeTasks name the services on it.
         instance = instance_with_a_task_of(setup, "api", cluster="ec2-capacity")
         _invoke(bodies(in_account(instance_health(instance, "IMPAIRED", 50, cluster="ec2-capacity"), MEMBER)))
+        _member_sweep(hub)
+        _member_diagnosis(hub, member)
     return assumed
+
+
+def _member_diagnosis(hub: DeployedAccount, member: DeployedAccount) -> None:
+    """The hub's diagnose function asked for a member's service behind a target group, and for a member's
+    task: every probe, through the member's read role (secret values are never read there)."""
+    _attach_target_group(member)
+    function = hub.stack.functions()["diagnose"]
+    diagnose.install(DiagnoseSettings.from_environment(_environment(function)), hub.session)
+    try:
+        for request in (
+            {"account": MEMBER, "cluster": "pairva-cluster", "service": "pairva-lb"},
+            {"account": MEMBER, "taskArn": _diagnosable(member)["task"], "cluster": "pairva-cluster"},
+        ):
+            answer = diagnose.handler(request, LocalLambdaContext())
+            assert "error" not in answer, answer
+    finally:
+        diagnose._console = None
+
+
+def _member_sweep(hub: DeployedAccount) -> None:
+    """The hub's sweep, twice: the walk of the member's clusters and services through its read role, then
+    the ticks of the member services the events runs left watched."""
+    function = hub.stack.functions()["sweep"]
+    with mock.patch.dict(os.environ, _environment(function)):
+        sweep_handler._sweep = None
+        try:
+            for _ in range(2):
+                sweep_handler.handler({"source": "aws.scheduler"}, LocalLambdaContext())
+        finally:
+            sweep_handler._sweep = None
 
 
 def _member_service(member: DeployedAccount, name: str, tags: dict[str, str]) -> None:
@@ -216,7 +257,7 @@ def as_member_role(request: IamRequest, role_name: str) -> IamRequest:
         request.context,
         request.call,
         request.call_site,
-        f"{request.because}, made by the hub's events function as {role_name}",
+        f"{request.because}, made by the hub's {request.function} function as {role_name}",
     )
 
 
@@ -250,7 +291,7 @@ def trust_probes(role_name: str, principal: str) -> list[tuple[str, IamRequest]]
 def split_by_identity(
     calls: list[RecordedCall], requests: Callable[[list[RecordedCall], Lookups], list[IamRequest]], hub: StackTemplate
 ) -> tuple[list[IamRequest], dict[str, list[IamRequest]]]:
-    """The hub events role's requests, and each member role's (by role name)."""
+    """One hub function's requests made with its own role, and those made with each member role (by name)."""
     own = requests([c for c in calls if c.assumed is None], Lookups(topic_key=hub.topic_key_arn))
     by_role: dict[str, list[IamRequest]] = {}
     for role_name in sorted({c.assumed[1] for c in calls if c.assumed is not None}):

@@ -83,21 +83,26 @@ def test_every_granted_action_is_used_by_a_recorded_call(report: dict[str, Any])
 def proven_by_the_single_account_runs(
     role: str, roles: dict[str, list[dict[str, Any]]], used: dict[str, set[tuple[str, str]]]
 ) -> set[tuple[str, str]]:
-    """A hub's or a member role's grants whose statement is the single stack's events role's in the same mode
-    (the same code makes both: infra/containment.py, diagnose/permissions.py), in the member's account: the
-    single-account runs show their use (the rollback by UpdateService, the scale to zero, its restore, the
-    probes), which the organization runs do not repeat."""
-    kind = role.partition("/")[0]
+    """A hub's or a member role's grants whose statement is the single stack's role's in the same mode (the
+    same code makes both: infra/containment.py, infra/sweep.py, diagnose/permissions.py), in the member's
+    account: the single-account runs show their use (the rollback by UpdateService, the scale to zero, its
+    restore, the probes), which the organization runs do not repeat. A member role's counterpart is the
+    events role; a single role not run in its mode is proven by the identical role of a mode it ran in."""
+    kind, _, name = role.partition("/")
     if not kind.startswith(("hub-", "member-")):
         return set()
-    single = f"{kind.split('-', 1)[1]}/events"
-    statements = {s.get("Sid"): s for p in roles.get(single, []) for s in p["Statement"]}
+    mode, function = kind.split("-", 1)[1], name if kind.startswith("hub-") else "events"
+    single = roles.get(f"{mode}/{function}", [])
+    proofs = [
+        r for r in roles if r.endswith(f"/{function}") and not r.startswith(("hub-", "member-")) and roles[r] == single
+    ]
+    statements = {s.get("Sid"): s for p in single for s in p["Statement"]}
     proven: set[tuple[str, str]] = set()
     for policy in roles[role]:
         for statement in policy["Statement"]:
             same = json.loads(json.dumps(statement).replace(f":{MEMBER}:", f":{ACCOUNT}:"))
             if statements.get(statement.get("Sid")) == same:
-                proven |= {(sid, a) for sid, a in used[single] if sid == statement.get("Sid")}
+                proven |= {(sid, a) for proof in proofs for sid, a in used[proof] if sid == statement.get("Sid")}
     return proven
 
 
@@ -152,6 +157,10 @@ def test_the_member_roles_trust_only_the_hubs_roles_with_the_hubs_external_id(re
     assert not wrong, "trust policies that do not decide as the trust model says:\n" + "\n".join(wrong)
 
 
+# What a member's own account holds (the hub's state table, topic and secrets are the hub's).
+MEMBER_SERVICES = ("ecs", "ecr", "logs", "ec2", "iam", "elbv2", "application-autoscaling")
+
+
 def test_the_hub_looks_up_and_acts_in_a_member_only_through_the_members_roles(report: dict[str, Any]) -> None:
     calls = [c for c in report["calls"] if c["mode"].startswith(("hub-", "member-"))]
     assumed = {(c["mode"], c["assumed"][1]) for c in calls if c["assumed"]}
@@ -162,11 +171,12 @@ def test_the_hub_looks_up_and_acts_in_a_member_only_through_the_members_roles(re
     }
     hub_own = {c["action"] for c in calls if c["mode"].startswith("hub-")}
     assert "sts:AssumeRole" in hub_own
-    # Nothing of a member's is looked up with the hub's own credentials (it would read the hub's account).
+    # Nothing of a member's is looked up with the hub's own roles (it would read the hub's account); the sweep's
+    # ListClusters of the hub's own account names no account.
     looked_up_here = [
         f"{c['summary']} at {c['call_site']}"
         for c in calls
-        if c["mode"].startswith("hub-") and c["service"] in ("ecs", "ecr", "logs", "ec2", "iam", "elbv2")
+        if c["mode"].startswith("hub-") and c["service"] in MEMBER_SERVICES and MEMBER in c["summary"]
     ]
     assert not looked_up_here, "member look-ups made with the hub's credentials:\n" + "\n".join(looked_up_here)
     by_role = defaultdict(set)
@@ -176,6 +186,8 @@ def test_the_hub_looks_up_and_acts_in_a_member_only_through_the_members_roles(re
     assert "ecs:StopServiceDeployment" in by_role[("member-enforce", CONTAIN_ROLE_NAME)]
     assert "ecs:ContinueServiceDeployment" in by_role[("member-dry-run", READ_ROLE_NAME)]
     assert "ecs:ContinueServiceDeployment" in by_role[("member-enforce", CONTAIN_ROLE_NAME)]
+    for mode in ("member-dry-run", "member-enforce"):  # the hub's sweep walked the member through its read role
+        assert {"ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"} <= by_role[(mode, READ_ROLE_NAME)]
 
 
 def test_replays_use_the_names_the_template_gives_the_stacks_resources(report: dict[str, Any]) -> None:

@@ -52,16 +52,18 @@ def build_pipeline(
     *,
     member: str | None = None,
     sessions: MemberSessions | None = None,
+    reads_only: bool = False,
 ) -> Pipeline:
     """Adapters over one boto3 session (the simulator passes its own, and its simulated clock); with
     `count`, each channel counts what it sends (metering.CountedChannel). With `member` (a hub's member
     account), look-ups, probes and actions go through the roles `sessions` assumes there; state and
-    channels stay the hub's."""
+    channels stay the hub's. `reads_only` (the sweep): no containment, no gate, no preflight, in the
+    members' pipelines too, and no containment role assumed."""
     session = session or boto3.Session()
     looks, acts, home = session, session, settings.home
     if member and sessions and settings.member_read_role:
         looks = sessions.session(member, settings.member_read_role)
-        enforce = Mode(settings.mode) is Mode.ENFORCE and settings.member_contain_role
+        enforce = Mode(settings.mode) is Mode.ENFORCE and settings.member_contain_role and not reads_only
         # A member's PAUSE hooks are answered through the containment role in enforce (a ROLLBACK is
         # containment), through the read role otherwise (only the fail-open CONTINUE): docs/organization.md.
         acts = sessions.session(member, str(settings.member_contain_role)) if enforce else looks
@@ -108,29 +110,44 @@ def build_pipeline(
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=home,
-        members=None if member else build_members(settings, session, clock, count),
-        containment=build_containment(settings, session, clock, acts, looks),
+        members=None if member else build_members(settings, session, clock, count, reads_only=reads_only),
+        containment=None if reads_only else build_containment(settings, session, clock, acts, looks),
         probe_confirms=build_cause_probe(looks),
-        gate=build_gate(settings, session, preflight, acts),
-        preflight=preflight,
+        gate=None if reads_only else build_gate(settings, session, preflight, acts),
+        preflight=None if reads_only else preflight,
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
         instance_services=InstanceTasks(ecs).services_on,
     )
 
 
 def build_members(
-    settings: Settings, session: boto3.Session, clock: Callable[[], datetime], count: Count | None
+    settings: Settings,
+    session: boto3.Session,
+    clock: Callable[[], datetime],
+    count: Count | None,
+    *,
+    reads_only: bool = False,
+    sessions: MemberSessions | None = None,
 ) -> MemberPipelines | None:
     """A hub's member accounts, each with a pipeline through its own roles; None outside organization mode."""
-    if not (settings.member_accounts and settings.member_read_role and settings.home):
+    sessions = sessions or member_sessions(settings, session)
+    if sessions is None:
         return None
-    sessions = MemberSessions(session.client("sts"), settings.home[1], settings.member_external_id)
     return MemberPipelines(
-        build=lambda account: build_pipeline(settings, session, clock, count, member=account, sessions=sessions),
+        build=lambda account: build_pipeline(
+            settings, session, clock, count, member=account, sessions=sessions, reads_only=reads_only
+        ),
         watched=settings.watched_members,
         unreachable=(MemberUnreachable,),
         clock=clock,
     )
+
+
+def member_sessions(settings: Settings, session: boto3.Session) -> MemberSessions | None:
+    """The hub's sessions in its members' accounts (their roles, its ExternalId); None outside organization mode."""
+    if not (settings.member_accounts and settings.member_read_role and settings.home):
+        return None
+    return MemberSessions(session.client("sts"), settings.home[1], settings.member_external_id)
 
 
 def build_cause_probe(session: boto3.Session) -> CauseProbe:
