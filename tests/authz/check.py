@@ -193,7 +193,10 @@ def authorization_report(out: Path) -> dict[str, Any]:
 
 # Organization mode: the hub's events function, and the member roles it acts through.
 ORGANIZATION_RUN_IN: dict[str, tuple[str, ...]] = {
-    **{f"hub-{m}": ("events", "sweep", "diagnose") for m in organization.ORGANIZATION_MODES},
+    **{
+        f"hub-{m}": ("events", "sweep", "diagnose") if m == organization.FULL_RUN else ("events",)
+        for m in organization.ORGANIZATION_MODES
+    },
     **{f"member-{m}": organization.MEMBER_ROLES[m] for m in organization.ORGANIZATION_MODES},
 }
 
@@ -218,7 +221,7 @@ def _organization_run(
     for name in organization.MEMBER_ROLES[mode]:
         roles[f"{member_mode}/{name}"] = list(member.named_role(name)[0])
     with CallRecorder() as recorder, deployed_account(hub, slack) as account, _quiet():
-        organization.member_runs(account)
+        organization.member_runs(account, full=mode == organization.FULL_RUN)
         for name in ORGANIZATION_RUN_IN[hub_role]:
             own, by_role = organization.split_by_identity(recorder.of(name), _requests, hub)
             principal = organization.hub_principal(hub, name)
@@ -229,6 +232,7 @@ def _organization_run(
     # The events role assumes both member roles; the sweep's and the diagnose function's, the read role only.
     read_only = (organization.READ_ROLE_NAME,)
     assumes = {"events": organization.MEMBER_ROLES[mode], "sweep": read_only, "diagnose": read_only}
+    assumes = {f: names for f, names in assumes.items() if f in ORGANIZATION_RUN_IN[hub_role]}
     trust = [
         (f"{hub_role}/{function}", *probe)
         for function, names in assumes.items()
