@@ -261,3 +261,25 @@ def _is_adapter_self_call(node: ast.Call) -> bool:
 
 
 __all__ = ["IamRequest", "Path"]
+
+
+def test_a_member_role_missing_a_statement_fails_naming_the_role_and_the_call(report: dict[str, Any]) -> None:
+    """What the contract found first: the read role without the diagnosis's target group reads."""
+    (decision,) = [
+        d
+        for d in from_json(report["decisions"])
+        if d.mode == "member-enforce"
+        and d.request.function == READ_ROLE_NAME
+        and d.request.action == "elasticloadbalancing:DescribeTargetGroups"
+    ]
+    role = [
+        {**p, "Statement": [s for s in p["Statement"] if s.get("Sid") != "DiagnoseTargetGroups"]}
+        for p in report["roles"][f"member-enforce/{READ_ROLE_NAME}"]
+    ]
+    principal = {"without": f"arn:aws:iam::{MEMBER}:role/{READ_ROLE_NAME}"}
+    (refused,) = evaluate({"without": role}, [("member-enforce", "without", decision.request)], principals=principal)
+    assert refused.decision == "ImplicitlyDenied"
+    assert f"no statement of the {READ_ROLE_NAME} role allows elasticloadbalancing:DescribeTargetGroups" in (
+        refused.explain()
+    )
+    assert "made by the hub's diagnose function as ecs-watchdog-read" in refused.explain()
