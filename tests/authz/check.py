@@ -141,7 +141,9 @@ def authorization_report(out: Path) -> dict[str, Any]:
                     for name in group:
                         batch += [(mode, f"{mode}/{name}", r) for r in _requests(recorder.of(name), lookups)]
                 calls += [_call(mode, c) for c in recorder.calls]
+        organization_started = time.perf_counter()
         org_batches = {mode: _organization_run(mode, hubs[mode], members[mode], slack, roles) for mode in hubs}
+        timings["organization_runs"] = time.perf_counter() - organization_started
     for _, org_calls, _ in org_batches.values():
         calls += org_calls
     timings["runs"] = time.perf_counter() - mark
