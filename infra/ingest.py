@@ -137,6 +137,8 @@ class Ingest(Construct):
             ("HubServiceActions", "member service actions", SERVICE_ACTION_PATTERN),
             ("HubEcsApiCallErrors", "members' failed ECS API calls", ECS_API_CALL_ERROR_PATTERN),
             ("HubContainerInstanceHealth", "member container instance health", CONTAINER_INSTANCE_HEALTH_PATTERN),
+            # A gated member service's PAUSE hooks, answered through the member's role (docs/organization.md).
+            ("HubHookStateChanges", "member deployment lifecycle hook state changes", HOOK_STATE_CHANGE_PATTERN),
         ):
             self.hub_rules.append(self._rule(construct_id, what, pattern, bus))
 

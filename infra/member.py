@@ -26,6 +26,7 @@ from infra.ingest import (
     CONTAINER_INSTANCE_HEALTH_PATTERN,
     DEPLOYMENT_STATE_PATTERN,
     ECS_API_CALL_ERROR_PATTERN,
+    HOOK_STATE_CHANGE_PATTERN,
     SERVICE_ACTION_PATTERN,
     STOPPED_SERVICE_TASKS_PATTERN,
 )
@@ -39,6 +40,8 @@ FORWARDED: dict[str, dict[str, Any]] = {
     "ServiceActions": SERVICE_ACTION_PATTERN,
     "EcsApiCallErrors": ECS_API_CALL_ERROR_PATTERN,
     "ContainerInstanceHealth": CONTAINER_INSTANCE_HEALTH_PATTERN,
+    # A gated service's PAUSE hooks: the hub answers them through this account's roles.
+    "HookStateChanges": HOOK_STATE_CHANGE_PATTERN,
 }
 
 
@@ -79,15 +82,17 @@ class MemberStack(Stack):
             )
             self.rules.append(rule)
         self.read_role = self._hub_role(READ_ROLE_NAME, hub_account, "look-ups and read-only probes")
-        for statement in read_statements(self):
+        for statement in read_statements(self, enforce=enforce):
             self.read_role.add_to_policy(statement)
         self.contain_role: iam.Role | None = None
         if enforce:
             self.contain_role = self._hub_role(CONTAIN_ROLE_NAME, hub_account, "containment (enforce mode)")
             services = self.format_arn(service="ecs", resource="service", resource_name="*")
             deployments = self.format_arn(service="ecs", resource="service-deployment", resource_name="*")
-            # Containment reads before it writes (the deployment to stop, the scalable target to suspend).
-            for statement in [*read_statements(self)[:2], *enforce_statements(self, services, deployments)]:
+            # Containment reads before it writes (the service, the deployment to stop, the scalable target to
+            # suspend, the revision's task roles); a ROLLBACK answer to a PAUSE hook is containment too.
+            reads = read_statements(self, enforce=True)[:2] + containment_reads(self)
+            for statement in [*reads, answer_pause_hooks(self), *enforce_statements(self, services, deployments)]:
                 self.contain_role.add_to_policy(statement)
         cdk.CfnOutput(self, "ReadRoleArn", value=self.read_role.role_arn)
         _acknowledge_reviewed_findings(self)
@@ -109,21 +114,50 @@ class MemberStack(Stack):
         )
 
 
-def read_statements(stack: Stack) -> list[iam.PolicyStatement]:
+def read_statements(stack: Stack, *, enforce: bool) -> list[iam.PolicyStatement]:
+    """The read role's statements. Without a containment role (dry-run, notify) it also makes containment's
+    reads and answers PAUSE hooks CONTINUE; with one (enforce), that role does both (containment_statements)."""
     services = stack.format_arn(service="ecs", resource="service", resource_name="*")
     statements = [
         iam.PolicyStatement(
             sid="DescribeServices",
-            actions=["ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:ListServiceDeployments"],
+            actions=["ecs:DescribeServices", "ecs:ListTagsForResource"],
             resources=[services],
         ),
         iam.PolicyStatement(
-            sid="DescribeWithoutResourceLevelPermissions",
-            # Neither supports resource-level permissions: "*" is the only option.
-            actions=["ecs:DescribeTaskDefinition", "application-autoscaling:DescribeScalableTargets"],
+            sid="DescribeTaskDefinitions",
+            # DescribeTaskDefinition supports no resource-level permissions: "*" is the only option.
+            actions=["ecs:DescribeTaskDefinition"],
             resources=["*"],
         ),
+        iam.PolicyStatement(
+            sid="ListClustersAndServices",
+            # The hub's sweep walks every service of the account. Neither action supports resource-level
+            # permissions (IAM service reference): "*" only.
+            actions=["ecs:ListClusters", "ecs:ListServices"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="DiagnoseTargetGroups",
+            # The hub's diagnose function (and `ecs-watchdog diagnose --account`) reads a service's target
+            # groups and their health; neither action supports resource-level permissions: "*" only.
+            actions=["elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="ReadServiceTasks",
+            # The tasks on an impaired container instance, and a failing service's tasks (are its failures
+            # transient? contain/transient.py): ListTasks is authorized on container instances, DescribeTasks on tasks.
+            actions=["ecs:ListTasks", "ecs:DescribeTasks"],
+            resources=[
+                stack.format_arn(service="ecs", resource="container-instance", resource_name="*"),
+                stack.format_arn(service="ecs", resource="task", resource_name="*"),
+            ],
+        ),
     ]
+    if not enforce:
+        statements += containment_reads(stack)
+        statements.append(answer_pause_hooks(stack))
     for probe in confirming_probe_statements():
         statements.append(
             iam.PolicyStatement(
@@ -133,6 +167,35 @@ def read_statements(stack: Stack) -> list[iam.PolicyStatement]:
             )
         )
     return statements
+
+
+def containment_reads(stack: Stack) -> list[iam.PolicyStatement]:
+    """What containment reads before it writes (the deployment to stop, the scalable target to suspend)."""
+    return [
+        iam.PolicyStatement(
+            sid="ReadServiceDeployments",
+            actions=["ecs:ListServiceDeployments"],
+            resources=[stack.format_arn(service="ecs", resource="service", resource_name="*")],
+        ),
+        iam.PolicyStatement(
+            sid="DescribeScalableTargets",
+            # No resource-level permissions for Describe* in Application Auto Scaling: "*" is the only option.
+            actions=["application-autoscaling:DescribeScalableTargets"],
+            resources=["*"],
+        ),
+    ]
+
+
+def answer_pause_hooks(stack: Stack) -> iam.PolicyStatement:
+    """A gated member service's PAUSE hooks. Authorized on BOTH the service and the service deployment."""
+    return iam.PolicyStatement(
+        sid="AnswerPauseHooks",
+        actions=["ecs:ContinueServiceDeployment"],
+        resources=[
+            stack.format_arn(service="ecs", resource="service", resource_name="*"),
+            stack.format_arn(service="ecs", resource="service-deployment", resource_name="*"),
+        ],
+    )
 
 
 def _acknowledge(construct: Any, rule: str, reason: str) -> None:
@@ -160,7 +223,8 @@ def _acknowledge_reviewed_findings(stack: MemberStack) -> None:
             role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
             "Only actions without resource-level permissions use '*': DescribeTaskDefinition, "
-            "DescribeScalableTargets and the probes' describes.",
+            "DescribeScalableTargets, ListClusters/ListServices (the hub's sweep), the target groups and their "
+            "health (the hub's diagnosis) and the probes' describes.",
         )
         for probe in confirming_probe_statements():
             for resource in probe.resolved(**names):
@@ -169,6 +233,18 @@ def _acknowledge_reviewed_findings(stack: MemberStack) -> None:
                     f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]",
                     f"Read-only {', '.join(probe.actions)} to confirm a cause ({probe.why}).",
                 )
+    for resource in ("container-instance", "task"):
+        _acknowledge(
+            stack.read_role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:{resource}/*]",
+            "Read-only ListTasks/DescribeTasks: the services on an impaired instance, a failing service's tasks.",
+        )
+    if stack.contain_role is None:
+        _acknowledge(
+            stack.read_role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
+            "Without enforce the hub answers a gated service's PAUSE hooks CONTINUE (fail-open), whichever deployment.",
+        )
     if stack.contain_role is not None:
         for resource, why in (
             (f"{ecs_arn}:service-deployment/*", "A rollback stops whichever deployment is failing."),

@@ -20,6 +20,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ecs_watchdog.aws.member_sessions import hub_external_id
 from infra.config import PREFIX, ConfigError
 
 DEPLOYMENTS = ("single", "hub", "member")
@@ -36,7 +37,7 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 def external_id(hub_account: str) -> str:
     """The ExternalId the hub passes and the member roles require: a second check on who is asking."""
-    return f"ecs-watchdog-hub-{hub_account}"
+    return hub_external_id(hub_account)
 
 
 @dataclass(frozen=True)

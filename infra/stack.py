@@ -91,6 +91,15 @@ class EcsWatchdogStack(Stack):
             if config.slack_signing_secret_name
             else None
         )
+        if self.hub is not None and organization is not None:
+            # The sweep walks and ticks the members' services, the diagnose function diagnoses one, both through
+            # the members' read roles; neither contains.
+            readers = [(self.diagnose.role, self.diagnose.function)]
+            readers += [(self.sweep.role, self.sweep.function)] if self.sweep is not None else []
+            for role, function in readers:
+                HubBus.assume_member_roles(role, organization, contain=False)
+                for name, value in hub_environment(organization, self.account, enforce=False).items():
+                    function.add_environment(name, value)
         for key, value in (APP_TAG, *config.tags):
             Tags.of(self).add(key, value)
         self._outputs()

@@ -29,6 +29,7 @@ from typing import Any
 
 from ecs_watchdog.replay import sandbox
 from ecs_watchdog.wiring.settings import Settings
+from tests.authz import organization
 from tests.authz.evaluate import Decision, as_json, evaluate, granted
 from tests.authz.iam_requests import IamRequest, Lookups, PlatformUse, requests_of
 from tests.authz.recorder import CallRecorder, RecordedCall
@@ -127,6 +128,11 @@ def authorization_report(out: Path) -> dict[str, Any]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     stacks = {mode: StackTemplate(synthesize(out / mode, context)) for mode, context in MODES.items()}
+    hubs = {
+        mode: StackTemplate(synthesize(out / f"hub-{mode}", {**MODES[mode], **organization.HUB_CONTEXT}))
+        for mode in organization.ORGANIZATION_MODES
+    }
+    members = {mode: organization.synthesize_member(out / f"member-{mode}", mode) for mode in hubs}
     timings["synth"] = time.perf_counter() - started
     roles: dict[str, list[dict[str, Any]]] = {}
     batch: list[tuple[str, str, IamRequest]] = []
@@ -150,6 +156,11 @@ def authorization_report(out: Path) -> dict[str, Any]:
                     for name in group:
                         batch += [(mode, f"{mode}/{name}", r) for r in _requests(recorder.of(name), lookups)]
                 calls += [_call(mode, c) for c in recorder.calls]
+        organization_started = time.perf_counter()
+        org_batches = {mode: _organization_run(mode, hubs[mode], members[mode], slack, roles) for mode in hubs}
+        timings["organization_runs"] = time.perf_counter() - organization_started
+    for _, org_calls, _ in org_batches.values():
+        calls += org_calls
     timings["runs"] = time.perf_counter() - mark
     mark = time.perf_counter()
     scenario, policy, mode = REPLAY
@@ -168,18 +179,84 @@ def authorization_report(out: Path) -> dict[str, Any]:
     mark = time.perf_counter()
     key_policies = {arn: policy for stack in stacks.values() for arn, policy in stack.key_policies().items()}
     decisions = evaluate(roles, batch + ignore_checks, key_policies)
+    org_decisions: list[Decision] = []
+    trust_decisions: list[Decision] = []
+    expected_trust: list[str] = []
+    for mode, (org_batch, _, trust) in org_batches.items():
+        # One evaluation per mode: the member roles' ARNs (their trust policies) are the same in both.
+        hub, member = hubs[mode], members[mode]
+        principals = {f"hub-{mode}/{n}": organization.hub_principal(hub, n) for n in ORGANIZATION_RUN_IN[f"hub-{mode}"]}
+        principals |= {f"member-{mode}/{n}": organization.member_role_arn(n) for n in organization.MEMBER_ROLES[mode]}
+        trusts = {organization.member_role_arn(n): member.named_role(n)[1] for n in organization.MEMBER_ROLES[mode]}
+        probes = [(f"hub-{mode}", role, r) for role, _, r in trust]
+        judged = evaluate(roles, org_batch + probes, {**key_policies, **trusts}, principals)
+        org_decisions += judged[: len(org_batch)]
+        trust_decisions += judged[len(org_batch) :]
+        expected_trust += [expected for _, expected, _ in trust]
     timings["evaluate"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return {
-        "decisions": as_json(decisions[: len(batch)]),
+        "decisions": as_json(decisions[: len(batch)] + org_decisions),
+        "trust_checks": [{**d, "expected": e} for d, e in zip(as_json(trust_decisions), expected_trust, strict=True)],
         "ignore_checks": as_json(decisions[len(batch) :]),
         "grants": {role: granted(policies) for role, policies in roles.items()},
         "roles": roles,
-        "run_in": RUN_IN,
+        "run_in": {**RUN_IN, **ORGANIZATION_RUN_IN},
         "calls": calls,
         "replay_settings": _replay_binding(stacks[mode]),
         "timings": timings,
     }
+
+
+# Organization mode: the hub's events function, and the member roles it acts through.
+ORGANIZATION_RUN_IN: dict[str, tuple[str, ...]] = {
+    **{
+        f"hub-{m}": ("events", "sweep", "diagnose") if m == organization.FULL_RUN else ("events",)
+        for m in organization.ORGANIZATION_MODES
+    },
+    **{f"member-{m}": organization.MEMBER_ROLES[m] for m in organization.ORGANIZATION_MODES},
+}
+
+
+def _organization_run(
+    mode: str,
+    hub: StackTemplate,
+    member: StackTemplate,
+    slack: tuple[Any, Any],
+    roles: dict[str, list[dict[str, Any]]],
+) -> tuple[list[tuple[str, str, IamRequest]], list[dict[str, Any]], list[tuple[str, str, IamRequest]]]:
+    """The hub's events function on a member's events and its sweep over the member
+    (tests/authz/organization.py): the requests to judge (each hub role's own, each member role's), the
+    calls, and the trust policy probes."""
+    hub_role, member_mode = f"hub-{mode}", f"member-{mode}"
+    functions = hub.functions()
+    batch: list[tuple[str, str, IamRequest]] = []
+    for name in ORGANIZATION_RUN_IN[hub_role]:
+        roles[f"{hub_role}/{name}"] = list(functions[name].policies)
+        platform = PlatformUse(name, functions[name].log_group_arn, functions[name].event_source_queue_arns)
+        batch += [(hub_role, f"{hub_role}/{name}", r) for r in platform.requests()]
+    for name in organization.MEMBER_ROLES[mode]:
+        roles[f"{member_mode}/{name}"] = list(member.named_role(name)[0])
+    with CallRecorder() as recorder, deployed_account(hub, slack) as account, _quiet():
+        organization.member_runs(account, full=mode == organization.FULL_RUN)
+        for name in ORGANIZATION_RUN_IN[hub_role]:
+            own, by_role = organization.split_by_identity(recorder.of(name), _requests, hub)
+            principal = organization.hub_principal(hub, name)
+            batch += [(hub_role, f"{hub_role}/{name}", organization.with_principal(r, principal)) for r in own]
+            for role_name, requests in by_role.items():
+                batch += [(member_mode, f"{member_mode}/{role_name}", r) for r in requests]
+    calls = [_call(member_mode if c.assumed else hub_role, c) for c in recorder.calls]
+    # The events role assumes both member roles; the sweep's and the diagnose function's, the read role only.
+    read_only = (organization.READ_ROLE_NAME,)
+    assumes = {"events": organization.MEMBER_ROLES[mode], "sweep": read_only, "diagnose": read_only}
+    assumes = {f: names for f, names in assumes.items() if f in ORGANIZATION_RUN_IN[hub_role]}
+    trust = [
+        (f"{hub_role}/{function}", *probe)
+        for function, names in assumes.items()
+        for name in names
+        for probe in organization.trust_probes(name, organization.hub_principal(hub, function))
+    ]
+    return batch, calls, trust
 
 
 def _quiet() -> contextlib.AbstractContextManager[Any]:
@@ -216,6 +293,7 @@ def _call(mode: str, call: RecordedCall, replay: str | None = None) -> dict[str,
         "call_site": call.call_site,
         "summary": call.summary(),
         "replay": replay,
+        "assumed": list(call.assumed) if call.assumed else None,
     }
 
 

@@ -59,16 +59,31 @@ def evaluate(
     roles: dict[str, list[dict[str, Any]]],
     requests: Iterable[tuple[str, str, IamRequest]],
     resource_policies: dict[str, dict[str, Any]] | None = None,
+    principals: dict[str, str] | None = None,
 ) -> list[Decision]:
     """Each (mode, role, request) evaluated against `roles[role]` (and the resource's own policy where
-    it has one that decides, a KMS key's); one node process for the batch."""
+    it has one that decides, a KMS key's, a member role's trust policy); one node process for the batch.
+    `principals`: the ARN a role key stands for when it is not a role of the test account (organization
+    mode); an AssumeRole request is made by its aws:PrincipalArn, on a role in the account its ARN names."""
     batch = list(requests)
+    principals = principals or {}
+
+    def principal(role: str, request: IamRequest) -> dict[str, str]:
+        named = request.context.get("aws:PrincipalArn") or principals.get(role)
+        found = {"principal": str(named)} if named else {}
+        if request.action == "sts:AssumeRole":
+            found["resourceAccount"] = request.resource.split(":")[4]
+        elif role in principals:
+            found["resourceAccount"] = principals[role].split(":")[4]
+        return found
+
     payload = {
         "account": ACCOUNT,
         "roles": roles,
         "resourcePolicies": resource_policies or {},
         "requests": [
-            {"role": role, "action": r.action, "resource": r.resource, "context": r.context} for _, role, r in batch
+            {"role": role, "action": r.action, "resource": r.resource, "context": r.context, **principal(role, r)}
+            for _, role, r in batch
         ],
     }
     done = subprocess.run(

@@ -71,8 +71,8 @@ def arn_format(prefix: str, resource_type: str) -> str:
     return str(IAM.resources.get_resource_type_details(prefix, resource_type)["arn"])
 
 
-def build_arn(prefix: str, resource_type: str, variables: dict[str, str], region: str) -> str:
-    values = {"Partition": PARTITION, "Region": region, "Account": ACCOUNT, **variables}
+def build_arn(prefix: str, resource_type: str, variables: dict[str, str], region: str, account: str = ACCOUNT) -> str:
+    values = {"Partition": PARTITION, "Region": region, "Account": account, **variables}
     arn = arn_format(prefix, resource_type)
     missing = [name for name in re.findall(r"\$\{(\w+)\}", arn) if name not in values]
     if missing:
@@ -94,6 +94,11 @@ def parse_arn(prefix: str, resource_type: str, arn: str) -> dict[str, str] | Non
 # --- the call's parameters → an ARN format's variables -----------------------------------------
 
 Variables = list[dict[str, str]]
+
+
+def _account(call: RecordedCall) -> str:
+    """The account the call acts in: the member's, when signed with a member role the hub assumed."""
+    return call.assumed[0] if call.assumed else ACCOUNT
 
 
 def _name(value: str) -> str:
@@ -200,8 +205,9 @@ ARN_VARIABLES: dict[tuple[str, str], Callable[[RecordedCall], Variables]] = {
     ("events", "event-bus"): _event_buses,
     ("secretsmanager", "Secret"): _secret,
     ("ecr", "repository"): lambda call: [
-        {"Account": call.params.get("registryId", ACCOUNT), "RepositoryName": call.params["repositoryName"]}
+        {"Account": call.params.get("registryId", _account(call)), "RepositoryName": call.params["repositoryName"]}
     ],
+    ("sts", "role"): lambda call: [parse_arn("sts", "role", call.params["RoleArn"]) or {}],
     ("iam", "role"): _simulated_principal("role"),
     ("iam", "user"): _simulated_principal("user"),
     ("application-autoscaling", "ScalableTarget"): _scalable_target,
@@ -223,6 +229,8 @@ def _context(call: RecordedCall, resource_type: str | None, arn: str, lookups: L
         context |= {f"aws:RequestTag/{t['key']}": t["value"] for t in tags}
     if call.operation == "UntagResource":
         context["aws:TagKeys"] = list(call.params.get("tagKeys", []))
+    if call.iam_prefix == "sts" and call.operation == "AssumeRole" and "ExternalId" in call.params:
+        context["sts:ExternalId"] = call.params["ExternalId"]
     if call.iam_prefix == "dynamodb" and call.operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
         item = call.params.get("Key") or call.params.get("Item") or {}
         if "pk" in item:
@@ -252,7 +260,7 @@ def requests_of(call: RecordedCall, lookups: Lookups) -> list[IamRequest]:
     found: list[IamRequest] = []
     for resource_type in named:
         for value in values[resource_type]:
-            arn = build_arn(call.iam_prefix, resource_type, value, call.region)
+            arn = build_arn(call.iam_prefix, resource_type, value, call.region, _account(call))
             found.append(_request(call, action, arn, _context(call, resource_type, arn, lookups)))
     if not types:  # the action supports no resource-level permissions: IAM asks for "*"
         found.append(_request(call, action, "*", _context(call, None, "*", lookups)))

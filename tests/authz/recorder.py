@@ -51,6 +51,9 @@ class RecordedCall:
     params: dict[str, Any]
     region: str
     call_site: str | None
+    # Whose credentials signed it: the function's own role (None), or a member account's role the hub
+    # assumed (organization mode: tests/authz/organization.py registers each session it hands out).
+    assumed: tuple[str, str] | None = None  # (account, role name)
 
     def summary(self, limit: int = 160) -> str:
         """`Operation(param=value, ...)`, cut to `limit` characters: enough to find the call."""
@@ -87,6 +90,7 @@ class CallRecorder:
             params=dict(params),
             region=client.meta.region_name,
             call_site=_adapter_line(frame),
+            assumed=assumed_identity(client),
         )
         with self._lock:
             self.calls.append(call)
@@ -96,6 +100,18 @@ class CallRecorder:
 
 
 _inherited = threading.local()
+# id(credentials) → (the credentials, account, role name) of each member session the hub assumed.
+_ASSUMED: dict[int, tuple[Any, str, str]] = {}
+
+
+def register_assumed(credentials: Any, account: str, role_name: str) -> None:
+    """Calls signed with `credentials` are the member role's (kept alive here, so ids are not reused)."""
+    _ASSUMED[id(credentials)] = (credentials, account, role_name)
+
+
+def assumed_identity(client: BaseClient) -> tuple[str, str] | None:
+    found = _ASSUMED.get(id(getattr(client._request_signer, "_credentials", None)))
+    return (found[1], found[2]) if found else None
 
 
 def _function_on_stack(frame: FrameType | None) -> str | None:

@@ -192,6 +192,11 @@ def _continue_answer(account: DeployedAccount) -> Callable[..., Any]:
     return answer
 
 
+def in_account(event: dict[str, Any], account: str) -> dict[str, Any]:
+    """The same event as ECS in `account` would send it (its account field and every ARN)."""
+    return event if account == ACCOUNT else dict(json.loads(json.dumps(event).replace(ACCOUNT, account)))
+
+
 def _environment(function: DeployedFunction) -> dict[str, str]:
     return {k: v for k, v in function.environment.items() if v != ""}
 
@@ -223,23 +228,25 @@ def events_function_runs(account: DeployedAccount) -> None:
     _invoke(bodies(instance_health(instance, "IMPAIRED", 50, cluster="ec2-capacity")))
 
 
-def _probe_runs(account: DeployedAccount) -> None:
+def _probe_runs(account: DeployedAccount, owner: str = ACCOUNT) -> None:
     """Stops of a service whose task definition uses ECR, a secret, an SSM parameter, awslogs and awsvpc:
-    an image, a secrets and a logging failure each run their confirming probes."""
+    an image, a secrets and a logging failure each run their confirming probes. `owner`: the account the
+    service is in (a hub's member: `account.session` is then the test's own session in that account)."""
     created = _diagnosable(account)
-    definition = ecs_backends[ACCOUNT][REGION].describe_task_definition(created["task_definition"])
+    definition = ecs_backends[owner][REGION].describe_task_definition(created["task_definition"])
     account.session.client("ssm").put_parameter(Name="/pairva/db-url", Value="x", Type="SecureString")
     revision = _register(
         account,
         family=definition.family,
-        image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pairva-frontend:2.0.0",  # never pushed
+        image=f"{owner}.dkr.ecr.{REGION}.amazonaws.com/pairva-frontend:2.0.0",  # never pushed
         secrets=[
             {"name": "DB_PASSWORD", "valueFrom": created["secret"]},
             {"name": "DB_URL", "valueFrom": "/pairva/db-url"},
         ],
         log_group="/ecs/pairva-frontend-missing",
+        owner=owner,
     )
-    service = ecs_backends[ACCOUNT][REGION]._get_service("pairva-cluster", "pairva-frontend")
+    service = ecs_backends[owner][REGION]._get_service("pairva-cluster", "pairva-frontend")
     service.task_definition = revision  # the revision the probes look at: the service's primary one
     for primary in service.deployments:
         primary["taskDefinition"] = revision
@@ -256,28 +263,29 @@ def _probe_runs(account: DeployedAccount) -> None:
     for number, reason in enumerate(reasons, start=100):
         event = stopped(number, 1, reason=reason)
         event["detail"].update(
-            clusterArn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/pairva-cluster",
+            clusterArn=f"arn:aws:ecs:{REGION}:{owner}:cluster/pairva-cluster",
             group="service:pairva-frontend",
             taskDefinitionArn=revision,
         )
-        _invoke(bodies(event))
+        _invoke(bodies(in_account(event, owner)))
     # A new deployment of a revision that asks ECS to create its log group: its preflight (on the
     # deployment event) simulates logs:CreateLogGroup for the execution role.
     creates = _register(
         account,
         family=definition.family,
-        image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pairva-frontend:1.0.0",
+        image=f"{owner}.dkr.ecr.{REGION}.amazonaws.com/pairva-frontend:1.0.0",
         secrets=[],
         log_group="/ecs/pairva-frontend-created",
         create_group=True,
+        owner=owner,
     )
     service.task_definition = creates
     # moto keeps no deployment for an EXTERNAL-controller service: DescribeServices must name this one.
     new = {"id": "ecs-svc/2300", "status": "PRIMARY", "taskDefinition": creates, "rolloutState": "IN_PROGRESS"}
     service.deployments.append({**new, "desiredCount": 1, "runningCount": 0, "pendingCount": 0})
     started = deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", new["id"], 30)
-    started["resources"] = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/pairva-cluster/pairva-frontend"]
-    _invoke(bodies(started))
+    started["resources"] = [f"arn:aws:ecs:{REGION}:{owner}:service/pairva-cluster/pairva-frontend"]
+    _invoke(bodies(in_account(started, owner)))
     service.deployments.remove(service.deployments[-1])
     service.task_definition = revision  # the diagnose runs look at the revision with secrets again
     iam.deactivate()
@@ -316,13 +324,14 @@ def _register(
     secrets: list[dict[str, str]],
     log_group: str,
     create_group: bool = False,
+    owner: str = ACCOUNT,
 ) -> str:
     options = {"awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": "ecs"}
     if create_group:
         options["awslogs-create-group"] = "true"
     registered = account.session.client("ecs").register_task_definition(
         family=family,
-        executionRoleArn=EXECUTION_ROLE,
+        executionRoleArn=EXECUTION_ROLE.replace(ACCOUNT, owner),
         networkMode="awsvpc",
         requiresCompatibilities=["FARGATE"],
         cpu="512",
@@ -421,17 +430,17 @@ def _gate_runs(account: DeployedAccount) -> None:
     _invoke(bodies(_hook("gated", "hook-2")))
 
 
-def _hook(service: str, hook_id: str) -> dict[str, Any]:
+def _hook(service: str, hook_id: str, owner: str = ACCOUNT) -> dict[str, Any]:
     now = datetime.now(UTC)
-    cluster_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
+    cluster_arn = f"arn:aws:ecs:{REGION}:{owner}:cluster/{CLUSTER}"
     # The gate answers only the service's own current deployment: the one `serving` rolls out.
-    deployment_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{CLUSTER}/{service}/2000000000000000006"
+    deployment_arn = f"arn:aws:ecs:{REGION}:{owner}:service-deployment/{CLUSTER}/{service}/2000000000000000006"
     return {
         "version": "0",
         "id": f"00000000-0000-4000-8000-{abs(hash(hook_id)) % 10**12:012d}",
         "detail-type": "ECS Hook State Change",
         "source": "aws.ecs",
-        "account": ACCOUNT,
+        "account": owner,
         "time": now.isoformat().replace("+00:00", "Z"),
         "region": REGION,
         "resources": [deployment_arn],
@@ -442,7 +451,7 @@ def _hook(service: str, hook_id: str) -> dict[str, Any]:
             "lifecycleStage": "POST_SCALE_UP",
             "expiresAt": (now + timedelta(hours=2)).isoformat(),
             "clusterArn": cluster_arn,
-            "serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/{service}",
+            "serviceArn": f"arn:aws:ecs:{REGION}:{owner}:service/{CLUSTER}/{service}",
             "serviceDeploymentArn": deployment_arn,
         },
     }

@@ -3,6 +3,8 @@
 // policy}, "requests": [{"role", "action", "resource", "context"}]}; stdout: one result per request, in order: {"decision": "Allowed" |
 // "ExplicitlyDenied" | "ImplicitlyDenied" | "Invalid", "allowedBy": [sid], "deniedBy": [sid], "errors"}.
 // One process per batch: node and the simulator's data load once (tests/authz/evaluate.py).
+// Organization mode: a request may name its principal (a member role, the hub's role assuming one) and the
+// account of its resource (a member role assumed cross-account, judged by its trust policy as well).
 import { runSimulation } from '@cloud-copilot/iam-simulate'
 
 const chunks = []
@@ -16,9 +18,9 @@ for (const request of batch.requests) {
   const answer = await runSimulation(
     {
       request: {
-        principal: `arn:aws:iam::${batch.account}:role/${request.role}`,
+        principal: request.principal ?? `arn:aws:iam::${batch.account}:role/${request.role}`,
         action: request.action,
-        resource: { resource: request.resource, accountId: batch.account },
+        resource: { resource: request.resource, accountId: request.resourceAccount ?? batch.account },
         contextVariables: request.context,
       },
       identityPolicies: policies,

@@ -56,8 +56,10 @@ class DeployedFunction:
 class StackTemplate:
     """A synthesized template with references resolved (see the module docstring)."""
 
-    def __init__(self, template: dict[str, Any]) -> None:
+    def __init__(self, template: dict[str, Any], account: str = ACCOUNT, stack_name: str = "EcsWatchdog") -> None:
         self.template = template
+        self.account = account  # a member template is bound to the member's account
+        self.stack_name = stack_name
         self.resources: dict[str, dict[str, Any]] = template["Resources"]
 
     # --- names ------------------------------------------------------------------------------------
@@ -76,15 +78,16 @@ class StackTemplate:
     def arn(self, logical_id: str) -> str:
         kind, name = self.resources[logical_id]["Type"], self.physical_name(logical_id)
         prefix = f"arn:{PARTITION}"
+        account = self.account
         arns = {
-            "AWS::DynamoDB::Table": f"{prefix}:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
-            "AWS::SNS::Topic": f"{prefix}:sns:{REGION}:{ACCOUNT}:{name}",
-            "AWS::SQS::Queue": f"{prefix}:sqs:{REGION}:{ACCOUNT}:{name}",
-            "AWS::KMS::Key": f"{prefix}:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}",
-            "AWS::Logs::LogGroup": f"{prefix}:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
-            "AWS::IAM::Role": f"{prefix}:iam::{ACCOUNT}:role/{name}",
-            "AWS::Lambda::Function": f"{prefix}:lambda:{REGION}:{ACCOUNT}:function:{name}",
-            "AWS::SSM::Parameter": f"{prefix}:ssm:{REGION}:{ACCOUNT}:parameter/{name.lstrip('/')}",
+            "AWS::DynamoDB::Table": f"{prefix}:dynamodb:{REGION}:{account}:table/{name}",
+            "AWS::SNS::Topic": f"{prefix}:sns:{REGION}:{account}:{name}",
+            "AWS::SQS::Queue": f"{prefix}:sqs:{REGION}:{account}:{name}",
+            "AWS::KMS::Key": f"{prefix}:kms:{REGION}:{account}:key/{KEY_ID}",
+            "AWS::Logs::LogGroup": f"{prefix}:logs:{REGION}:{account}:log-group:{name}:*",
+            "AWS::IAM::Role": f"{prefix}:iam::{account}:role/{name}",
+            "AWS::Lambda::Function": f"{prefix}:lambda:{REGION}:{account}:function:{name}",
+            "AWS::SSM::Parameter": f"{prefix}:ssm:{REGION}:{account}:parameter/{name.lstrip('/')}",
         }
         if kind not in arns:
             raise ValueError(f"{logical_id}: no ARN known for {kind}")
@@ -94,9 +97,9 @@ class StackTemplate:
         pseudo = {
             "AWS::Partition": PARTITION,
             "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
+            "AWS::AccountId": self.account,
             "AWS::URLSuffix": URL_SUFFIX,
-            "AWS::StackName": "EcsWatchdog",
+            "AWS::StackName": self.stack_name,
         }
         if logical_id in pseudo:
             return pseudo[logical_id]
@@ -104,7 +107,7 @@ class StackTemplate:
         if kind == "AWS::SNS::Topic":
             return self.arn(logical_id)
         if kind == "AWS::SQS::Queue":
-            return f"https://sqs.{REGION}.{URL_SUFFIX}/{ACCOUNT}/{self.physical_name(logical_id)}"
+            return f"https://sqs.{REGION}.{URL_SUFFIX}/{self.account}/{self.physical_name(logical_id)}"
         if kind == "AWS::KMS::Key":
             return KEY_ID
         return self.physical_name(logical_id)
@@ -181,6 +184,24 @@ class StackTemplate:
             if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_logical_id} in resource["Properties"]["Roles"]:
                 documents.append(resource["Properties"]["PolicyDocument"])
         return tuple(self.resolve(d) for d in documents)
+
+    def named_role(self, role_name: str) -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
+        """The identity policies and the trust policy of the role named `role_name` (a member's roles)."""
+        (logical_id,) = [
+            k
+            for k, r in self.resources.items()
+            if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == role_name
+        ]
+        trust = self.resolve(self.resources[logical_id]["Properties"]["AssumeRolePolicyDocument"])
+        return self.role_policies(logical_id), trust
+
+    def role_names(self) -> list[str]:
+        """The explicit names of the template's roles."""
+        return [
+            str(r["Properties"]["RoleName"])
+            for r in self.resources.values()
+            if r["Type"] == "AWS::IAM::Role" and isinstance(r["Properties"].get("RoleName"), str)
+        ]
 
     def topic_key_arn(self, topic_arn: str) -> str | None:
         """The KMS key ARN the topic is encrypted with, if any."""

@@ -17,9 +17,12 @@ import pytest
 from botocore import xform_name
 from botocore.session import get_session
 
+from infra.organization import CONTAIN_ROLE_NAME, READ_ROLE_NAME
 from tests.authz.evaluate import evaluate, from_json
 from tests.authz.iam_requests import IamRequest
+from tests.authz.organization import MEMBER
 from tests.authz.recorder import ADAPTERS, PACKAGE
+from tests.authz.template import ACCOUNT
 
 pytestmark = pytest.mark.slow
 
@@ -63,6 +66,8 @@ def test_every_granted_action_is_used_by_a_recorded_call(report: dict[str, Any])
     for decision in from_json(report["decisions"]):
         role = f"{decision.mode}/{decision.request.function}"
         used[role] |= {(sid, decision.request.action) for sid in decision.allowed_by}
+    for role in report["roles"]:
+        used[role] |= proven_by_the_single_account_runs(role, report["roles"], used)
     unused = [
         f"{role}: {sid} grants {action}"
         for role, grants in report["grants"].items()
@@ -75,6 +80,47 @@ def test_every_granted_action_is_used_by_a_recorded_call(report: dict[str, Any])
     assert not unused, "grants no recorded call uses (remove them, or say why in REVIEWED_UNUSED):\n" + "\n".join(
         sorted(unused)
     )
+
+
+def proven_by_the_single_account_runs(
+    role: str, roles: dict[str, list[dict[str, Any]]], used: dict[str, set[tuple[str, str]]]
+) -> set[tuple[str, str]]:
+    """A hub's or a member role's grants whose statement is the single stack's role's in the same mode (the
+    same code makes both: infra/containment.py, infra/sweep.py, diagnose/permissions.py), in the member's
+    account: the single-account runs show their use (the rollback by UpdateService, the scale to zero, its
+    restore, the probes), which the organization runs do not repeat. A member role's counterpart is the
+    events role; a single role not run in its mode is proven by the identical role of a mode it ran in."""
+    kind, _, name = role.partition("/")
+    if not kind.startswith(("hub-", "member-")):
+        return set()
+    mode, function = kind.split("-", 1)[1], name if kind.startswith("hub-") else "events"
+    single = roles.get(f"{mode}/{function}", [])
+    proofs = [
+        r for r in roles if r.endswith(f"/{function}") and not r.startswith(("hub-", "member-")) and roles[r] == single
+    ]
+    proven = _shown_by(roles[role], single, proofs, used, lambda text: text.replace(f":{MEMBER}:", f":{ACCOUNT}:"))
+    if kind.startswith("member-"):  # the same member role in the other mode: its run shows the statement
+        others = [r for r in roles if r.startswith("member-") and r.endswith(f"/{name}") and r != role]
+        for other in others:
+            proven |= _shown_by(roles[role], roles[other], [other], used, lambda text: text)
+    return proven
+
+
+def _shown_by(
+    policies: list[dict[str, Any]],
+    reference: list[dict[str, Any]],
+    proofs: list[str],
+    used: dict[str, set[tuple[str, str]]],
+    same_account: Any,
+) -> set[tuple[str, str]]:
+    """The grants of `policies` whose statement is `reference`'s statement of that Sid, used in a `proofs` run."""
+    statements = {s.get("Sid"): s for p in reference for s in p["Statement"]}
+    shown: set[tuple[str, str]] = set()
+    for policy in policies:
+        for statement in policy["Statement"]:
+            if statements.get(statement.get("Sid")) == json.loads(same_account(json.dumps(statement))):
+                shown |= {(sid, a) for proof in proofs for sid, a in used[proof] if sid == statement.get("Sid")}
+    return shown
 
 
 def test_a_role_not_run_in_a_mode_is_the_role_of_a_mode_it_ran_in(report: dict[str, Any]) -> None:
@@ -118,6 +164,51 @@ def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any])
         "dynamodb:GetItem",
         "ssm:GetParameter",
     }
+
+
+def test_the_member_roles_trust_only_the_hubs_roles_with_the_hubs_external_id(report: dict[str, Any]) -> None:
+    checks = report["trust_checks"]
+    assert {c["request"]["resource"].rsplit("/", 1)[1] for c in checks} == {READ_ROLE_NAME, CONTAIN_ROLE_NAME}
+    wrong = [
+        f"{c['request']['resource']} ({c['request']['because']}): {c['decision']}, expected {c['expected']}"
+        for c in checks
+        if c["decision"] != c["expected"]
+    ]
+    assert not wrong, "trust policies that do not decide as the trust model says:\n" + "\n".join(wrong)
+
+
+# What a member's own account holds (the hub's state table, topic and secrets are the hub's).
+MEMBER_SERVICES = ("ecs", "ecr", "logs", "ec2", "iam", "elbv2", "application-autoscaling")
+
+
+def test_the_hub_looks_up_and_acts_in_a_member_only_through_the_members_roles(report: dict[str, Any]) -> None:
+    calls = [c for c in report["calls"] if c["mode"].startswith(("hub-", "member-"))]
+    assumed = {(c["mode"], c["assumed"][1]) for c in calls if c["assumed"]}
+    assert assumed == {
+        ("member-dry-run", READ_ROLE_NAME),
+        ("member-enforce", READ_ROLE_NAME),
+        ("member-enforce", CONTAIN_ROLE_NAME),
+    }
+    hub_own = {c["action"] for c in calls if c["mode"].startswith("hub-")}
+    assert "sts:AssumeRole" in hub_own
+    # Nothing of a member's is looked up with the hub's own roles (it would read the hub's account); the sweep's
+    # ListClusters of the hub's own account names no account.
+    looked_up_here = [
+        f"{c['summary']} at {c['call_site']}"
+        for c in calls
+        if c["mode"].startswith("hub-") and c["service"] in MEMBER_SERVICES and MEMBER in c["summary"]
+    ]
+    assert not looked_up_here, "member look-ups made with the hub's credentials:\n" + "\n".join(looked_up_here)
+    by_role = defaultdict(set)
+    for c in calls:
+        if c["assumed"]:
+            by_role[(c["mode"], c["assumed"][1])].add(c["action"])
+    assert "ecs:StopServiceDeployment" in by_role[("member-enforce", CONTAIN_ROLE_NAME)]
+    assert "ecs:ContinueServiceDeployment" in by_role[("member-dry-run", READ_ROLE_NAME)]
+    assert "ecs:ContinueServiceDeployment" in by_role[("member-enforce", CONTAIN_ROLE_NAME)]
+    # The hub's sweep walked the member, its diagnosis read the target groups, through the read role.
+    read = by_role[("member-enforce", READ_ROLE_NAME)]
+    assert {"ecs:ListClusters", "ecs:ListServices", "elasticloadbalancing:DescribeTargetGroups"} <= read
 
 
 def test_replays_use_the_names_the_template_gives_the_stacks_resources(report: dict[str, Any]) -> None:
@@ -184,3 +275,25 @@ def test_in_approve_mode_the_events_function_is_granted_no_containment_write(rep
     granted = {action for _, action in report["grants"]["approve/events"]}
     assert granted and not granted & writes
     assert writes <= {action for _, action in report["grants"]["enforce/events"]}
+
+
+def test_a_member_role_missing_a_statement_fails_naming_the_role_and_the_call(report: dict[str, Any]) -> None:
+    """What the contract found first: the read role without the diagnosis's target group reads."""
+    (decision,) = [
+        d
+        for d in from_json(report["decisions"])
+        if d.mode == "member-enforce"
+        and d.request.function == READ_ROLE_NAME
+        and d.request.action == "elasticloadbalancing:DescribeTargetGroups"
+    ]
+    role = [
+        {**p, "Statement": [s for s in p["Statement"] if s.get("Sid") != "DiagnoseTargetGroups"]}
+        for p in report["roles"][f"member-enforce/{READ_ROLE_NAME}"]
+    ]
+    principal = {"without": f"arn:aws:iam::{MEMBER}:role/{READ_ROLE_NAME}"}
+    (refused,) = evaluate({"without": role}, [("member-enforce", "without", decision.request)], principals=principal)
+    assert refused.decision == "ImplicitlyDenied"
+    assert f"no statement of the {READ_ROLE_NAME} role allows elasticloadbalancing:DescribeTargetGroups" in (
+        refused.explain()
+    )
+    assert "made by the hub's diagnose function as ecs-watchdog-read" in refused.explain()

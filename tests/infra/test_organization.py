@@ -19,6 +19,7 @@ from infra.ingest import (
     CONTAINER_INSTANCE_HEALTH_PATTERN,
     DEPLOYMENT_STATE_PATTERN,
     ECS_API_CALL_ERROR_PATTERN,
+    HOOK_STATE_CHANGE_PATTERN,
     SERVICE_ACTION_PATTERN,
     STOPPED_SERVICE_TASKS_PATTERN,
 )
@@ -75,6 +76,7 @@ FORWARDED = [
     DEPLOYMENT_STATE_PATTERN,
     SERVICE_ACTION_PATTERN,
     ECS_API_CALL_ERROR_PATTERN,
+    HOOK_STATE_CHANGE_PATTERN,  # a gated member service's PAUSE hooks, answered through its role
 ]
 
 
@@ -109,11 +111,20 @@ def test_member_roles_trust_only_the_hubs_roles_with_its_external_id_and_never_t
     policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
     for write in ("ecs:UpdateService", "ecs:StopServiceDeployment", "ecs:TagResource", "iam:PassRole"):
         assert write not in policies
+    # Its one write: the fail-open CONTINUE to a gated service's PAUSE hook (docs/organization.md).
+    assert policies.count("ecs:ContinueServiceDeployment") == 1
 
 
 def test_a_member_deployed_with_enforce_gets_the_containment_role(enforcing_member):
     template, _ = enforcing_member
     template.has_resource_properties("AWS::IAM::Role", {"RoleName": "ecs-watchdog-contain"})
+    # Answering PAUSE hooks (ROLLBACK too) is the containment role's; the read role keeps no write.
+    (read_id,) = template.find_resources("AWS::IAM::Role", {"Properties": {"RoleName": "ecs-watchdog-read"}})
+    read_policies = [
+        p for p in template.find_resources("AWS::IAM::Policy").values() if {"Ref": read_id} in p["Properties"]["Roles"]
+    ]
+    assert read_policies and "ContinueServiceDeployment" not in json.dumps(read_policies)
+    assert "ContinueServiceDeployment" in json.dumps(template.find_resources("AWS::IAM::Policy"))
     template.has_resource_properties(
         "AWS::IAM::Policy",
         {

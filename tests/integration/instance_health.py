@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -21,7 +22,18 @@ def instance_with_a_task_of(session: boto3.Session, service: str, cluster: str =
     if not ecs.describe_clusters(clusters=[cluster])["clusters"]:
         ecs.create_cluster(clusterName=cluster)  # moto's CreateCluster replaces one that exists
     image = ec2.describe_images()["Images"][0]["ImageId"]
-    instance = session.resource("ec2").create_instances(ImageId=image, MinCount=1, MaxCount=1)[0]
+    # The client, not boto3's resource: outside pytest, a run of tests/authz found no 'ec2' resource model.
+    made = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    instance = SimpleNamespace(
+        id=made["InstanceId"],
+        placement=made["Placement"],
+        private_ip_address=made.get("PrivateIpAddress"),
+        instance_type=made.get("InstanceType"),
+        image_id=made.get("ImageId"),
+        kernel_id=made.get("KernelId"),
+        ramdisk_id=made.get("RamdiskId"),
+        architecture=made.get("Architecture"),
+    )
     document = json.dumps(ec2_utils.generate_instance_identity_document(instance))
     arn = ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=document)["containerInstance"][
         "containerInstanceArn"

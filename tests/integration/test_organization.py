@@ -127,6 +127,74 @@ def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_
         assert "not watched" in parked["attributes"]["ecs-watchdog-parked-reason"]
         assert OUTSIDER in parked["attributes"]["ecs-watchdog-parked-reason"]
         assert not any(f":{OUTSIDER}:" in a for a in assumed)
-        # The sweep holds no member role: it leaves a member's service alone rather than look it up here.
+        # A member service's timers tick through its own pipeline (the sweep's hook); an outsider's are left alone.
         tick = ecs_events.intake().pipeline.tick(ServiceRef(MEMBER_A, REGION, CLUSTER, SERVICE), utc_now())
-        assert (tick.kind, "member account" in tick.reason) == ("ignored", True)
+        assert tick.reason == "nothing changed", tick  # walked through its timers, none due
+        outsider = ecs_events.intake().pipeline.tick(ServiceRef(OUTSIDER, REGION, CLUSTER, SERVICE), utc_now())
+        assert (outsider.kind, "not one this hub watches" in outsider.reason) == ("ignored", True)
+
+
+def test_a_gated_member_services_pause_hook_is_answered_through_the_members_role(monkeypatch):
+    """Dry-run: the fail-open CONTINUE, through the member's read role, never with the hub's credentials."""
+    answered: dict[str, list[dict[str, Any]]] = {"member": [], "hub": []}
+
+    def recorder(where: str) -> Any:
+        def answer(model: Any, params: dict[str, Any], **_: Any) -> Any:
+            answered[where].append(json.loads(params["body"]))
+            body = {"serviceDeploymentArn": answered[where][-1]["serviceDeploymentArn"]}
+            return AWSResponse("https://ecs.local", 200, {}, None), {
+                **body,
+                "ResponseMetadata": {"HTTPStatusCode": 200},
+            }
+
+        return answer
+
+    original = MemberSessions.session
+
+    def with_answers(self: MemberSessions, account: str, role_name: str) -> boto3.Session:
+        session = original(self, account, role_name)
+        session.events.register("before-call.ecs.ContinueServiceDeployment", recorder("member"), unique_id="member")
+        ServiceDeploymentCalls(account, REGION).install(session)
+        return session
+
+    monkeypatch.setattr(MemberSessions, "session", with_answers)
+    with local_account() as hub:
+        hub.session.events.register("before-call.ecs.ContinueServiceDeployment", recorder("hub"))
+        create_member_service(hub, MEMBER_A, completed=4)
+        ecs = member_session(hub, MEMBER_A).client("ecs")
+        service_arn = f"arn:aws:ecs:{REGION}:{MEMBER_A}:service/{CLUSTER}/{SERVICE}"
+        ecs.tag_resource(resourceArn=service_arn, tags=[{"key": "ecs-watchdog:gate", "value": "on"}])
+        settings = hub.settings.model_copy(
+            update={
+                "member_accounts": MEMBER_A,
+                "member_read_role": "ecs-watchdog-read",
+                "member_external_id": f"ecs-watchdog-hub-{ACCOUNT}",
+            }
+        )
+        ecs_events.install(settings, hub.session)
+        response = invoke(bodies(member_hook(MEMBER_A, "ecs-svc/2000000000000000002")))
+
+    assert response["batchItemFailures"] == []
+    assert answered["hub"] == []
+    (answer,) = answered["member"]
+    assert answer["action"] == "CONTINUE" and f":{MEMBER_A}:service-deployment/" in answer["serviceDeploymentArn"]
+
+
+def member_hook(account: str, deployment_id: str) -> dict[str, Any]:
+    """The documented HOOK_AWAITING_ACTION event (tests/fixtures), of the member's prod/api deployment."""
+    from datetime import timedelta
+
+    from tests.conftest import load_event
+
+    event = load_event("hook_state_change_awaiting_action")
+    now = utc_now()
+    deployment = f"arn:aws:ecs:{REGION}:{account}:service-deployment/{CLUSTER}/{SERVICE}/{deployment_id.split('/')[-1]}"
+    event.update(account=account, region=REGION, time=now.isoformat().replace("+00:00", "Z"), resources=[deployment])
+    event["detail"].update(
+        clusterArn=f"arn:aws:ecs:{REGION}:{account}:cluster/{CLUSTER}",
+        serviceArn=f"arn:aws:ecs:{REGION}:{account}:service/{CLUSTER}/{SERVICE}",
+        serviceDeploymentArn=deployment,
+        lifecycleStage="POST_SCALE_UP",
+        expiresAt=(now + timedelta(hours=2)).isoformat(),
+    )
+    return event

@@ -12,6 +12,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import get_session
 
 SESSION_NAME = "ecs-watchdog-hub"
+
+
+def hub_external_id(hub_account: str) -> str:
+    """The ExternalId the hub passes and the member roles require (infra/organization.py puts it there)."""
+    return f"ecs-watchdog-hub-{hub_account}"
+
+
 DURATION_SECONDS = 3600  # the member roles' maximum session (infra/member.py)
 
 

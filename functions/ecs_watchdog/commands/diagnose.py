@@ -10,7 +10,10 @@ import logging
 import sys
 from typing import Any, TextIO
 
+from ecs_watchdog.commands.member_role import add_member_arguments, member_session
+
 EXIT_CLEAN, EXIT_FAILING, EXIT_UNUSABLE = 0, 1, 2
+READ_ROLE = "ecs-watchdog-read"  # a member's look-ups role (infra/organization.py)
 
 
 def add_diagnose_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +34,7 @@ def add_diagnose_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read Secrets Manager values to check they are JSON with the keys tasks use (never printed)",
     )
+    add_member_arguments(parser, READ_ROLE)
 
 
 def run_diagnose(
@@ -40,10 +44,11 @@ def run_diagnose(
     boto3 session to use instead of the caller's (the offline sandbox of `--local`)."""
     out, err = out or sys.stdout, err or sys.stderr
     import boto3
-    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from ecs_watchdog.aws import diagnosis as probes_runner
     from ecs_watchdog.aws.diagnosis import diagnose_service
+    from ecs_watchdog.aws.member_sessions import MemberUnreachable
     from ecs_watchdog.aws.probe_clients import ProbeClients
     from ecs_watchdog.aws.tasks import service_of_task
     from ecs_watchdog.commands.errors import NO_CREDENTIALS, one_line
@@ -59,7 +64,9 @@ def run_diagnose(
     try:
         session = session or boto3.Session(profile_name=args.profile, region_name=args.region)
         credentials = session.get_credentials()
-    except BotoCoreError as error:
+        if credentials is not None and session.region_name:
+            session = member_session(session, args)  # --account: through the member's role
+    except (BotoCoreError, ClientError, MemberUnreachable) as error:
         print(f"ecs-watchdog diagnose: {one_line(error)}", file=err)
         return EXIT_UNUSABLE
     if not session.region_name:

@@ -16,12 +16,16 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_watchdog.aws.ecs_actions import EcsActions
+from ecs_watchdog.aws.member_sessions import MemberUnreachable
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.commands.errors import one_line
+from ecs_watchdog.commands.member_role import add_member_arguments, member_session
 from ecs_watchdog.commands.restore_words import restore_text
 from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.flow.state_items import mark_undone
 from ecs_watchdog.incidents.service_ref import ServiceRef
+
+CONTAIN_ROLE = "ecs-watchdog-contain"  # a member's containment role (infra/organization.py)
 
 
 def add_restore_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +37,7 @@ def add_restore_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region")
     parser.add_argument("--profile")
     parser.add_argument("--json", action="store_true", help="print the undo's record as JSON (docs/cli.md)")
+    add_member_arguments(parser, CONTAIN_ROLE)
 
 
 def run_restore(args: argparse.Namespace) -> int:
@@ -40,15 +45,17 @@ def run_restore(args: argparse.Namespace) -> int:
     (or would, in dry-run), 1 when there was nothing to undo or it failed, 2 on AWS errors."""
     try:
         session = boto3.Session(region_name=args.region, profile_name=args.profile)
-        account = session.client("sts").get_caller_identity()["Account"]
+        # --account: the service is a member's, changed through its role; the state table stays the hub's.
+        acting = member_session(session, args)
+        account = args.account or session.client("sts").get_caller_identity()["Account"]
         ref = ServiceRef(account=account, region=session.region_name or "", cluster=args.cluster, name=args.service)
         state = StateTable(session.client("dynamodb"), args.table).load_service(ref.key) if args.table else None
         containment = Containment(
-            EcsActions(session.client("ecs"), session.client("application-autoscaling"), dry_run=args.dry_run)
+            EcsActions(acting.client("ecs"), acting.client("application-autoscaling"), dry_run=args.dry_run)
         )
         now = datetime.now(UTC)
         record = containment.restore(ref, state, now, reapply_revision=args.reapply_revision, dry_run=args.dry_run)
-    except (BotoCoreError, ClientError, LookupError) as error:
+    except (BotoCoreError, ClientError, LookupError, MemberUnreachable) as error:
         print(f"ecs-watchdog restore: {one_line(error)}", file=sys.stderr)
         return 2
     summary = action_summary(record)

@@ -14,7 +14,7 @@ from ecs_watchdog.announce.channels import SlackPoster, SnsPublisher
 from ecs_watchdog.diagnose.messages import diagnosis_slack_payload, diagnosis_sns_message
 from ecs_watchdog.diagnose.model import Diagnosis
 from ecs_watchdog.diagnose.report import report_json
-from ecs_watchdog.diagnose.request import InvalidRequest, TaskLookupError, parse_request
+from ecs_watchdog.diagnose.request import AccountUnavailable, InvalidRequest, TaskLookupError, parse_request
 
 
 class DiagnosisChannel(Protocol):
@@ -52,6 +52,8 @@ class SlackDiagnosisChannel:
 
 Diagnose = Callable[[str, str], Diagnosis]  # (cluster, service) -> diagnosis
 ServiceOfTask = Callable[[str, str], str]  # (cluster, task) -> service name, or TaskLookupError
+# A hub's member account -> its look-ups through the account's read role, or AccountUnavailable.
+MemberLookups = Callable[[str], tuple[Diagnose, ServiceOfTask]]
 
 
 @dataclass
@@ -62,6 +64,8 @@ class DiagnoseConsole:
     service_of_task: ServiceOfTask
     channels: Sequence[DiagnosisChannel] = field(default_factory=tuple)
     runbook_base_url: str | None = None
+    home_account: str | None = None  # the account `diagnose` looks into; another needs `members`
+    members: MemberLookups | None = None  # organization mode (a hub): member accounts, through their roles
 
     def answer(self, event: Any) -> dict[str, Any]:
         """The report (docs/diagnose.md), or `{"error": ...}`; never raises for a bad event or a missing task."""
@@ -70,17 +74,27 @@ class DiagnoseConsole:
         except InvalidRequest as error:
             return {"error": str(error)}
         cluster, service = request.cluster, request.service
+        diagnose, service_of_task = self.diagnose, self.service_of_task
+        if request.account is not None and request.account != self.home_account:
+            if self.members is None:
+                return {
+                    "error": f"account {request.account}: this diagnose function is not a hub's (docs/organization.md)"
+                }
+            try:
+                diagnose, service_of_task = self.members(request.account)
+            except AccountUnavailable as error:
+                return {"error": str(error)}
         if request.task_arn is not None:
             cluster = request.task_cluster
             try:
-                owner = self.service_of_task(cluster, request.task_arn)
+                owner = service_of_task(cluster, request.task_arn)
             except TaskLookupError as error:
                 return {"error": str(error)}
             if service is not None and service != owner:
                 return {"error": f"task {request.task_arn} belongs to service {owner}, not {service}"}
             service = owner
         assert cluster is not None and service is not None  # the request's validator guarantees it
-        diagnosis = self.diagnose(cluster, service)
+        diagnosis = diagnose(cluster, service)
         report = report_json(diagnosis, task_arn=request.task_arn, runbook_base_url=self.runbook_base_url)
         if request.post:
             report["posted"], report["not_posted"] = self._post(diagnosis, request.task_arn)

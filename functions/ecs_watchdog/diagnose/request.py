@@ -17,8 +17,14 @@ class TaskLookupError(LookupError):
     """The task cannot be described, or was not started by a service (adapters raise it, never botocore's)."""
 
 
+class AccountUnavailable(LookupError):
+    """The request names an account this diagnose function cannot look into (not a hub's member, or its
+    role cannot be assumed): the message says which and why."""
+
+
 class DiagnoseRequest(BaseModel):
-    """`{"cluster": ..., "service": ...}` or `{"taskArn": ...}` (cluster optional), and `"post": true` to post."""
+    """`{"cluster": ..., "service": ...}` or `{"taskArn": ...}` (cluster optional), `"post": true` to post, and
+    in a hub `"account": "111122223333"` for a member's service."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -26,6 +32,8 @@ class DiagnoseRequest(BaseModel):
     service: str | None = Field(default=None, min_length=1)
     task_arn: str | None = Field(default=None, alias="taskArn", min_length=1)
     post: StrictBool = False
+    # Organization mode: a member account's service, looked up through its read role (docs/organization.md).
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
 
     @model_validator(mode="after")
     def _names_a_service_or_a_task(self) -> DiagnoseRequest:
@@ -49,7 +57,7 @@ def parse_request(event: Any) -> DiagnoseRequest:
         problems = "; ".join(_problem(e) for e in error.errors())
         raise InvalidRequest(
             f'{problems} (expected {{"cluster": "...", "service": "..."}} or {{"taskArn": "..."}}, '
-            'optionally "post": true)'
+            'optionally "post": true and "account": "<member account id>")'
         ) from None
 
 

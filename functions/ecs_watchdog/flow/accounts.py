@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from ecs_watchdog.events import EcsEvent
 from ecs_watchdog.flow.pipeline import Outcome, Pipeline
+from ecs_watchdog.incidents.service_ref import ServiceRef
 
 logger = Logger(child=True)
 
@@ -41,6 +42,19 @@ class MemberPipelines:
                 f"event from account {account}, which is not one this hub watches "
                 f"(watchdog:member_accounts: {', '.join(sorted(self.watched))})"
             )
+        pipeline = self._pipeline(account)
+        return pipeline.process(event) if isinstance(pipeline, Pipeline) else pipeline
+
+    def tick(self, ref: ServiceRef, now: datetime) -> Outcome:
+        """A member service's timers (the sweep), through that account's pipeline; a service of an account
+        the hub no longer watches (its state outlived the configuration) is left alone, with the reason."""
+        if self.watched is not None and ref.account not in self.watched:
+            return Outcome("ignored", f"{ref.key}: account {ref.account} is not one this hub watches")
+        pipeline = self._pipeline(ref.account)
+        return pipeline.tick(ref, now) if isinstance(pipeline, Pipeline) else pipeline
+
+    def _pipeline(self, account: str) -> Pipeline | Outcome:
+        """The account's pipeline, or why its events are ignored (its role cannot be assumed)."""
         now = self.clock()
         refused = self._refused.get(account)
         if refused is not None and now - refused[0] < self.retry_after:
@@ -58,7 +72,7 @@ class MemberPipelines:
                 return Outcome("ignored", self._why(account, self._refused[account]))
             self._refused.pop(account, None)
             self._pipelines[account] = pipeline
-        return pipeline.process(event)
+        return pipeline
 
     def _why(self, account: str, refused: tuple[datetime, str]) -> str:
         return (

@@ -105,6 +105,7 @@ class OtherAccounts(Protocol):
     """The pipelines of member accounts (flow/accounts.py)."""
 
     def process(self, event: EcsEvent) -> Outcome: ...
+    def tick(self, ref: ServiceRef, now: datetime) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -209,9 +210,10 @@ class Pipeline:
         pending containment and its due count updates, without an event — the sweep's hook. Never
         creates state."""
         if self.home is not None and (ref.account, ref.region) != self.home:
-            # Organization mode: a member's service is looked up only through its own role (flow/accounts.py),
-            # which the sweep does not hold; its timers and leftovers wait for its next event.
-            return Outcome("ignored", f"{ref.key}: a member account's service; the sweep ticks the hub's own")
+            # Organization mode: a member's service is looked up only through its own role (flow/accounts.py).
+            if self.members is not None and ref.region == self.home[1]:
+                return self.members.tick(ref, now)
+            return Outcome("ignored", f"{ref.key}: not this watchdog's account and region, nor a member's")
         outcome = self._walk(tick_change(ref, now))
         send_due_updates(ref, service_item(self.state, ref, now), self.outbox.channels, now, self.outbox.budget)
         return outcome

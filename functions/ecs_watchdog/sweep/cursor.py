@@ -6,8 +6,9 @@ from pydantic import BaseModel
 
 
 class SweepCursor(BaseModel):
-    """Where the walk over clusters stopped: the cluster and the ListServices token of the next page."""
+    """Where the walk over clusters stopped: the account, the cluster and the ListServices token of the next page."""
 
+    account: str | None = None  # organization mode: the member account being walked; None: the hub's own
     cluster: str | None = None
     token: str | None = None
     watched_from: str | None = None  # the last service key ticked, when the index was not finished

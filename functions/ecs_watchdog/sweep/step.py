@@ -6,7 +6,10 @@ a stuck deployment opens, a resolved incident closes, an undelivered announcemen
 (a) then walks every cluster's services from where the last run stopped (a cursor item), 10 at a time,
 judges each (`sweep/judgement.py`) and sends the synthetic events it calls for through `Pipeline.process`.
 A run stops at `max_services`, at its time budget (below the function's timeout) or when ECS keeps
-throttling after botocore's retries; the next run resumes from the cursor. No boto3 here.
+throttling after botocore's retries; the next run resumes from the cursor. In organization mode the walk
+goes on, account by account, through each member account's own inventory (its read role); the cursor
+names the account too. A member whose inventory cannot be had (its role cannot be assumed, or refuses
+ListClusters) is reported and skipped: one member's trouble never stalls the others. No boto3 here.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class Sweep:
     max_services: int = 500
     max_watched: int = 200
     monotonic: Callable[[], float] = time.monotonic
+    members: tuple[str, ...] = ()  # organization mode: member accounts walked after the hub's own, in order
+    member_inventory: Callable[[str], Inventory] | None = None  # a member's inventory, through its read role
 
     def run(self) -> SweepReport:
         """Tick the watched services, then sweep from the cursor until done, bounded or refused."""
@@ -110,11 +115,52 @@ class Sweep:
         return cursor.model_copy(update={"watched_from": start})
 
     def _walk(self, cursor: SweepCursor, report: SweepReport, deadline: float) -> SweepCursor:
+        """Every account's clusters from the cursor: the hub's own (None), then each member's."""
+        accounts: list[str | None] = [None, *self.members]
+        if cursor.account not in accounts:  # a member no longer configured: start that lap over
+            cursor = cursor.model_copy(update={"account": None, "cluster": None, "token": None})
+        position = accounts.index(cursor.account)
+        while position < len(accounts):
+            account = accounts[position]
+            inventory = self._inventory(account, report)
+            if inventory is not None:
+                cursor, finished = self._walk_account(inventory, account, cursor, report, deadline)
+                if not finished:
+                    return cursor
+            position += 1
+            following = accounts[position] if position < len(accounts) else None
+            cursor = cursor.model_copy(update={"account": following, "cluster": None, "token": None})
+        report.lap_completed = True
+        return cursor.model_copy(update={"account": None, "cluster": None, "token": None, "laps": cursor.laps + 1})
+
+    def _inventory(self, account: str | None, report: SweepReport) -> Inventory | None:
+        if account is None:
+            return self.inventory
+        if self.member_inventory is None:
+            return None
         try:
-            clusters = self.inventory.clusters()
+            return self.member_inventory(account)
+        except Exception as error:  # its role cannot be assumed: reported, and the walk goes on to the next
+            report.errors.append(f"account {account}: {type(error).__name__}: {error}"[:300])
+            logger.error("sweep: member account skipped", extra={"account": account, "problem": str(error)[:300]})
+            return None
+
+    def _walk_account(
+        self, inventory: Inventory, account: str | None, cursor: SweepCursor, report: SweepReport, deadline: float
+    ) -> tuple[SweepCursor, bool]:
+        """One account's clusters from the cursor; (cursor, True) when the account's lap is done or it was
+        skipped, (cursor, False) when the run stops here."""
+        try:
+            clusters = inventory.clusters()
         except Exception as error:
-            report.stopped, report.errors = "ecs_error", [*report.errors, f"ListClusters: {error}"[:300]]
-            return cursor
+            where = "ListClusters" if account is None else f"account {account}: ListClusters"
+            report.errors = [*report.errors, f"{where}: {error}"[:300]]
+            if account is None:
+                report.stopped = "ecs_error"
+                return cursor, False
+            # A member refusing (a member stack older than the sweep's grants, an SCP): the others go on.
+            logger.error("sweep: member account skipped", extra={"account": account, "problem": str(error)[:300]})
+            return cursor, True
         if cursor.cluster not in clusters:
             cursor = cursor.model_copy(update={"cluster": clusters[0] if clusters else None, "token": None})
         position = clusters.index(cursor.cluster) if cursor.cluster else len(clusters)
@@ -122,14 +168,14 @@ class Sweep:
             cluster = clusters[position]
             if report.services_checked >= self.max_services or self.monotonic() >= deadline:
                 report.stopped = "max_services" if report.services_checked >= self.max_services else "time_budget"
-                return cursor
+                return cursor, False
             try:
-                arns, next_token = self.inventory.service_page(cluster, cursor.token)
-                services = self.inventory.describe(cluster, arns)
+                arns, next_token = inventory.service_page(cluster, cursor.token)
+                services = inventory.describe(cluster, arns)
             except Exception as error:  # throttled past botocore's retries, or refused: resume here next run
                 report.stopped = "ecs_error"
                 report.errors.append(f"{cluster}: {type(error).__name__}: {error}"[:300])
-                return cursor
+                return cursor, False
             report.pages += 1
             for service in services:
                 self._judge(service, report)
@@ -139,8 +185,7 @@ class Sweep:
             position += 1
             cursor = cursor.model_copy(update={"cluster": clusters[position] if position < len(clusters) else None})
             cursor = cursor.model_copy(update={"token": None})
-        report.lap_completed = True
-        return cursor.model_copy(update={"cluster": None, "token": None, "laps": cursor.laps + 1})
+        return cursor, True
 
     def _judge(self, service: DescribedService, report: SweepReport) -> None:
         report.services_checked += 1

@@ -9,17 +9,22 @@ import boto3
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ecs_watchdog.aws.diagnosis import diagnose_service
+from ecs_watchdog.aws.member_sessions import MemberSessions, MemberUnreachable
 from ecs_watchdog.aws.probe_clients import ProbeClients
 from ecs_watchdog.aws.slack import SlackWebhook
 from ecs_watchdog.aws.sns import SnsTopic
 from ecs_watchdog.aws.tasks import service_of_task
 from ecs_watchdog.diagnose.console import (
+    Diagnose,
     DiagnoseConsole,
     DiagnosisChannel,
+    MemberLookups,
+    ServiceOfTask,
     SlackDiagnosisChannel,
     SnsDiagnosisChannel,
 )
 from ecs_watchdog.diagnose.model import Diagnosis
+from ecs_watchdog.diagnose.request import AccountUnavailable
 
 # Environment variable → DiagnoseSettings field (infra/diagnose.py sets them from CDK context).
 DIAGNOSE_ENVIRONMENT = {
@@ -27,6 +32,10 @@ DIAGNOSE_ENVIRONMENT = {
     "SLACK_SECRET_NAME": "slack_secret_name",
     "RUNBOOK_BASE_URL": "runbook_base_url",
     "PROBE_READ_SECRET_VALUES": "read_secret_values",
+    # Organization mode (a hub; infra/organization.py): member accounts ("*": the organization), the read role.
+    "MEMBER_ACCOUNTS": "member_accounts",
+    "MEMBER_READ_ROLE": "member_read_role",
+    "MEMBER_EXTERNAL_ID": "member_external_id",
 }
 
 
@@ -39,6 +48,15 @@ class DiagnoseSettings(BaseModel):
     slack_secret_name: str | None = None
     runbook_base_url: str | None = None
     read_secret_values: bool = False  # only when the deployment opts in (watchdog:probe_read_secret_values)
+    member_accounts: str | None = None  # comma-separated account ids, or "*"; None: not a hub
+    member_read_role: str | None = None
+    member_external_id: str = ""
+
+    @property
+    def home(self) -> tuple[str, str] | None:
+        """The account and region of the alerts topic: the hub's own."""
+        parts = (self.topic_arn or "").split(":")
+        return (parts[4], parts[3]) if len(parts) >= 6 and parts[0] == "arn" else None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> DiagnoseSettings:
@@ -71,9 +89,38 @@ def build_diagnose_console(settings: DiagnoseSettings, session: boto3.Session | 
     if settings.slack_secret_name:
         poster = SlackWebhook.from_secret(session.client("secretsmanager"), settings.slack_secret_name)
         channels.append(SlackDiagnosisChannel(poster, settings.runbook_base_url))
+    home = settings.home
     return DiagnoseConsole(
         diagnose=diagnose,
         service_of_task=lambda cluster, task: service_of_task(clients.client("ecs"), cluster, task),
         channels=channels,
         runbook_base_url=settings.runbook_base_url,
+        home_account=home[0] if home else None,
+        members=member_lookups(settings, session),
     )
+
+
+def member_lookups(settings: DiagnoseSettings, session: boto3.Session) -> MemberLookups | None:
+    """A hub's member accounts, each diagnosed through its read role; None outside organization mode. The read
+    role grants no secret values: a member's secrets are checked by metadata only."""
+    home = settings.home
+    if not (settings.member_accounts and settings.member_read_role and home):
+        return None
+    sessions = MemberSessions(session.client("sts"), home[1], settings.member_external_id)
+    whole_organization = settings.member_accounts.strip() == "*"
+    named = {a.strip() for a in settings.member_accounts.split(",") if a.strip()}
+    read_role = settings.member_read_role
+
+    def lookups(account: str) -> tuple[Diagnose, ServiceOfTask]:
+        if not whole_organization and account not in named:
+            raise AccountUnavailable(f"account {account} is not one this hub watches (watchdog:member_accounts)")
+        try:
+            clients = ProbeClients(sessions.session(account, read_role))
+        except MemberUnreachable as error:
+            raise AccountUnavailable(f"account {account}: the hub cannot assume its role: {error}") from error
+        return (
+            lambda cluster, service: diagnose_service(clients, cluster, service),
+            lambda cluster, task: service_of_task(clients.client("ecs"), cluster, task),
+        )
+
+    return lookups

@@ -48,16 +48,20 @@ def build_pipeline(
     *,
     member: str | None = None,
     sessions: MemberSessions | None = None,
+    reads_only: bool = False,
 ) -> Pipeline:
     """Adapters over one boto3 session (the simulator passes its own, and its simulated clock); with
     `count`, each channel counts what it sends (metering.CountedChannel). With `member` (a hub's member
     account), look-ups, probes and actions go through the roles `sessions` assumes there; state and
-    channels stay the hub's."""
+    channels stay the hub's. `reads_only` (the sweep): no containment, no gate, no preflight, in the
+    members' pipelines too, and no containment role assumed."""
     session = session or boto3.Session()
     looks, acts, home = session, session, settings.home
     if member and sessions and settings.member_read_role:
         looks = sessions.session(member, settings.member_read_role)
-        enforce = Mode(settings.mode) is Mode.ENFORCE and settings.member_contain_role
+        enforce = Mode(settings.mode) is Mode.ENFORCE and settings.member_contain_role and not reads_only
+        # A member's PAUSE hooks are answered through the containment role in enforce (a ROLLBACK is
+        # containment), through the read role otherwise (only the fail-open CONTINUE): docs/organization.md.
         acts = sessions.session(member, str(settings.member_contain_role)) if enforce else looks
         home = (member, home[1]) if home else None
     ecs = lazy_client(looks, "ecs")
@@ -70,11 +74,15 @@ def build_pipeline(
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=home,
-        members=None if member else build_members(settings, session, clock, count),
-        containment=build_containment(settings, session, clock, acts),
+        members=None if member else build_members(settings, session, clock, count, reads_only=reads_only),
+        containment=None if reads_only else build_containment(settings, session, clock, acts, looks),
         probe_confirms=build_cause_probe(looks),
-        gate=cast("DeploymentGate", OnFirstUse(lambda: build_gate(settings, session, preflight), "deployment gate")),
-        preflight=preflight,
+        gate=None
+        if reads_only
+        else cast(
+            "DeploymentGate", OnFirstUse(lambda: build_gate(settings, session, preflight, acts), "deployment gate")
+        ),
+        preflight=None if reads_only else preflight,
         api_errors=ApiErrorStore(lazy_client(session, "dynamodb"), settings.state_table_name),
         instance_services=InstanceTasks(ecs).services_on,
     )
@@ -132,18 +140,33 @@ def build_outbox(
 
 
 def build_members(
-    settings: Settings, session: boto3.Session, clock: Callable[[], datetime], count: Count | None
+    settings: Settings,
+    session: boto3.Session,
+    clock: Callable[[], datetime],
+    count: Count | None,
+    *,
+    reads_only: bool = False,
+    sessions: MemberSessions | None = None,
 ) -> MemberPipelines | None:
     """A hub's member accounts, each with a pipeline through its own roles; None outside organization mode."""
-    if not (settings.member_accounts and settings.member_read_role and settings.home):
+    sessions = sessions or member_sessions(settings, session)
+    if sessions is None:
         return None
-    sessions = MemberSessions(lazy_client(session, "sts"), settings.home[1], settings.member_external_id)
     return MemberPipelines(
-        build=lambda account: build_pipeline(settings, session, clock, count, member=account, sessions=sessions),
+        build=lambda account: build_pipeline(
+            settings, session, clock, count, member=account, sessions=sessions, reads_only=reads_only
+        ),
         watched=settings.watched_members,
         unreachable=(MemberUnreachable,),
         clock=clock,
     )
+
+
+def member_sessions(settings: Settings, session: boto3.Session) -> MemberSessions | None:
+    """The hub's sessions in its members' accounts (their roles, its ExternalId); None outside organization mode."""
+    if not (settings.member_accounts and settings.member_read_role and settings.home):
+        return None
+    return MemberSessions(lazy_client(session, "sts"), settings.home[1], settings.member_external_id)
 
 
 def build_cause_probe(session: boto3.Session) -> CauseProbe:
@@ -160,15 +183,20 @@ def build_cause_probe(session: boto3.Session) -> CauseProbe:
 
 
 def build_gate(
-    settings: Settings, session: boto3.Session, preflight: RevisionPreflight | None = None
+    settings: Settings,
+    session: boto3.Session,
+    preflight: RevisionPreflight | None = None,
+    acting: boto3.Session | None = None,
 ) -> DeploymentGate:
-    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE).
+    """The deployment gate's adapters, in every mode: in dry-run and notify it fails open (CONTINUE). Its ECS
+    calls go through `acting` (a member's role in organization mode); its answers are kept in the hub's table.
     build_pipeline builds it on the first PAUSE hook event, so its modules load then."""
     from ecs_watchdog.aws.hook_answers import HookAnswers
     from ecs_watchdog.aws.recheck import Rechecks
     from ecs_watchdog.gate.pause import DeploymentGate
 
-    actions = EcsActions(lazy_client(session, "ecs"), lazy_client(session, "application-autoscaling"))
+    acting = acting or session
+    actions = EcsActions(lazy_client(acting, "ecs"), lazy_client(acting, "application-autoscaling"))
     rechecks = Rechecks(lazy_client(session, "sqs"), settings.recheck_queue_url) if settings.recheck_queue_url else None
     answers = HookAnswers(lazy_client(session, "dynamodb"), settings.state_table_name)
     return DeploymentGate(
@@ -201,15 +229,18 @@ def build_containment(
     session: boto3.Session,
     clock: Callable[[], datetime] = utc_now,
     acting: boto3.Session | None = None,
+    looking: boto3.Session | None = None,
     *,
     dry_run: bool | None = None,
 ) -> Containment | None:
-    """Containment's adapters (its ECS calls through `acting`, a member's role in organization mode);
-    None in notify mode (the watchdog then only tells people). `dry_run`: whether its ECS adapter makes no
-    call (default: outside enforce; the click desk's acts in approve mode too)."""
+    """Containment's adapters: its ECS calls through `acting`, its read of the service's tasks through
+    `looking` (a member's containment and read roles in organization mode; the read role names the tasks
+    of an impaired instance anyway); None in notify mode (the watchdog then only tells people). `dry_run`:
+    whether its ECS adapter makes no call (default: outside enforce; the click desk's acts in approve mode too)."""
     if Mode(settings.mode) is Mode.NOTIFY:
         return None
     acting = acting or session
+    looking = looking or session
     if dry_run is None:
         dry_run = Mode(settings.mode) is not Mode.ENFORCE  # Mode(): a copied Settings may hold a str
     return Containment(
@@ -223,7 +254,7 @@ def build_containment(
         if settings.kill_switch_parameter
         else None,
         audit=AuditEvents(lazy_client(session, "events"), settings.audit_event_bus),
-        tasks=ServiceTasks(lazy_client(session, "ecs")),
+        tasks=ServiceTasks(lazy_client(looking, "ecs")),
         clock=clock,
     )
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecs_watchdog.aws.ecs_inventory import SWEEP_CLIENT_CONFIG, EcsInventory
+from ecs_watchdog.aws.member_sessions import MemberSessions
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.aws.sweep_cursor import SweepCursorItem
 from ecs_watchdog.flow.pipeline import utc_now
 from ecs_watchdog.sweep.step import Sweep
-from ecs_watchdog.wiring.events import build_pipeline
+from ecs_watchdog.wiring.events import build_members, build_pipeline, member_sessions
 from ecs_watchdog.wiring.settings import Settings
 
 
@@ -42,11 +43,24 @@ def build_sweep(settings: Settings, limits: SweepLimits, session: boto3.Session 
 
     It never contains nor answers hooks: its role may not act, and a decision it recorded (in its own
     mode) would stand in for the events function's. An incident it opens is contained on the service's
-    next event, by the events function."""
+    next event, by the events function. In a hub it ticks and walks the member accounts through their read
+    roles (docs/organization.md)."""
     session = session or boto3.Session()
-    pipeline = dataclasses.replace(build_pipeline(settings, session), containment=None, gate=None, preflight=None)
+    pipeline = build_pipeline(settings, session, reads_only=True)
     dynamodb = session.client("dynamodb")
     table = StateTable(dynamodb, settings.state_table_name)
+    sessions = member_sessions(settings, session)
+    members: tuple[str, ...] = ()
+    member_inventory = None
+    if sessions is not None:
+        # One set of member sessions for the ticks (through the members' pipelines) and the walk.
+        pipeline = dataclasses.replace(
+            pipeline, members=build_members(settings, session, utc_now, None, reads_only=True, sessions=sessions)
+        )
+        # The named members (watchdog:member_accounts); with the organization admitted ("*") the hub knows no
+        # list of accounts to walk: their services with state are still ticked.
+        members = tuple(sorted(settings.watched_members or ()))
+        member_inventory = member_inventories(sessions, settings.member_read_role or "")
     return Sweep(
         inventory=EcsInventory(session.client("ecs", config=SWEEP_CLIENT_CONFIG)),
         watched=table,
@@ -57,4 +71,15 @@ def build_sweep(settings: Settings, limits: SweepLimits, session: boto3.Session 
         clock=utc_now,
         budget_seconds=limits.budget_seconds,
         max_services=limits.max_services,
+        members=members,
+        member_inventory=member_inventory,
     )
+
+
+def member_inventories(sessions: MemberSessions, read_role: str) -> Callable[[str], EcsInventory]:
+    """A member's clusters and services through its read role (MemberUnreachable when it cannot be assumed)."""
+
+    def inventory(account: str) -> EcsInventory:
+        return EcsInventory(sessions.session(account, read_role).client("ecs", config=SWEEP_CLIENT_CONFIG))
+
+    return inventory
