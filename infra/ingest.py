@@ -154,6 +154,7 @@ class Ingest(Construct):
                 self.service_actions,
                 self.hook_state_changes,
                 self.api_call_errors,
+                self.container_instance_health,
                 *self.hub_rules,
             )
         ]
