@@ -69,9 +69,10 @@ def desk_statements(
             resources=[services],
         ),
         iam.PolicyStatement(
-            sid="DescribeScalableTargets",
-            # No resource-level permissions for Describe* in Application Auto Scaling: "*" is the only option.
-            actions=["application-autoscaling:DescribeScalableTargets"],
+            sid="DescribeTaskDefinitionsAndScalableTargets",
+            # Neither supports resource-level permissions: "*" is the only option. The task definition is the
+            # rollback's target (its roles are passed); the scalable target, the scaling a scale to zero suspends.
+            actions=["ecs:DescribeTaskDefinition", "application-autoscaling:DescribeScalableTargets"],
             resources=["*"],
         ),
         iam.PolicyStatement(sid="ReadKillSwitch", actions=["ssm:GetParameter"], resources=[kill_switch.parameter_arn]),

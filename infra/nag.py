@@ -51,8 +51,9 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
         _acknowledge(
             stack.interactions.role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "With watchdog:tracing only: CDK's X-Ray grant (PutTraceSegments, PutTelemetryRecords), which supports "
-            "no resource-level permissions. The Function URL's auth type NONE is deliberate: Slack cannot sign "
+            "Only actions without resource-level permissions: CDK's X-Ray grant under watchdog:tracing, and where "
+            "the desk acts DescribeTaskDefinition and DescribeScalableTargets. The Function URL's auth type NONE "
+            "is deliberate: Slack cannot sign "
             "SigV4, and the handler refuses every request without Slack's valid signature (infra/interactions.py).",
         )
 

@@ -108,7 +108,18 @@ def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any])
     assert {"ecs:StopServiceDeployment", "ecs:ContinueServiceDeployment", "ecr:DescribeImages"} <= actions["events"]
     assert {"ecs:ListClusters", "dynamodb:Query"} <= actions["sweep"]
     assert {"elasticloadbalancing:DescribeTargetHealth", "ecs:DescribeTasks"} <= actions["diagnose"]
-    assert actions["slack_interactions"] == {"secretsmanager:GetSecretValue"}  # the desk's calls: at its merge
+    # The real desk behind the signed presses: approvals and Undo carried out, the clicks recorded and audited.
+    assert {
+        "secretsmanager:GetSecretValue",
+        "dynamodb:PutItem",
+        "events:PutEvents",
+        "ecs:StopServiceDeployment",
+        "ecs:UpdateService",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+        "application-autoscaling:RegisterScalableTarget",
+        "sns:Publish",
+    } <= actions["slack_interactions"]
     assert actions["lifecycle_hook"] == {
         "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",
@@ -180,3 +191,11 @@ def test_in_approve_mode_the_events_function_is_granted_no_containment_write(rep
     granted = {action for _, action in report["grants"]["approve/events"]}
     assert granted and not granted & writes
     assert writes <= {action for _, action in report["grants"]["enforce/events"]}
+
+
+def test_the_slack_desk_holds_containment_writes_only_where_it_acts(report: dict[str, Any]) -> None:
+    """Approve: an approval is carried out by the function that answers the click. Notify: it records clicks."""
+    writes = {"ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"}
+    writes |= {"application-autoscaling:RegisterScalableTarget", "iam:PassRole"}
+    assert writes <= {action for _, action in report["grants"]["approve/slack_interactions"]}
+    assert not writes & {action for _, action in report["grants"]["notify/slack_interactions"]}
