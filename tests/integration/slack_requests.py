@@ -114,16 +114,14 @@ class SignedPresses:
         """The reply to one press; `value`: a button seen earlier (the message may have changed since)."""
         value = value or self.button(service, kind)
         stamp = action_ts or f"1764750{next(self.stamps):03d}.000100"
-        payload = block_actions(kind, value=value, response_url=self.slack.url, action_ts=stamp, user_id=user)
-        before = len(self.slack.requests)
+        # A response_url of its own per request (Slack's differ too): its reply is found among concurrent ones.
+        response_url = f"{self.slack.url}?press={next(self.stamps)}"
+        payload = block_actions(kind, value=value, response_url=response_url, action_ts=stamp, user_id=user)
         answer = self.handler(function_url_event(payload, headers=headers), LocalLambdaContext())
         assert answer["statusCode"] == 200, answer
-        replies = [
-            r["body"]
-            for r in self.slack.wait_for_requests(before + 1)[before:]
-            if not r["path"].startswith("/api/") and r["body"].get("response_type") == "ephemeral"
-        ]
-        assert len(replies) == 1, replies
+        path = response_url.split("127.0.0.1", 1)[1].split("/", 1)[1]
+        replies = [r["body"] for r in list(self.slack.requests) if r["path"] == f"/{path}"]
+        assert len(replies) == 1 and replies[0]["response_type"] == "ephemeral", replies
         return str(replies[0]["text"])
 
     def button(self, service: str, kind: ButtonKind) -> str:

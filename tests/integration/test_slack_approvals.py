@@ -6,10 +6,12 @@ has a service of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 from collections.abc import Iterator
+from typing import Any
 from unittest import mock
 
 import boto3
@@ -55,6 +57,14 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk() -> Iterator[Desk]:
+    with approving_through_slack() as approving:
+        yield approving
+
+
+@contextlib.contextmanager
+def approving_through_slack(**settings: Any) -> Iterator[Desk]:
+    """The sandbox as the stack deploys approve mode with the bot and the signing secret; `settings` change
+    the defaults (scripts/bench_clicks.py raises the account's hourly action cap)."""
     with local_account() as sandbox, fake_slack() as slack:
         secrets = sandbox.session.client("secretsmanager")
         secrets.create_secret(Name=BOT_SECRET, SecretString=json.dumps({"bot_token": "xoxb-1111-2222-approvals"}))
@@ -66,6 +76,7 @@ def desk() -> Iterator[Desk]:
                 "slack_bot_secret_name": BOT_SECRET,
                 "slack_channel": "#alerts",
                 "correlated_services": 50,  # this module's services fail alike on purpose; no pause for that
+                **settings,
             }
         )
         sandbox.settings = settings
