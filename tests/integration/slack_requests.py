@@ -15,6 +15,7 @@ import itertools
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,8 +115,9 @@ class SignedPresses:
         """The reply to one press; `value`: a button seen earlier (the message may have changed since)."""
         value = value or self.button(service, kind)
         stamp = action_ts or f"1764750{next(self.stamps):03d}.000100"
-        # A response_url of its own per request (Slack's differ too): its reply is found among concurrent ones.
-        response_url = f"{self.slack.url}?press={next(self.stamps)}"
+        # A response_url of its own per request (Slack's differ too): its reply is found among concurrent ones,
+        # and among those of other presses the same fake Slack answered.
+        response_url = f"{self.slack.url}?press={uuid.uuid4().hex}"
         payload = block_actions(kind, value=value, response_url=response_url, action_ts=stamp, user_id=user)
         answer = self.handler(function_url_event(payload, headers=headers), LocalLambdaContext())
         assert answer["statusCode"] == 200, answer
