@@ -286,7 +286,8 @@ KEYS: tuple[_Key, ...] = (
         _mode,
         "notify: only tell people; dry-run (default): also report the exact call containment would make, "
         "make none; approve: decide as enforce, propose the action in Slack, make it when an allowed person "
-        "approves; enforce: roll back or scale to zero (IAM write permissions are granted only here)",
+        "approves (needs the Slack bot and the signing secret); enforce: roll back or scale to zero (the events "
+        "function's IAM write permissions are granted only here; the Slack desk's in approve and enforce)",
     ),
     _Key("alert_emails", _emails, "email addresses subscribed to the alerts topic (list, or comma-separated)"),
     _Key(

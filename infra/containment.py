@@ -10,13 +10,12 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import WatchdogConfig
-from infra.functions import watchdog_function
+from infra.functions import AUDIT_EVENT_BUS, watchdog_function
 from infra.ingest import Ingest
 from infra.state import StateTable
 
 ACTION_TAG = "ecs-watchdog:action"  # contain/models.py: the per-service opt-out the Deny statement enforces
 PREVIOUS_DESIRED_COUNT_TAG = "ecs-watchdog:previous-desired-count"  # the only tag the watchdog writes
-AUDIT_EVENT_BUS = "default"
 # The hook answers from one GetItem and at most three ECS reads; ECS waits for it, so it must be quick.
 HOOK_TIMEOUT = Duration.seconds(15)
 

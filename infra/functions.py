@@ -21,6 +21,7 @@ from infra.state import StateTable
 RUNTIME = lambda_.Runtime.PYTHON_3_14  # newest this aws-cdk-lib knows; bundling.PYTHON_VERSION matches
 TIMEOUT = Duration.seconds(60)
 LEASE_MARGIN = Duration.seconds(30)
+AUDIT_EVENT_BUS = "default"  # containment's audit events and the Slack clicks' (aws/audit.py)
 
 
 class Functions(Construct):
@@ -46,18 +47,9 @@ class Functions(Construct):
             # How long an invocation owns the delivery of what it stored: longer than it can run, and
             # shorter than the queue's visibility timeout, so a retried record finds the lease expired.
             "WATCHDOG_LEASE_SECONDS": str(int(TIMEOUT.to_seconds() + LEASE_MARGIN.to_seconds())),
-            "RUNBOOK_BASE_URL": config.runbook_base_url,
-            "WATCHDOG_MODE": config.mode,
-            # Containment (issue 16): guards, the kill switch, the audit bus and the deployment gate's timer.
-            "CONTAINMENT_COOLDOWN_MINUTES": str(config.cooldown_minutes),
-            "CONTAINMENT_MAX_ACTIONS_PER_HOUR": str(config.max_actions_per_hour),
-            "WATCHDOG_APPROVAL_MINUTES": str(config.approval_minutes),
-            "KILL_SWITCH_PARAMETER": config.kill_switch_parameter,
-            "AUDIT_EVENT_BUS": "default",
+            **containment_environment(config),
+            # The deployment gate's timer: a delayed message on the events queue.
             "RECHECK_QUEUE_URL": ingest.queue.queue_url,
-            "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
-            "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
         }
         if config.tracing:
             environment["WATCHDOG_TRACING"] = "true"
@@ -178,6 +170,23 @@ def pipeline_environment(config: WatchdogConfig, alerts: Alerts, state: StateTab
         "SLACK_BOT_SECRET_NAME": config.slack_bot_secret_name,
         "SLACK_CHANNEL": config.slack_channel,
         "PAGERDUTY_SECRET_NAME": config.pagerduty_secret_name,
+    }
+
+
+def containment_environment(config: WatchdogConfig) -> dict[str, str]:
+    """What every function that contains (or carries an approval out) is told: the mode, containment's guards
+    (issue 16), how long a proposal stands, the kill switch, the audit bus, the runbooks and the logging."""
+    return {
+        "RUNBOOK_BASE_URL": config.runbook_base_url,
+        "WATCHDOG_MODE": config.mode,
+        "CONTAINMENT_COOLDOWN_MINUTES": str(config.cooldown_minutes),
+        "CONTAINMENT_MAX_ACTIONS_PER_HOUR": str(config.max_actions_per_hour),
+        "WATCHDOG_APPROVAL_MINUTES": str(config.approval_minutes),
+        "KILL_SWITCH_PARAMETER": config.kill_switch_parameter,
+        "AUDIT_EVENT_BUS": AUDIT_EVENT_BUS,
+        "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
+        "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
     }
 
 

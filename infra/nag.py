@@ -26,9 +26,10 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
     region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
     _acknowledge(
-        (stack.functions.events_function.role, stack.containment.hook_function.role),
+        (stack.functions.events_function.role, stack.containment.hook_function.role, *_desk_acting_roles(stack)),
         f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:{region}:{account}:service/*]",
-        "The watchdog watches (and in enforce mode contains) every ECS service of its account and region.",
+        "The watchdog watches (and in enforce mode, or on a Slack approval, contains) every ECS service of its "
+        "account and region.",
     )
     _acknowledge(
         stack.functions.events_function.role,
@@ -50,8 +51,9 @@ def suppress_reviewed_findings(stack: EcsWatchdogStack) -> None:
         _acknowledge(
             stack.interactions.role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "With watchdog:tracing only: CDK's X-Ray grant (PutTraceSegments, PutTelemetryRecords), which supports "
-            "no resource-level permissions. The Function URL's auth type NONE is deliberate: Slack cannot sign "
+            "Only actions without resource-level permissions: CDK's X-Ray grant under watchdog:tracing, and where "
+            "the desk acts DescribeTaskDefinition and DescribeScalableTargets. The Function URL's auth type NONE "
+            "is deliberate: Slack cannot sign "
             "SigV4, and the handler refuses every request without Slack's valid signature (infra/interactions.py).",
         )
 
@@ -94,24 +96,33 @@ def _suppress_containment_findings(stack: EcsWatchdogStack, region: str, account
         f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-revision/*]",
         "DescribeServiceRevisions maps a deployment's target revision of any watched service to its task definition.",
     )
+    desk = _desk_acting_roles(stack)
     _acknowledge(
-        events_role,
+        (events_role, *desk),
         f"AwsSolutions::AwsSolutions-IAM5[Resource::{ecs_arn}:service-deployment/*]",
         "ContinueServiceDeployment answers a PAUSE hook of any opted-in service (every mode: CONTINUE outside "
-        "enforce); StopServiceDeployment rolls one back (enforce only).",
+        "enforce); StopServiceDeployment rolls one back (enforce only, or approved in Slack).",
     )
-    if stack.containment.enforces:
+    # The writes of enforce_statements: the events role's in enforce mode, the Slack desk's where it acts.
+    writers = ((events_role,) if stack.containment.enforces else ()) + desk
+    if writers:
         _acknowledge(
-            events_role,
+            writers,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:application-autoscaling:{region}:{account}"
             ":scalable-target/*]",
             "RegisterScalableTarget (suspend/restore scaling): scalable-target ARNs hold an opaque id, no service.",
         )
         _acknowledge(
-            events_role,
+            writers,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::{account}:role/*]",
             "iam:PassRole only to ecs-tasks.amazonaws.com: a rollback's UpdateService passes its revision's roles.",
         )
+
+
+def _desk_acting_roles(stack: EcsWatchdogStack) -> tuple[object, ...]:
+    """The Slack interactivity role where its desk carries approvals and Undo out (infra/interactions.py)."""
+    interactions = stack.interactions
+    return (interactions.role,) if interactions is not None and interactions.acts else ()
 
 
 def _suppress_sweep_findings(stack: EcsWatchdogStack, region: str, account: str) -> None:

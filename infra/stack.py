@@ -86,7 +86,13 @@ class EcsWatchdogStack(Stack):
         # Slack's buttons: only with the app's signing secret (watchdog:slack_signing_secret_name).
         self.interactions = (
             SlackInteractionsFunction(
-                self, "SlackInteractions", config=config, alerts=alerts, state=state, code=functions.code
+                self,
+                "SlackInteractions",
+                config=config,
+                alerts=alerts,
+                state=state,
+                kill_switch=containment.kill_switch,
+                code=functions.code,
             )
             if config.slack_signing_secret_name
             else None

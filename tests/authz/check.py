@@ -68,6 +68,9 @@ MODES: dict[str, dict[str, Any]] = {
         "watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot",
         "watchdog:slack_channel": "#alerts",
         "watchdog:pagerduty_secret_name": PAGERDUTY_SECRET,
+        # The approvals are carried out by the interactivity function: it runs here with the real desk.
+        "watchdog:slack_signing_secret_name": "ecs-watchdog/slack-signing",
+        "watchdog:slack_allowed_users": "U0123ONCALL",
     },
     "notify": {
         "watchdog:mode": "notify",
@@ -89,16 +92,17 @@ RUNS: dict[str, Callable[[DeployedAccount], None]] = {
 # Which functions run under which template. The events role differs in every mode; the sweep's only with
 # the Slack bot (notify), the diagnose role with secret values (enforce) or without Slack (notify), the
 # hook's never (it runs in dry-run and in enforce, where only it may answer FAILED); the Slack interactivity
-# function exists only with the bot (notify here) — and test_authorization.py checks that a role not run in a
-# mode is the same as one that was.
+# function exists only with the bot (approve, where its desk acts, and notify, where it only records) — and
+# test_authorization.py checks that a role not run in a mode is the same as one that was.
 RUN_IN: dict[str, tuple[str, ...]] = {
     "dry-run": ("events", "sweep", "diagnose", "lifecycle_hook"),
     "enforce": ("events", "diagnose", "lifecycle_hook"),
-    "approve": ("events",),
+    "approve": ("events", "slack_interactions"),
     "notify": ("events", "sweep", "diagnose", "slack_interactions"),
 }
-# The lifecycle hook reads a service item the events runs would race: it gets an account of its own.
-OWN_ACCOUNT = ("lifecycle_hook",)
+# The lifecycle hook reads a service item the events runs would race, and the Slack desk's approvals would be
+# paused by the events runs' correlated failures: each gets an account of its own.
+OWN_ACCOUNT = ("lifecycle_hook", "slack_interactions")
 # A replay through the real handler (replay/watchdog_adapter.py), whose gate answers a PAUSE hook, on the
 # sandbox's resources (tests/authz/template.py names them alike).
 REPLAY = ("gate-canary-healthy", "watchdog", "enforce")

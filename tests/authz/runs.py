@@ -12,6 +12,7 @@ parameters. Slack is local (a webhook capture and a fake Web API on 127.0.0.1).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -59,12 +60,13 @@ from tests.integration.incident_events import (
 )
 from tests.integration.instance_health import instance_health, instance_with_a_task_of
 from tests.integration.service_setup import create_service
-from tests.integration.slack_requests import SIGNING_SECRET, RecordedDesk, block_actions, function_url_event
+from tests.integration.slack_requests import SIGNING_SECRET, SignedPresses, block_actions, function_url_event
 
 SCENARIOS = os.path.join(os.path.dirname(__file__), "..", "..", "scenarios")
 ROLE = f"arn:aws:iam::{ACCOUNT}:role"
 TASK_ROLE, EXECUTION_ROLE = f"{ROLE}/api-task", f"{ROLE}/api-execution"
 BOT_TOKEN = "xoxb-1111-2222-authz"
+APPROVE, UNDO, ACKNOWLEDGE = ButtonKind.APPROVE, ButtonKind.UNDO, ButtonKind.ACKNOWLEDGE
 
 
 @dataclass
@@ -590,20 +592,50 @@ class _SessionWith:
 
 
 def slack_interactions_runs(account: DeployedAccount) -> None:
-    """Slack posting a signed press of a watchdog button, then a forged one, to the interactivity function as
-    its template configures it: the signing secret read at cold start (GetSecretValue), the reply sent to the
-    response_url (the fake Slack). The desk is a recorded one until the click desk (flow/approvals.py) is
-    on main; its runs then go through the real `slack_interactions.handler` and reach the desk's grants
-    (infra/interactions.py desk_statements)."""
+    """Slack posting signed presses of the watchdog's buttons to the interactivity function through its real
+    handler, cold (the signing secret read, the desk built from the template's environment), and a forged one
+    (401). Where the desk acts (approve): an Approve of a proposed rollback (StopServiceDeployment, after the
+    fresh DescribeServices and the kill switch) and its Undo (UpdateService back, passing the revision's
+    roles), an Approve of a proposed scale to zero (UpdateService, the previous-count tag, scaling suspended)
+    and its Undo (tag removed, scaling resumed); each announced (SNS, the bot's message) and audited. In
+    every mode: a press by someone not allowed (audited) and an Acknowledge (the incident's item, the message
+    edited). Each press is of a button the bot's message shows (tests/integration/slack_requests.py)."""
     function = account.stack.functions()["slack_interactions"]
+    environment = _environment(function)
     assert account.bot is not None
-    desk = RecordedDesk()
-    with mock.patch.dict(os.environ, _environment(function)):
-        handler = slack_interactions.make_handler(lambda env: desk)
-        pressed = function_url_event(block_actions(ButtonKind.APPROVE, response_url=account.bot.url))
+    acts = environment["WATCHDOG_MODE"] in ("approve", "enforce")
+    # Its own account (check.py OWN_ACCOUNT): the events runs' many failing services would pause containment
+    # (correlated failures); the incidents pressed on are opened by the events function as deployed.
+    ecs_events.install(Settings.from_environment(_environment(account.stack.functions()["events"])), account.session)
+    sandbox = _SandboxView(account)
+    create_service(sandbox, name="press")
+    from tests.integration.test_containment import serving
+
+    serving(old_running=2, name="press")
+    _give_roles()
+    _invoke(bodies(*(stopped(n, 6 + n / 100, service="press") for n in (61, 62, 63))))
+    if acts:
+        create_service(sandbox, name="press-zero")
+        serving(old_running=0, completed=None, name="press-zero")
+        ecs_backends[ACCOUNT][REGION]._get_service(CLUSTER, "press-zero").desired_count = 2
+        account.session.client("application-autoscaling").register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{CLUSTER}/press-zero",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=1,
+            MaxCapacity=4,
+        )
+        _invoke(bodies(*(stopped(n, 7 + n / 100, service="press-zero") for n in (71, 72, 73))))
+    with mock.patch.dict(os.environ, environment), mock.patch.object(boto3, "Session", return_value=account.session):
+        handler = importlib.reload(slack_interactions).handler  # a cold start of the deployed entry point
+        press = SignedPresses(handler, account.bot, f"{ACCOUNT}/{REGION}/{CLUSTER}")
         forged = function_url_event(block_actions(ButtonKind.UNDO), secret="0" * 32)
-        answers = [handler(event, LocalLambdaContext())["statusCode"] for event in (pressed, forged)]
-    assert answers == [200, 401] and len(desk.clicks) == 1, answers
+        assert handler(forged, LocalLambdaContext())["statusCode"] == 401
+        results = [press("press", ACKNOWLEDGE, user="U0MALLORY"), press("press", ACKNOWLEDGE)]
+        if acts:
+            results += [press(service, kind) for service in ("press", "press-zero") for kind in (APPROVE, UNDO)]
+    expected = ["Not allowed", "Acknowledged"] + (["Done", "Undone"] * 2 if acts else [])
+    assert all(e in r for e, r in zip(expected, results, strict=True)), results
 
 
 def replay_run(scenario: str, policy: str) -> None:

@@ -156,7 +156,18 @@ def test_each_function_is_checked_for_the_calls_it_makes(report: dict[str, Any])
     assert {"ecs:StopServiceDeployment", "ecs:ContinueServiceDeployment", "ecr:DescribeImages"} <= actions["events"]
     assert {"ecs:ListClusters", "dynamodb:Query"} <= actions["sweep"]
     assert {"elasticloadbalancing:DescribeTargetHealth", "ecs:DescribeTasks"} <= actions["diagnose"]
-    assert actions["slack_interactions"] == {"secretsmanager:GetSecretValue"}  # the desk's calls: at its merge
+    # The real desk behind the signed presses: approvals and Undo carried out, the clicks recorded and audited.
+    assert {
+        "secretsmanager:GetSecretValue",
+        "dynamodb:PutItem",
+        "events:PutEvents",
+        "ecs:StopServiceDeployment",
+        "ecs:UpdateService",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+        "application-autoscaling:RegisterScalableTarget",
+        "sns:Publish",
+    } <= actions["slack_interactions"]
     assert actions["lifecycle_hook"] == {
         "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",
@@ -297,3 +308,11 @@ def test_a_member_role_missing_a_statement_fails_naming_the_role_and_the_call(re
         refused.explain()
     )
     assert "made by the hub's diagnose function as ecs-watchdog-read" in refused.explain()
+
+
+def test_the_slack_desk_holds_containment_writes_only_where_it_acts(report: dict[str, Any]) -> None:
+    """Approve: an approval is carried out by the function that answers the click. Notify: it records clicks."""
+    writes = {"ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StopServiceDeployment"}
+    writes |= {"application-autoscaling:RegisterScalableTarget", "iam:PassRole"}
+    assert writes <= {action for _, action in report["grants"]["approve/slack_interactions"]}
+    assert not writes & {action for _, action in report["grants"]["notify/slack_interactions"]}

@@ -47,10 +47,14 @@ def test_bad_values_stop_synth_naming_the_key(key: str, value: str) -> None:
         load_config({**CHANNEL, key: value})
 
 
-def test_approve_mode_needs_the_slack_bot_whose_buttons_approve_and_takes_an_approval_window() -> None:
+def test_approve_mode_needs_the_slack_bot_and_the_signing_secret_and_takes_an_approval_window() -> None:
     with pytest.raises(ConfigError, match="watchdog:mode=approve needs watchdog:slack_bot_secret_name"):
         load_config({**CHANNEL, "watchdog:mode": "approve"})
     bot = {"watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot", "watchdog:slack_channel": "#alerts"}
+    # The interactivity function carries approvals out: without it no proposal could ever be approved.
+    with pytest.raises(ConfigError, match="watchdog:mode=approve needs watchdog:slack_signing_secret_name"):
+        load_config({**CHANNEL, **bot, "watchdog:mode": "approve"})
+    bot["watchdog:slack_signing_secret_name"] = "ecs-watchdog/slack-signing"
     config = load_config({**CHANNEL, **bot, "watchdog:mode": "approve", "watchdog:approval_minutes": "15"})
     assert (config.mode, config.approval_minutes) == ("approve", 15)
     assert load_config(CHANNEL).approval_minutes == 60

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.config import ConfigError, load_config
-from tests.infra.conftest import CHANNEL
+from tests.infra.conftest import CHANNEL, synth_template
 
 HANDLER = "ecs_watchdog.handlers.slack_interactions.handler"
 BOT = {"watchdog:slack_bot_secret_name": "ecs-watchdog/slack-bot", "watchdog:slack_channel": "#alerts"}
@@ -77,15 +77,60 @@ def test_the_function_is_told_the_secret_who_may_press_and_the_events_functions_
     )
 
 
-def test_the_role_reads_only_the_signing_secret_and_writes_only_its_logs(configured_template: Template):
-    statements = _statements(configured_template)
+def test_outside_approve_and_enforce_the_role_reads_and_records_clicks_and_acts_on_nothing(
+    configured_template: Template,
+):
+    statements = _statements(configured_template)  # dry-run: an approval is refused before any ECS call
     xray = statements.pop("0")  # watchdog:tracing is set in this template: CDK's own X-Ray grant comes first
     assert sorted(xray["Action"]) == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-    assert set(statements) == {"WriteOwnLogs", "ReadSlackSigningSecret"}
+    assert set(statements) == {
+        "WriteOwnLogs",
+        "ReadSlackSigningSecret",
+        "ReadWriteOwnState",
+        "EmitClickAuditEvents",
+        "ReadSlackBotToken",
+    }
     assert statements["WriteOwnLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     secret = statements["ReadSlackSigningSecret"]
     assert secret["Action"] == "secretsmanager:GetSecretValue"
     assert secret["Resource"]["Fn::Join"][1][-1].endswith(":123456789012:secret:team/slack-signing-??????")
+    assert statements["ReadWriteOwnState"]["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert statements["ReadSlackBotToken"]["Resource"]["Fn::Join"][1][-1].endswith(":secret:team/slack-bot-??????")
+
+
+@pytest.fixture(scope="module")
+def approving_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Approve mode with the bot and the signing secret: synthesized with cdk-nag (a finding raises)."""
+    context = {**BOT, "watchdog:mode": "approve", "watchdog:slack_signing_secret_name": "team/slack-signing"}
+    return synth_template(tmp_path_factory.mktemp("approve"), context)
+
+
+def test_in_approve_mode_the_function_acts_as_the_enforce_role_would_and_is_told_the_same(
+    approving_template: Template,
+):
+    statements = _statements(approving_template)
+    writes = {
+        action
+        for s in statements.values()
+        if s["Effect"] == "Allow"
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert {"ecs:StopServiceDeployment", "ecs:UpdateService", "ecs:TagResource", "iam:PassRole"} <= writes
+    assert {"ecs:DescribeServices", "ssm:GetParameter", "events:PutEvents", "sns:Publish"} <= writes
+    assert "ecs:ContinueServiceDeployment" not in writes  # the deployment gate's: never the desk's
+    deny = statements["HonourIgnoreTag"]  # the per-service opt-out holds for a person's approval too
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/ecs-watchdog:action": "ignore"}
+    }
+    variables = _function(approving_template)["Environment"]["Variables"]
+    (events,) = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in approving_template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "ecs_watchdog.handlers.ecs_events.handler"
+    ]
+    shared = set(events) - {"PARKED_RECORDS_QUEUE_URL", "WATCHDOG_LEASE_SECONDS", "RECHECK_QUEUE_URL"}
+    assert {k: variables[k] for k in shared} == {k: events[k] for k in shared}
+    assert variables["WATCHDOG_MODE"] == "approve" and "WATCHDOG_APPROVAL_MINUTES" in variables
 
 
 def test_no_reservation_unless_asked(tmp_path):

@@ -148,6 +148,7 @@ def test_function_environment_holds_no_secret_value(template: Template):
         "WATCHDOG_MODE",
         "CONTAINMENT_COOLDOWN_MINUTES",
         "CONTAINMENT_MAX_ACTIONS_PER_HOUR",
+        "WATCHDOG_APPROVAL_MINUTES",
         "KILL_SWITCH_PARAMETER",
         "AUDIT_EVENT_BUS",
         "RECHECK_QUEUE_URL",

@@ -11,15 +11,19 @@ import base64
 import copy
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from ecs_watchdog.approvals.click import ButtonKind, ButtonValue, Click, ClickOutcome, ClickResult
+from ecs_watchdog.replay.local_lambda import LocalLambdaContext
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the example secret of Slack's "Verifying requests" page
@@ -82,3 +86,64 @@ class RecordedDesk:
         with self.lock:
             self.clicks.append(click)
         return ClickOutcome(result=self.result, reply=f"{click.kind} of {click.target.incident} by {click.user_id}")
+
+
+@dataclass
+class SignedPresses:
+    """Presses of the buttons the bot's living message shows, as Slack posts them to the interactivity function.
+
+    `press(service, kind)` takes the button from the latest message the (fake) Slack received for `service`
+    (chat.postMessage / chat.update): its action id and value are the watchdog's own, not made up here. It
+    sends the signed request through `handler`, and returns the private reply the person who clicked got
+    on the response_url (the fake Slack again)."""
+
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]]
+    slack: Any  # tests/integration/fake_slack.FakeSlack
+    key_prefix: str  # <account>/<region>/<cluster>
+    stamps: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __call__(
+        self,
+        service: str,
+        kind: ButtonKind,
+        user: str = "U0123ONCALL",
+        *,
+        action_ts: str | None = None,
+        value: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """The reply to one press; `value`: a button seen earlier (the message may have changed since)."""
+        value = value or self.button(service, kind)
+        stamp = action_ts or f"1764750{next(self.stamps):03d}.000100"
+        # A response_url of its own per request (Slack's differ too): its reply is found among concurrent ones,
+        # and among those of other presses the same fake Slack answered.
+        response_url = f"{self.slack.url}?press={uuid.uuid4().hex}"
+        payload = block_actions(kind, value=value, response_url=response_url, action_ts=stamp, user_id=user)
+        answer = self.handler(function_url_event(payload, headers=headers), LocalLambdaContext())
+        assert answer["statusCode"] == 200, answer
+        path = response_url.split("127.0.0.1", 1)[1].split("/", 1)[1]
+        replies = [r["body"] for r in list(self.slack.requests) if r["path"] == f"/{path}"]
+        assert len(replies) == 1 and replies[0]["response_type"] == "ephemeral", replies
+        return str(replies[0]["text"])
+
+    def button(self, service: str, kind: ButtonKind) -> str:
+        """The value of the `kind` button on the latest message for `service`; AssertionError if none shows it."""
+        key = f"{self.key_prefix}/{service}"
+        for request in reversed(self.slack.requests):
+            if not request["path"].endswith(("chat.postMessage", "chat.update")):
+                continue
+            buttons = [
+                element
+                for block in request["body"].get("blocks") or []
+                if block.get("type") == "actions"
+                for element in block.get("elements", [])
+            ]
+            target = [b for b in buttons if (ButtonValue.decode(b["value"]) or _NO_VALUE).service == key]
+            if target:
+                shown = [b["value"] for b in target if b["action_id"] == kind.action_id]
+                assert shown, f"the latest message for {key} shows no {kind} button: {[b['action_id'] for b in target]}"
+                return str(shown[0])
+        raise AssertionError(f"no message with buttons for {key}")
+
+
+_NO_VALUE = ButtonValue(s="-", i="-")

@@ -5,9 +5,11 @@ undo, acknowledge and silence are recorded on the incident, and every click is a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,14 +17,16 @@ import pytest
 
 from ecs_watchdog.announce.cadence import due_update
 from ecs_watchdog.approvals.click import ButtonKind, ButtonValue, Click, ClickResult
+from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.flow.approvals import ClickDesk
-from ecs_watchdog.replay.sandbox import LocalAccount, audit_events
+from ecs_watchdog.handlers import ecs_events
+from ecs_watchdog.replay.sandbox import LocalAccount, audit_events, local_account
 from ecs_watchdog.wiring.approvals import build_click_desk
 from ecs_watchdog.wiring.settings import ENVIRONMENT, Settings
 from tests.integration.incident_events import bodies, deployment, stopped, td
-from tests.integration.service_setup import invoke
-from tests.integration.test_containment import KEY, calls, moto_service, sandbox_with, serving, state
+from tests.integration.service_setup import create_service, invoke
+from tests.integration.test_containment import KEY, calls, moto_service, serving
 
 ALICE, BOB, MALLORY = "U0ALICE01", "U0BOB0002", "U0MALLORY"
 NAMES = {ALICE: "alice", BOB: "bob", MALLORY: "mallory"}
@@ -34,19 +38,64 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     return {**env, "WATCHDOG_SLACK_ALLOWED_USERS": f"{ALICE},{BOB}", **extra}
 
 
+@dataclass
+class Approving:
+    """The module's approve-mode sandbox, seen by one test: a service of its own (`service`), task numbers of
+    its own, and the captures (SNS, audit, Slack, ECS calls) emptied before the test."""
+
+    sandbox: LocalAccount
+    service: str
+    first_task: int
+
+    def __getattr__(self, name: str) -> Any:  # session, settings, sns_messages, slack, service_deployments
+        return getattr(self.sandbox, name)
+
+    @property
+    def key(self) -> str:
+        return KEY.rsplit("/", 1)[0] + f"/{self.service}"
+
+
+@pytest.fixture(scope="module")
+def approve_mode() -> Iterator[LocalAccount]:
+    """One sandbox for the module (a sandbox costs about a second): approve mode, and guards that count across
+    services — correlated failures, the hourly cap — set out of reach, as every test's service fails alike."""
+    with local_account() as sandbox:
+        sandbox.settings = sandbox.settings.model_copy(
+            update={"mode": Mode.APPROVE, "correlated_services": 1000, "max_actions_per_hour": 1000}
+        )
+        ecs_events.install(sandbox.settings, sandbox.session)
+        yield sandbox
+
+
 @pytest.fixture
-def approving() -> Iterator[LocalAccount]:
-    yield from sandbox_with(Mode.APPROVE)
+def approving(approve_mode: LocalAccount) -> Approving:
+    number = next(_CASES)
+    case = Approving(approve_mode, service=f"svc{number}", first_task=100 * number)
+    create_service(approve_mode, name=case.service)
+    approve_mode.sns_messages(), audit_events(approve_mode.session)  # emptied: what this test sends, it reads
+    approve_mode.slack.payloads.clear()
+    assert approve_mode.service_deployments is not None
+    approve_mode.service_deployments.calls.clear()
+    ecs_events.install(approve_mode.settings, approve_mode.session)  # another module may have installed its own
+    return case
 
 
-def desk(sandbox: LocalAccount, **extra: str) -> ClickDesk:
+_CASES = itertools.count(1)
+
+
+def state(case: Approving) -> Any:
+    return StateTable(case.session.client("dynamodb"), case.settings.state_table_name).load_service(case.key)
+
+
+def desk(sandbox: Approving, **extra: str) -> ClickDesk:
     return build_click_desk(environment(sandbox.settings, **extra), session=sandbox.session)
 
 
-def proposed(sandbox: LocalAccount) -> Any:
+def proposed(sandbox: Approving) -> Any:
     """A failing rollout with old tasks serving: the incident opens with a rollback proposed, nothing called."""
-    serving(old_running=2)
-    invoke(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
+    serving(old_running=2, name=sandbox.service)
+    n = sandbox.first_task
+    invoke(bodies(*(stopped(n + k, k, service=sandbox.service) for k in (1, 2, 3))))
     (incident,) = state(sandbox).incidents.values()
     return incident
 
@@ -55,7 +104,7 @@ def click(incident: Any, kind: ButtonKind = ButtonKind.APPROVE, user: str = ALIC
     proposal = (incident.proposal or {}).get("id") if kind is ButtonKind.APPROVE else None
     return Click(
         kind=kind,
-        target=ButtonValue(s=KEY, i=incident.id, p=proposal),
+        target=ButtonValue(s=incident.service, i=incident.id, p=proposal),
         user_id=user,
         user_name=NAMES[user],
         action_ts=action_ts,
@@ -69,7 +118,7 @@ def clicks_audited(sandbox: LocalAccount) -> list[dict[str, Any]]:
 
 def test_approve_mode_proposes_the_enforce_decision_and_makes_no_call(approving):
     incident = proposed(approving)
-    assert calls(approving) == [] and moto_service().task_definition.endswith("api:6")
+    assert calls(approving) == [] and moto_service(approving.service).task_definition.endswith("api:6")
     assert incident.status == "open" and incident.containment["outcome"] == "proposed"
     assert incident.proposal["action"]["calls"][0]["operation"] == "StopServiceDeployment"
     assert incident.proposal["drawn_against"]["task_definition"] == td(6)
@@ -82,7 +131,7 @@ def test_an_approved_proposal_rolls_back_once_and_the_message_says_who_approved(
     outcome = desk(approving).handle(click(incident))
     assert outcome.result is ClickResult.DONE, outcome.reply
     assert calls(approving) == ["StopServiceDeployment"]
-    assert moto_service().task_definition.endswith("api:5")
+    assert moto_service(approving.service).task_definition.endswith("api:5")
     (stored,) = state(approving).incidents.values()
     assert stored.status == "contained" and stored.proposal["taken_by"].startswith("alice")
     contained = approving.sns_messages()[-1]
@@ -93,9 +142,9 @@ def test_an_approved_proposal_rolls_back_once_and_the_message_says_who_approved(
 
 def test_a_proposal_after_a_persons_deployment_is_expired_and_does_nothing(approving):
     incident = proposed(approving)
-    primary = moto_service().deployments[0]
+    primary = moto_service(approving.service).deployments[0]
     primary.update(id="ecs-svc/3000000000000000007", taskDefinition=td(7))  # someone deployed revision 7
-    moto_service().task_definition = td(7)
+    moto_service(approving.service).task_definition = td(7)
     outcome = desk(approving).handle(click(incident))
     assert outcome.result is ClickResult.EXPIRED and "someone deployed" in outcome.reply
     assert calls(approving) == [] and state(approving).incidents[incident.id].containment["outcome"] == "proposed"
@@ -155,8 +204,9 @@ def test_with_nobody_allowed_every_click_is_refused_naming_the_context_key(appro
 
 def test_the_kill_switch_refuses_an_approval_and_keeps_the_proposal(approving):
     incident = proposed(approving)
-    approving.session.client("ssm").put_parameter(Name="/ecs-watchdog/kill-switch", Value="on", Type="String")
-    outcome = desk(approving, KILL_SWITCH_PARAMETER="/ecs-watchdog/kill-switch").handle(click(incident))
+    switch = f"/ecs-watchdog/kill-switch-{approving.service}"  # this test's own: the sandbox is shared
+    approving.session.client("ssm").put_parameter(Name=switch, Value="on", Type="String")
+    outcome = desk(approving, KILL_SWITCH_PARAMETER=switch).handle(click(incident))
     assert outcome.result is ClickResult.REFUSED and "kill switch" in outcome.reply
     assert calls(approving) == [] and state(approving).incidents[incident.id].containment["outcome"] == "proposed"
 
@@ -166,7 +216,7 @@ def test_undo_re_applies_the_revision_the_approved_rollback_replaced(approving):
     assert desk(approving).handle(click(incident)).result is ClickResult.DONE
     outcome = desk(approving).handle(click(incident, ButtonKind.UNDO, action_ts="3.3"))
     assert outcome.result is ClickResult.DONE, outcome.reply
-    assert moto_service().task_definition.endswith("api:6")
+    assert moto_service(approving.service).task_definition.endswith("api:6")
     assert state(approving).incidents[incident.id].acted["undone_at"]
     again = desk(approving).handle(click(incident, ButtonKind.UNDO, action_ts="3.4"))
     assert again.result is ClickResult.DUPLICATE
@@ -208,7 +258,7 @@ def test_a_silenced_incidents_resolution_is_recorded_and_sent_nowhere(approving)
     incident = proposed(approving)
     assert len(approving.sns_messages()) == 1 and len(approving.slack.payloads) == 1  # the opening
     assert desk(approving).handle(click(incident, ButtonKind.SILENCE_24H)).result is ClickResult.DONE
-    invoke(bodies(deployment("SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1000000000000000001", 9)))
+    invoke(bodies(deployment("SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1000000000000000001", 9, approving.service)))
     stored = state(approving)
     assert stored.incidents[incident.id].status == "resolved" and stored.outbox == []
     assert approving.sns_messages() == [] and len(approving.slack.payloads) == 1

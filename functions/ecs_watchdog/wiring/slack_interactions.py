@@ -3,20 +3,17 @@ signing secret (Secrets Manager, WATCHDOG_SLACK_SIGNING_SECRET_NAME) and the cli
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from typing import Any
 
 import boto3
 
 from ecs_watchdog.aws.slack_signing_secret import SigningSecret, SigningSecretUnavailable
 from ecs_watchdog.aws.slack_usergroups import SlackUserGroups
+from ecs_watchdog.flow.approvals import ClickDesk
+from ecs_watchdog.wiring.approvals import build_click_desk
 
 SIGNING_SECRET_NAME = "WATCHDOG_SLACK_SIGNING_SECRET_NAME"
 ALLOWED_USERGROUP = "WATCHDOG_SLACK_ALLOWED_USERGROUP"
-# The desk is built by wiring/approvals.py (`build_click_desk(env, session=, groups=)`, the approvals work of
-# issue 25); it is looked up by name so this edge is built and tested on its own, with a desk tests inject.
-DESK_BUILDER = ("ecs_watchdog.wiring.approvals", "build_click_desk")
 
 
 def signing_secret(env: Mapping[str, str], session: boto3.Session | None = None) -> str:
@@ -30,13 +27,11 @@ def signing_secret(env: Mapping[str, str], session: boto3.Session | None = None)
     return SigningSecret(session.client("secretsmanager"), name).value()
 
 
-def click_desk(env: Mapping[str, str], session: boto3.Session | None = None) -> Any:
+def click_desk(env: Mapping[str, str], session: boto3.Session | None = None) -> ClickDesk:
     """The desk that carries a click out, built from the same environment as the events function's; with an
     allowed user group, it asks Slack who is in it with the bot's token (SLACK_BOT_SECRET_NAME)."""
-    module, builder = DESK_BUILDER
     session = session or boto3.Session()
-    groups = user_groups(env, session)
-    return getattr(importlib.import_module(module), builder)(env, session=session, groups=groups)
+    return build_click_desk(env, session=session, groups=user_groups(env, session))
 
 
 def user_groups(env: Mapping[str, str], session: boto3.Session) -> SlackUserGroups | None:
