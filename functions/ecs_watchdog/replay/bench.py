@@ -31,11 +31,10 @@ import boto3
 from ecs_watchdog.classify import failure_category
 from ecs_watchdog.replay.cost import Assumptions, monthly_cost, read_units, write_units
 from ecs_watchdog.replay.runner import POLICIES, run_scenario
-from ecs_watchdog.replay.scenario import Scenario, load_scenario
+from ecs_watchdog.replay.scenario import SCENARIO_DIR, Scenario, load_scenario
 from ecs_watchdog.replay.watchdog_adapter import ReplayWatchdog
 
-ROOT = Path(__file__).resolve().parents[3]
-SCENARIOS = ROOT / "scenarios"
+ROOT = Path(__file__).resolve().parents[3]  # a clone's root, where infra/ is (package_size)
 STORM = "storm-20-services.json"
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
@@ -197,7 +196,7 @@ def _shortened(scenario: Scenario, minutes: float) -> Scenario:
 
 
 def _seeds() -> list[Path]:
-    return sorted(SCENARIOS.glob("seed-*.json"))
+    return sorted(SCENARIO_DIR.glob("seed-*.json"))
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -338,7 +337,7 @@ def package_size() -> dict[str, Any]:
 
 def storm(smoke: bool) -> dict[str, Any]:
     """The storm scenario under the real watchdog (SQS batches of 10): rate, messages, DynamoDB operations."""
-    scenario = load_scenario(SCENARIOS / STORM)
+    scenario = load_scenario(SCENARIO_DIR / STORM)
     if smoke:
         scenario = _shortened(scenario, 2)
     made: list[MeasuredWatchdog] = []

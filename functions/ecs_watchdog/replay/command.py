@@ -21,10 +21,9 @@ from ecs_watchdog.replay.progress import run_scenarios, wanted
 from ecs_watchdog.replay.recorded import replay_recorded
 from ecs_watchdog.replay.report import render_comparison, render_recorded, render_result
 from ecs_watchdog.replay.runner import POLICIES
-from ecs_watchdog.replay.scenario import SCHEMA_PATH, ScenarioError, load_scenario
+from ecs_watchdog.replay.scenario import SCENARIO_DIR, ScenarioError, load_scenario
 from ecs_watchdog.replay.seam import WatchdogFactory
 
-SCENARIO_DIR = SCHEMA_PATH.parent
 SEED_PATTERN = "seed-*.json"
 
 
