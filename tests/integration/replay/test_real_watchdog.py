@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,17 +18,6 @@ SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 
 def scenario(name: str):
     return load_scenario(SCENARIOS / f"{name}.json")
-
-
-@cache
-def _replayed(name: str, policy: str) -> dict[str, Any]:
-    return runner.run_scenario(scenario(name), policy)
-
-
-def replayed(name: str, policy: str) -> dict[str, Any]:
-    """A seed under the real watchdog, replayed once per test worker: a replay is deterministic (asserted
-    below, on fresh runs), so the tests that read the same seed share one run (a copy each)."""
-    return copy.deepcopy(_replayed(name, policy))
 
 
 @pytest.mark.parametrize(
@@ -53,11 +39,11 @@ def test_benign_scenarios_open_no_incident(name: str) -> None:
     ],
 )
 def test_seeds_are_contained_with_the_right_action_within_the_threshold(name: str, service: str, action: str) -> None:
-    result = replayed(name, "watchdog")
+    result = runner.run_scenario(scenario(name), "watchdog")
     contained = result["services"][service]["containment"]
     assert contained is not None and contained["action"].startswith(action)
     assert contained["failed_tasks_before"] <= 3  # the loop threshold; 1 where a probe proves the cause
-    dry = replayed(name, "watchdog-dry-run")["services"][service]
+    dry = runner.run_scenario(scenario(name), "watchdog-dry-run")["services"][service]
     assert dry["containment"] is None  # dry-run reports, and changes nothing
     assert dry["actions"] and all(a["dry_run"] for a in dry["actions"])
 
@@ -71,7 +57,7 @@ def test_seeds_are_contained_with_the_right_action_within_the_threshold(name: st
     ],
 )
 def test_seed_incidents_are_opened_with_the_right_cause_within_a_few_failures(name: str, category: str | None) -> None:
-    result = replayed(name, "watchdog")
+    result = runner.run_scenario(scenario(name), "watchdog")
     for service in result["services"].values():
         assert service["right_cause"] is True
         assert service["incident"] is not None and service["incident"]["failed_tasks_before"] <= 4
@@ -112,7 +98,7 @@ def test_recorded_events_replay_through_the_real_watchdog_in_dry_run(tmp_path: P
 
 @pytest.mark.parametrize("name", ["seed-000-webhook-crash-loop", "seed-003-scalemap-cloudformation-stuck"])
 def test_each_incident_is_told_once_when_it_opens_is_contained_and_resolves_on_each_channel(name: str) -> None:
-    result = replayed(name, "watchdog")
+    result = runner.run_scenario(scenario(name), "watchdog")
     for channel in ("sns", "slack"):
         said = [n["text"] for n in result["notifications"] if n["channel"] == channel]
         kinds = [k for text in said for k in ("OPENED", "CONTAINED", "RESOLVED") if k in text.split("\n")[0]]
@@ -124,7 +110,7 @@ def test_each_incident_is_told_once_when_it_opens_is_contained_and_resolves_on_e
 def test_a_failing_revision_deployed_again_after_its_rollback_is_rolled_back_again_not_after_the_cooldown() -> None:
     # Seed 004: the team deploys 8, then 9, then 9 again; each fails its ELB health checks.
     sc = scenario("seed-004-clarity-alb-health-checks")
-    watchdog = replayed("seed-004-clarity-alb-health-checks", "watchdog")["services"]["clarity-backend-service"]
+    watchdog = runner.run_scenario(sc, "watchdog")["services"]["clarity-backend-service"]
     breaker = runner.run_scenario(sc, "circuit-breaker")["services"]["clarity-backend-service"]
     rollbacks = [a for a in watchdog["actions"] if a["action"] == "stop_service_deployment"]
     assert len(rollbacks) == 3  # one per failing deployment, none held back by the cooldown
