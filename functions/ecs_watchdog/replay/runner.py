@@ -21,19 +21,11 @@ from moto import mock_aws
 
 from ecs_watchdog.replay.envelopes import EnvelopeFactory
 from ecs_watchdog.replay.mirror import Mirror, RecordedAction, new_session
+from ecs_watchdog.replay.policies import POLICIES, WATCHDOG_POLICIES
 from ecs_watchdog.replay.scenario import Scenario
 from ecs_watchdog.replay.scheduler import Containment, Scheduler, SimEvent, TaskEvent, policy_configs
 from ecs_watchdog.replay.seam import SentMessage, WatchdogFactory, WatchdogUnderTest
 
-POLICIES = (
-    "none",
-    "circuit-breaker",
-    "circuit-breaker-best",
-    "circuit-breaker-count-1",
-    "watchdog",
-    "watchdog-dry-run",
-)
-WATCHDOG_POLICIES = ("watchdog", "watchdog-dry-run")
 BATCH_SIZE = 10
 BATCH_WINDOW_SECONDS = 5.0
 UNCLASSIFIED = "unclassified"
