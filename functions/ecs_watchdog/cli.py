@@ -91,10 +91,8 @@ def _bench(args: argparse.Namespace) -> int:
     from ecs_watchdog.replay import bench
     from ecs_watchdog.replay.progress import progress, wanted
 
-    with progress(1, "bench", show=wanted(sys.stdout)) as shown:  # elapsed time while it measures
-        shown.start("per-event cost, storm, containment, cold starts, package size")
-        report = bench.run(smoke=args.smoke)
-        shown.finish()
+    with progress(len(bench.PHASES), "bench", show=wanted(sys.stdout)) as shown:  # phase i of n, events, rate
+        report = bench.run(smoke=args.smoke, shown=shown)
     print(bench.table(report))
     with open(args.json, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)

@@ -55,6 +55,16 @@ class Clock:
         self.at = T0 + timedelta(minutes=minute)
 
 
+def backoff_recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The installed pipeline's and outbox's backoff between retries of a busy table, recorded instead of
+    slept (their `pause`): the tests assert the waits happened without spending seconds on them."""
+    waits: list[int] = []
+    pipeline = ecs_events.intake().pipeline
+    monkeypatch.setattr(pipeline, "pause", waits.append)
+    monkeypatch.setattr(pipeline.outbox, "pause", waits.append)
+    return waits
+
+
 def with_hooks(sandbox: LocalAccount, hooks: dict[str, Failing], clock: Clock | None = None) -> None:
     for event, hook in hooks.items():
         sandbox.session.events.register_first(f"before-call.{event}", hook)
@@ -71,10 +81,11 @@ def subjects(sandbox: LocalAccount) -> list[str]:
     return [m["Subject"] for m in sandbox.sns_messages()]
 
 
-def test_a_rollback_whose_record_is_lost_is_still_audited_and_announced_as_contained(enforcing):
+def test_a_rollback_whose_record_is_lost_is_still_audited_and_announced_as_contained(enforcing, monkeypatch):
     writes, clock = Failing(THROTTLED), Clock(3)
     with_hooks(enforcing, {"dynamodb.PutItem": writes}, clock)
     serving(old_running=2)
+    waits = backoff_recorded(monkeypatch)
     containment = ecs_events.intake().pipeline.containment
     assert containment is not None
     make = containment.actions.make
@@ -86,7 +97,7 @@ def test_a_rollback_whose_record_is_lost_is_still_audited_and_announced_as_conta
     containment.actions.make = rollback_then_the_table_throttles  # type: ignore[method-assign]
     invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
     assert calls(enforcing) == ["StopServiceDeployment"]
-    assert writes.refused > 0
+    assert writes.refused > 0 and waits  # the busy table was waited out before the record was given up
     audited = audit_events(enforcing.session)
     assert [a["detail"]["outcome"] for a in audited] == ["done"]  # written before the state, which was lost
     (incident,) = state(enforcing).incidents.values()
@@ -105,10 +116,11 @@ def test_a_rollback_whose_record_is_lost_is_still_audited_and_announced_as_conta
     assert subjects(enforcing)[-1] == "[ecs-watchdog] CONTAINED prod/api: Failing deployment (image)"
 
 
-def test_a_claim_whose_account_write_failed_is_released_and_the_next_event_contains(enforcing):
+def test_a_claim_whose_account_write_failed_is_released_and_the_next_event_contains(enforcing, monkeypatch):
     account_writes = AccountWriteFails()
     with_hooks(enforcing, {"dynamodb.PutItem": account_writes})
     serving(old_running=2)
+    waits = backoff_recorded(monkeypatch)
     containment = ecs_events.intake().pipeline.containment
     assert containment is not None
     describe = containment.actions.describe_service_view
@@ -120,6 +132,7 @@ def test_a_claim_whose_account_write_failed_is_released_and_the_next_event_conta
     containment.actions.describe_service_view = the_account_item_throttles_from_now_on  # type: ignore[method-assign]
     invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
     assert account_writes.refused > 0 and calls(enforcing) == []  # nothing was done
+    assert waits  # the busy table was waited out first
     (incident,) = state(enforcing).incidents.values()
     assert incident.status == "open" and incident.containment is None  # the claim was given back
     assert any("not attempted" in entry.detail for entry in incident.timeline)

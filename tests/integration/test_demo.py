@@ -28,3 +28,6 @@ def test_demo_compares_the_policies_and_prints_the_exact_messages():
     assert "Subject: [ecs-watchdog] OPENED AND CONTAINED ava-olo-production/agricultural-core" in out
     assert "-- Slack webhook payload at minute" in out
     assert "agricultural-core:v3.3.2 is not in the repository" in out  # the preflight, before any task failed
+    # moto has no IAM SimulatePrincipalPolicy: the sandbox says so in words, never moto's NotImplemented text.
+    assert "has not been implemented" not in out + done.stderr
+    assert "secret_access: cannot_check - SimulatePrincipalPolicy: OfflineSandbox: the offline sandbox cannot" in out

@@ -3,6 +3,8 @@
 ECS throttling is injected below botocore's retry handler (`before-send`, registered ahead of moto's
 own, answers 400 ThrottlingException on some calls), so the adapters see what Lambda would: botocore
 retries, then either succeeds or gives up. API calls are counted with the same hook (every attempt counts).
+botocore's waits (retry backoff, the adaptive client-side rate limiter) are recorded instead of slept
+(`waits`): the tests assert they happened without spending their 20 s of wall time.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
+from botocore.retries.bucket import TokenBucket
 from moto import mock_aws
 from moto.ecs.models import ecs_backends
 
@@ -67,6 +71,33 @@ class Traffic:
             body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
             return AWSResponse(request.url, 400, {"x-amzn-requestid": "throttled"}, _Raw(body))
         return None
+
+
+@dataclass
+class Waits:
+    """What botocore would have waited: backoff sleeps between attempts and rate-limiter token requests."""
+
+    backoff_seconds: list[float]
+    limited_sends: int = 0
+
+    def sleep(self, seconds: float) -> None:
+        self.backoff_seconds.append(seconds)
+
+    def __getattr__(self, name: str) -> Any:  # botocore.endpoint's other uses of the time module
+        return getattr(time, name)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> Waits:
+    recorded = Waits(backoff_seconds=[])
+
+    def acquire(bucket: TokenBucket, amount: int = 1, block: bool = True) -> bool:
+        recorded.limited_sends += amount
+        return True
+
+    monkeypatch.setattr(botocore.endpoint, "time", recorded)  # the retry handler's time.sleep(backoff)
+    monkeypatch.setattr(TokenBucket, "acquire", acquire)  # adaptive mode, once throttled, paces every send
+    return recorded
 
 
 @pytest.fixture
@@ -146,7 +177,7 @@ def _sweep(session: boto3.Session, settings: Settings, traffic: Traffic, **limit
     return build_sweep(settings, SweepLimits(**limits), session)
 
 
-def test_sweep_of_200_services_through_throttling_flags_the_failing_ones_and_opens_their_incidents(account):
+def test_sweep_of_200_services_through_throttling_flags_the_failing_ones_and_opens_their_incidents(account, waits):
     session, settings = account
     traffic = Traffic(throttle_every=4)
     sweep = _sweep(session, settings, traffic)
@@ -157,6 +188,8 @@ def test_sweep_of_200_services_through_throttling_flags_the_failing_ones_and_ope
     assert report.services_checked == 200
     assert report.pages == 20  # ListServices pages of 10 (120 + 50 + 30)
     assert traffic.throttles > 0  # botocore retried them all: nothing surfaced
+    assert len(waits.backoff_seconds) == traffic.throttles  # after a backoff each
+    assert waits.limited_sends > 0  # and the adaptive rate limiter paced the sends after the first throttle
     assert {line.split(":")[0] for line in report.flagged} == set(FAILING)
     assert report.findings["stuck_deployment"] == 3 and report.findings["failed_tasks_climbing"] == 3
     states = StateTable(session.client("dynamodb"), "state")
@@ -189,7 +222,7 @@ def test_a_run_bounded_to_50_services_resumes_where_it_stopped_until_the_lap_com
     assert sum(r.findings.get("failed_tasks_climbing", 0) for r in reports) == 3  # each service judged once
 
 
-def test_throttling_past_the_retries_stops_the_run_and_the_next_run_resumes_from_the_cursor(account):
+def test_throttling_past_the_retries_stops_the_run_and_the_next_run_resumes_from_the_cursor(account, waits):
     session, _ = account
     traffic = Traffic(throttle_every=1, throttled=("DescribeServices",))
     traffic.calls = Counter()

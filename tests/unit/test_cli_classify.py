@@ -44,27 +44,23 @@ def test_malformed_lines_keep_alignment_and_set_exit_status_one():
     assert results[2] == {"error": "taskArn: Field required", "line": 3}
 
 
-def test_the_console_script_reads_stdin_and_files(tmp_path):
-    events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps(load_event("task_state_change_stopped")) + "\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "ecs_watchdog.cli", "classify", str(events)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0 and json.loads(done.stdout)["rule"] == "user-initiated"
+def test_the_console_script_reads_stdin_and_files(tmp_path, capsys):
+    event = json.dumps(load_event("task_state_change_stopped"))
+    # One real process for what only a process shows: stdin read through the pipe, the exit status.
     piped = subprocess.run(
         [sys.executable, "-m", "ecs_watchdog.cli", "classify", "-"],
-        input="[]\n",
+        input=f"{event}\n[]\n",
         capture_output=True,
         text=True,
         check=False,
     )
-    assert piped.returncode == 1 and json.loads(piped.stdout) == {
-        "error": "expected a JSON object, got list",
-        "line": 1,
-    }
+    first, second = (json.loads(line) for line in piped.stdout.splitlines())
+    assert piped.returncode == 1 and first["rule"] == "user-initiated"
+    assert second == {"error": "expected a JSON object, got list", "line": 2}
+    events = tmp_path / "events.jsonl"
+    events.write_text(event + "\n")
+    assert main(["classify", str(events)]) == 0
+    assert json.loads(capsys.readouterr().out)["rule"] == "user-initiated"
 
 
 def test_a_missing_file_is_a_usage_error(tmp_path, capsys):

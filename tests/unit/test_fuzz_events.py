@@ -1,7 +1,8 @@
 """Fuzz every ECS event model through parse_envelope, Intake.record and Intake.console (on the in-memory
 fakes): whatever arrives, a record is processed, parked with its reason, or handed back to SQS after an
 error log that says why; the console always answers. Strategies: tests/event_strategies.py; the number
-of cases comes from the hypothesis profile loaded in tests/conftest.py (`ci`: 10,500 in all)."""
+of cases comes from the hypothesis profile loaded in tests/conftest.py (`ci`: 2,100 in all; `thorough`:
+10,500)."""
 
 from __future__ import annotations
 

@@ -30,12 +30,12 @@ import boto3
 
 from ecs_watchdog.classify import failure_category
 from ecs_watchdog.replay.cost import Assumptions, monthly_cost, read_units, write_units
+from ecs_watchdog.replay.progress import Progress
 from ecs_watchdog.replay.runner import POLICIES, run_scenario
-from ecs_watchdog.replay.scenario import Scenario, load_scenario
+from ecs_watchdog.replay.scenario import SCENARIO_DIR, Scenario, load_scenario
 from ecs_watchdog.replay.watchdog_adapter import ReplayWatchdog
 
-ROOT = Path(__file__).resolve().parents[3]
-SCENARIOS = ROOT / "scenarios"
+ROOT = Path(__file__).resolve().parents[3]  # a clone's root, where infra/ is (package_size)
 STORM = "storm-20-services.json"
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
@@ -46,6 +46,12 @@ CONTAINMENT_CALLS = ("ecs.StopServiceDeployment", "ecs.UpdateService")
 WRITE_UNITS, READ_UNITS = "dynamodb.~WriteUnits", "dynamodb.~ReadUnits"  # capacity units, not calls
 BATCHING_WINDOW_SECONDS = 0  # infra/config.py's default for watchdog:batching_window_seconds
 LABEL = "local x86_64 timings on moto, not Lambda arm64"
+# What `run` measures, in order (its `measures`): the steps its progress shows on a terminal.
+PHASES = ("per-event cost", "storm", "containment per seed", "cold starts", "package size")
+
+
+def _quiet() -> Progress:
+    return Progress(len(PHASES), "bench", None)
 
 
 @dataclasses.dataclass
@@ -197,7 +203,7 @@ def _shortened(scenario: Scenario, minutes: float) -> Scenario:
 
 
 def _seeds() -> list[Path]:
-    return sorted(SCENARIOS.glob("seed-*.json"))
+    return sorted(SCENARIO_DIR.glob("seed-*.json"))
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -222,14 +228,16 @@ def event_to_action(window_seconds: float) -> dict[str, Any]:
     }
 
 
-def per_event_kind(smoke: bool) -> dict[str, dict[str, float]]:
+def per_event_kind(smoke: bool, shown: Progress | None = None) -> dict[str, dict[str, float]]:
     """Handler time and AWS work per event kind over the seed incidents (each event its own invocation)."""
+    shown = shown or _quiet()
     samples: list[Sample] = []
     _TO_ACTION.clear()
     for path in _seeds()[:1] if smoke else _seeds():
         scenario = load_scenario(path)
         made: list[MeasuredWatchdog] = []
-        run_scenario(_shortened(scenario, 10) if smoke else scenario, "watchdog", _factory(True, made))
+        shown.detail(scenario.name)
+        run_scenario(_shortened(scenario, 10) if smoke else scenario, "watchdog", shown.counting(_factory(True, made)))
         samples += made[0].samples
         _TO_ACTION.extend(ms for ms, _ in made[0].to_action_ms)
     by_kind: dict[str, list[Sample]] = defaultdict(list)
@@ -354,14 +362,16 @@ def package_size() -> dict[str, Any]:
         return {"unzipped_mb": round(unzipped / 1e6, 2), "zipped_mb": round(Path(archive).stat().st_size / 1e6, 2)}
 
 
-def storm(smoke: bool) -> dict[str, Any]:
+def storm(smoke: bool, shown: Progress | None = None) -> dict[str, Any]:
     """The storm scenario under the real watchdog (SQS batches of 10): rate, messages, DynamoDB operations."""
-    scenario = load_scenario(SCENARIOS / STORM)
+    shown = shown or _quiet()
+    scenario = load_scenario(SCENARIO_DIR / STORM)
     if smoke:
         scenario = _shortened(scenario, 2)
     made: list[MeasuredWatchdog] = []
+    shown.detail(scenario.name)
     started = time.perf_counter()
-    result = run_scenario(scenario, "watchdog", _factory(False, made))
+    result = run_scenario(scenario, "watchdog", shown.counting(_factory(False, made)))
     elapsed = time.perf_counter() - started
     watchdog = made[0]
     calls = sum((s.calls for s in watchdog.samples), Counter())
@@ -383,8 +393,9 @@ def storm(smoke: bool) -> dict[str, Any]:
     }
 
 
-def containment(smoke: bool) -> dict[str, dict[str, Any]]:
+def containment(smoke: bool, shown: Progress | None = None) -> dict[str, dict[str, Any]]:
     """Failed tasks per seed under each policy, and the breaker's over the watchdog's (how many times fewer)."""
+    shown = shown or _quiet()
     table: dict[str, dict[str, Any]] = {}
     for path in _seeds()[:1] if smoke else _seeds():
         scenario = load_scenario(path)
@@ -395,7 +406,8 @@ def containment(smoke: bool) -> dict[str, dict[str, Any]]:
             if policy not in POLICIES:
                 row[policy] = "n/a"
                 continue
-            result = run_scenario(scenario, policy, _factory(False, []))
+            shown.detail(f"{scenario.name} under {policy}")
+            result = run_scenario(scenario, policy, shown.counting(_factory(False, [])))
             row[policy] = sum(s["failed_tasks_total"] for s in result["services"].values())
         watchdog, breaker = row["watchdog"], row["circuit-breaker"]
         row["breaker_over_watchdog"] = round(breaker / watchdog, 2) if isinstance(watchdog, int) and watchdog else None
@@ -403,11 +415,23 @@ def containment(smoke: bool) -> dict[str, dict[str, Any]]:
     return table
 
 
-def run(smoke: bool = False) -> dict[str, Any]:
-    """Every measurement, as one JSON-ready dict."""
-    events = per_event_kind(smoke)
-    storm_result = storm(smoke)
-    seeds = containment(smoke)
+def run(smoke: bool = False, shown: Progress | None = None) -> dict[str, Any]:
+    """Every measurement, as one JSON-ready dict; each of PHASES a step of `shown` (drawn or not)."""
+    shown = shown or _quiet()
+    measures: dict[str, Callable[[], Any]] = {
+        "per-event cost": lambda: per_event_kind(smoke, shown),
+        "storm": lambda: storm(smoke, shown),
+        "containment per seed": lambda: containment(smoke, shown),
+        # One fresh interpreter per run: smoke measures once, the benchmark takes the median of 10.
+        "cold starts": lambda: cold_starts(1 if smoke else 10),
+        "package size": package_size,
+    }
+    measured: dict[str, Any] = {}
+    for name, measure in measures.items():
+        shown.start(name)
+        measured[name] = measure()
+        shown.finish()
+    events, storm_result, seeds = measured["per-event cost"], measured["storm"], measured["containment per seed"]
     messages = sum(storm_result["messages"].values())
     per_event = {k: v for k, v in events.items() if k != "batch"}
     # One incident per service per month, with the storm's messages per failing service and channel.
@@ -418,8 +442,8 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "smoke": smoke,
         "per_event_kind": events,
         "event_to_action": event_to_action(BATCHING_WINDOW_SECONDS),
-        "cold_start": cold_starts(2 if smoke else 10),
-        "package": package_size(),
+        "cold_start": measured["cold starts"],
+        "package": measured["package size"],
         "storm": storm_result,
         "containment_failed_tasks": seeds,
         "monthly_cost": monthly_cost(per_event, 100 * messages_per_incident, Assumptions()),

@@ -19,14 +19,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from ecs_watchdog.replay.progress import run_scenarios, wanted
-from ecs_watchdog.replay.recorded import replay_recorded
-from ecs_watchdog.replay.report import render_comparison, render_recorded, render_result
-from ecs_watchdog.replay.runner import POLICIES
-from ecs_watchdog.replay.scenario import SCHEMA_PATH, Scenario, ScenarioError, load_scenario
+from ecs_watchdog.replay.policies import POLICIES
+from ecs_watchdog.replay.progress import wanted
+from ecs_watchdog.replay.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
 from ecs_watchdog.replay.seam import WatchdogFactory
 
-SCENARIO_DIR = SCHEMA_PATH.parent
 SEED_PATTERN = "seed-*.json"
 
 
@@ -116,6 +113,11 @@ def run_replay(
     args: argparse.Namespace, out: TextIO | None = None, watchdog_factory: WatchdogFactory | None = None
 ) -> int:
     """Run the replay the parsed arguments ask for; print results to `out`; return the exit status."""
+    # The sandbox (moto) loads here, not when the command line is parsed: `classify` starts without it.
+    from ecs_watchdog.replay.progress import run_scenarios
+    from ecs_watchdog.replay.recorded import replay_recorded
+    from ecs_watchdog.replay.report import render_comparison, render_recorded, render_result
+
     out = out or sys.stdout
     try:
         if args.events:

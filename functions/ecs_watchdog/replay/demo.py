@@ -26,10 +26,10 @@ def run(out: TextIO) -> int:
     """Print the comparison table and the exact messages of one seed; 0 when the watchdog named the
     right cause of every seed incident."""
     scenarios = [load_scenario(p) for p in sorted(SCENARIO_DIR.glob(SEED_PATTERN))]
-    if not scenarios:  # an installed package: the scenarios ship with a clone of the repository
+    if not scenarios:  # the wheel and a clone both hold them: a broken install or a partial checkout
         print(
-            f"ecs-watchdog demo: no seed scenarios in {SCENARIO_DIR}: the demo runs from a clone of the "
-            "repository (git clone ...; make demo)",
+            f"ecs-watchdog demo: no seed scenarios in {SCENARIO_DIR}: reinstall ecs-watchdog (its package "
+            "ships them) or run from a clone of the repository (make demo)",
             file=sys.stderr,
         )
         return 2

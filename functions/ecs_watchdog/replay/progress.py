@@ -37,12 +37,18 @@ class Progress:
         self._display = display
         self._task: Any = None
         self._done, self._started = 0, time.monotonic()
+        self._label = ""
         if display is not None:
             self._task = display.add_task(what, total=total, events="", label="")
 
     def start(self, label: str) -> None:
         """The next run begins."""
-        self._update(label=f"{self._done + 1} of {self.total}: {label}")
+        self._label = f"{self._done + 1} of {self.total}: {label}"
+        self._update(label=self._label)
+
+    def detail(self, text: str) -> None:
+        """Where the current run is (e.g. a bench phase's scenario and policy), after its label."""
+        self._update(label=f"{self._label}: {text}")
 
     def add_events(self, count: int) -> None:
         """`count` more events processed in the current run."""

@@ -25,6 +25,7 @@ from moto import mock_aws
 
 from ecs_watchdog.replay.envelopes import EnvelopeFactory
 from ecs_watchdog.replay.mirror import Mirror, RecordedAction, new_session
+from ecs_watchdog.replay.policies import POLICIES, WATCHDOG_POLICIES
 from ecs_watchdog.replay.scenario import Delivery, Scenario
 from ecs_watchdog.replay.scheduler import (
     Containment,
@@ -36,15 +37,6 @@ from ecs_watchdog.replay.scheduler import (
 )
 from ecs_watchdog.replay.seam import SentMessage, WatchdogFactory, WatchdogUnderTest
 
-POLICIES = (
-    "none",
-    "circuit-breaker",
-    "circuit-breaker-best",
-    "circuit-breaker-count-1",
-    "watchdog",
-    "watchdog-dry-run",
-)
-WATCHDOG_POLICIES = ("watchdog", "watchdog-dry-run")
 BATCH_SIZE = Delivery.batch_size  # the defaults, also the recorded-events replay's batching
 BATCH_WINDOW_SECONDS = Delivery.batching_window_seconds
 NO_HOOK_FUNCTION = {"hookStatus": "SUCCEEDED"}  # without a watchdog a Lambda hook is as if it were not there

@@ -19,6 +19,7 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 
+from ecs_watchdog.replay.offline_iam import answer_simulations
 from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
 from ecs_watchdog.wiring.settings import Settings
 
@@ -177,6 +178,7 @@ def local_account(slack_status: int = 200) -> Iterator[LocalAccount]:
             settings, capture_url = provision(session, slack.url)
             deployments = ServiceDeploymentCalls(ACCOUNT, REGION)
             deployments.install(session)
+            answer_simulations(session)
             yield LocalAccount(
                 session=session,
                 settings=settings,

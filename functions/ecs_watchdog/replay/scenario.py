@@ -13,13 +13,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "scenarios" / "schema.json"
+# The repository's top-level scenarios/, reached through the link replay/scenarios -> ../../../scenarios:
+# one copy of every file, which the wheel ships as this package's data (pyproject's package-data).
+SCENARIO_DIR = Path(str(resources.files("ecs_watchdog.replay") / "scenarios"))
+SCHEMA_PATH = SCENARIO_DIR / "schema.json"
 
 BEHAVIOUR_KINDS = ("healthy", "fail_to_start", "crash", "unhealthy", "oom")
 TIMELINE_ACTIONS = ("deploy", "break", "scale", "stop_tasks", "spot_interruption")

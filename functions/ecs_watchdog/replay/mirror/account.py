@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 
 from ecs_watchdog.replay.envelopes import ACCOUNT_ID
+from ecs_watchdog.replay.offline_iam import answer_simulations
 from ecs_watchdog.replay.scenario import Deploy, Scenario, ServiceSpec
 from ecs_watchdog.replay.scheduler import Scheduler
 
@@ -22,8 +23,11 @@ TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 
 
 def new_session(region: str) -> boto3.Session:
-    """A boto3 session with moto's test credentials (only ever used under `moto.mock_aws`)."""
-    return boto3.Session(region_name=region, **TEST_CREDENTIALS)
+    """A boto3 session with moto's test credentials (only ever used under `moto.mock_aws`); what moto
+    cannot answer about IAM, it says in words (offline_iam.py)."""
+    session = boto3.Session(region_name=region, **TEST_CREDENTIALS)
+    answer_simulations(session)
+    return session
 
 
 class ScenarioAccount:
