@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from botocore.awsrequest import AWSResponse
 from moto.ecs.models import ecs_backends
 
@@ -18,6 +19,7 @@ from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.incidents.service_ref import ServiceRef
 from ecs_watchdog.replay.sandbox import LocalAccount, local_account
 from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
+from ecs_watchdog.wiring.settings import Settings
 from tests.integration.incident_events import ACCOUNT, CLUSTER, IMAGE, REGION, SERVICE, bodies, stopped
 from tests.integration.service_setup import invoke, publish_image
 
@@ -41,8 +43,11 @@ def member_session(hub: LocalAccount, account: str) -> boto3.Session:
     )
 
 
-def create_member_service(hub: LocalAccount, account: str, completed: int) -> None:
-    """Service `api` in the member's own account, its last COMPLETED deployment on revision `completed`."""
+def create_member_service(
+    hub: LocalAccount, account: str, completed: int, names: tuple[str, ...] = (SERVICE,), current: int | None = None
+) -> None:
+    """Services (`api`) in the member's own account, their last COMPLETED deployment on revision `completed`,
+    deploying `current` (default: `completed`)."""
     session = member_session(hub, account)
     ecs = session.client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
@@ -51,21 +56,39 @@ def create_member_service(hub: LocalAccount, account: str, completed: int) -> No
         ecs.register_task_definition(
             family="api", containerDefinitions=[{"name": "api", "image": IMAGE, "memory": 128}]
         )
-    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=f"api:{completed}", desiredCount=2)
     arn = f"arn:aws:ecs:{REGION}:{account}:task-definition/api"
-    ecs_backends[account][REGION]._get_service(CLUSTER, SERVICE).deployments = [
-        {
-            "id": "ecs-svc/2000000000000000002",
-            "status": "PRIMARY",
-            "taskDefinition": f"{arn}:6",
-            "rolloutState": "IN_PROGRESS",
-        },
-        {"id": "ecs-svc/1", "status": "ACTIVE", "taskDefinition": f"{arn}:{completed}", "rolloutState": "COMPLETED"},
-    ]
+    for name in names:
+        revision = current or completed
+        ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=f"api:{revision}", desiredCount=2)
+        ecs_backends[account][REGION]._get_service(CLUSTER, name).deployments = [
+            {
+                "id": "ecs-svc/2000000000000000002",
+                "status": "PRIMARY",
+                "taskDefinition": f"{arn}:6",
+                "rolloutState": "IN_PROGRESS",
+            },
+            {
+                "id": "ecs-svc/1",
+                "status": "ACTIVE",
+                "taskDefinition": f"{arn}:{completed}",
+                "rolloutState": "COMPLETED",
+            },
+        ]
 
 
-def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_outsider_parked(caplog, monkeypatch):
-    # moto lacks the service-deployment APIs: each member session gets the simulator's answers, per account.
+def hub_settings(hub: LocalAccount, members: str) -> Settings:
+    return hub.settings.model_copy(
+        update={
+            "member_accounts": members,
+            "member_read_role": "ecs-watchdog-read",
+            "member_external_id": f"ecs-watchdog-hub-{ACCOUNT}",
+        }
+    )
+
+
+@pytest.fixture
+def member_deployments(monkeypatch) -> dict[str, ServiceDeploymentCalls]:
+    """moto lacks the service-deployment APIs: each member session gets the simulator's answers, per account."""
     deployments: dict[str, ServiceDeploymentCalls] = {}
     original = MemberSessions.session
 
@@ -77,6 +100,50 @@ def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_
         return session
 
     monkeypatch.setattr(MemberSessions, "session", with_deployments)
+    return deployments
+
+
+def test_one_cause_failing_services_of_two_members_is_one_organization_message_naming_both(member_deployments):
+    # 3 services in A and 2 in B: neither account reaches K (5) alone; together they do.
+    with local_account() as hub:
+        create_member_service(hub, MEMBER_A, completed=4, names=("api", "web", "jobs"), current=6)
+        create_member_service(hub, MEMBER_B, completed=3, names=("api", "web"), current=6)
+        ecs_events.install(hub_settings(hub, f"{MEMBER_A},{MEMBER_B}"), hub.session)
+        failing = [(MEMBER_A, "api"), (MEMBER_B, "api"), (MEMBER_A, "web"), (MEMBER_B, "web"), (MEMBER_A, "jobs")]
+        events = [
+            in_account(stopped(10 * i + k, 1 + i / 10 + k / 100, service=name), account)
+            for k in range(3)
+            for i, (account, name) in enumerate(failing)
+        ]
+        response = invoke(bodies(*events[:10]))
+        response["batchItemFailures"] += invoke(bodies(*events[10:]))["batchItemFailures"]
+
+        assert response["batchItemFailures"] == []
+        subjects = [m["Subject"] for m in hub.sns_messages()]
+        organization = [s for s in subjects if "2 accounts" in s]
+        assert organization == ["[ecs-watchdog] OPENED us-east-1, 2 accounts: Many services failing at once (image)"]
+        assert len(subjects) == 5  # four services before the guard tripped, then the organization's one
+        (payload,) = [p for p in hub.slack.payloads if "2 accounts" in json.dumps(p)]
+        assert f"accounts {MEMBER_A} (3), {MEMBER_B} (2)" in json.dumps(payload)
+        table = StateTable(hub.session.client("dynamodb"), hub.settings.state_table_name)
+        stored = table.load_organization(f"{ACCOUNT}/{REGION}")
+        assert stored is not None and stored.incidents["image"].accounts == {MEMBER_A: 3, MEMBER_B: 2}
+        assert stored.outbox == []  # delivered and acknowledged
+        # Containment (dry-run) decided for the first service on its own, and was held for the fifth, which
+        # opened under the organization incident (account A alone has three: its own guard holds nothing).
+        held = "many services are failing for the same cause at once"
+        for name, paused in (("api", False), ("jobs", True)):
+            state = table.load_service(f"{MEMBER_A}/{REGION}/{CLUSTER}/{name}")
+            assert state is not None
+            (incident,) = state.incidents.values()
+            assert incident.containment is not None
+            assert (held in incident.containment["action"]["reason"]) is paused, name
+
+
+def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_outsider_parked(
+    caplog, member_deployments
+):
+    deployments = member_deployments
     with local_account() as hub:
         create_member_service(hub, MEMBER_A, completed=4)
         create_member_service(hub, MEMBER_B, completed=3)
@@ -91,14 +158,7 @@ def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_
             return None
 
         hub.session.events.register("before-call.sts.AssumeRole", refuse)
-        settings = hub.settings.model_copy(
-            update={
-                "member_accounts": f"{MEMBER_A},{MEMBER_B},{REFUSING}",
-                "member_read_role": "ecs-watchdog-read",
-                "member_external_id": f"ecs-watchdog-hub-{ACCOUNT}",
-            }
-        )
-        ecs_events.install(settings, hub.session)
+        ecs_events.install(hub_settings(hub, f"{MEMBER_A},{MEMBER_B},{REFUSING}"), hub.session)
         events = [in_account(stopped(n, 1 + n / 10), account) for account in (MEMBER_A, MEMBER_B) for n in range(3)]
         events += [in_account(stopped(10 + n, 2 + n / 10), REFUSING) for n in range(2)]
         events += [in_account(stopped(20, 3), OUTSIDER)]

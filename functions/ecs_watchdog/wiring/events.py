@@ -107,6 +107,7 @@ def build_pipeline(
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=home,
         members=None if member else build_members(settings, session, clock, count),
+        organization=organization_key(settings),
         containment=build_containment(settings, session, clock, acts),
         probe_confirms=build_cause_probe(looks),
         gate=build_gate(settings, session, preflight),
@@ -114,6 +115,14 @@ def build_pipeline(
         api_errors=ApiErrorStore(session.client("dynamodb"), settings.state_table_name),
         instance_services=InstanceTasks(ecs).services_on,
     )
+
+
+def organization_key(settings: Settings) -> str | None:
+    """The hub's account/region, whose item holds the correlated-failure guard across its accounts (the
+    hub's and every member's pipeline share it); None outside organization mode."""
+    if not (settings.member_accounts and settings.member_read_role and settings.home):
+        return None
+    return f"{settings.home[0]}/{settings.home[1]}"
 
 
 def build_members(
