@@ -26,7 +26,7 @@ def service_transition(
     account: str, n: int, kind: TransitionKind, minute: float, category: str = "image", seq: int = 1
 ) -> Transition:
     incident = Incident(
-        id=f"{account}-svc{n}-1",
+        id=f"svc{n}-1",  # as real ids: the same service name in two accounts, the same id
         service=f"{account}/us-east-1/prod/svc{n}",
         kind=IncidentKind.FAILING_DEPLOYMENT,
         category=category,

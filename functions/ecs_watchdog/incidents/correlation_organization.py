@@ -68,7 +68,7 @@ def decide(organization: OrganizationState, transitions: list[Transition], polic
     decision = OrganizationDecision(new)
     ordered = sorted(transitions, key=lambda t: t.incident.kind is IncidentKind.CORRELATED)
     for transition in ordered:
-        known = new.applied.get(member_set.digest(transition.id))
+        known = new.applied.get(_remembered(transition))
         if known is not None:
             decision.announce[transition.id] = known
             continue
@@ -78,7 +78,7 @@ def decide(organization: OrganizationState, transitions: list[Transition], polic
         else:
             announce = _apply(new, decision, transition, policy)
         decision.announce[transition.id] = announce
-        new.applied[member_set.digest(transition.id)] = announce
+        new.applied[_remembered(transition)] = announce
         for key in list(new.applied)[: max(0, len(new.applied) - MAX_APPLIED)]:
             del new.applied[key]
         decision.changed = True
@@ -112,6 +112,12 @@ def covers_account(organization: OrganizationState, category: str | None, accoun
     )
 
 
+def _remembered(transition: Transition) -> str:
+    """A transition's digest here. Incident ids are unique within a service, not across accounts (two
+    accounts' `api` failing in the same second share one): the service key makes them distinct."""
+    return member_set.digest(f"{transition.incident.service}#{transition.id}")
+
+
 def account_of(incident: Incident) -> str:
     """The account of a service key (account/region/cluster/service) or an account scope (account/region/*)."""
     return incident.service.split("/", 1)[0]
@@ -119,7 +125,7 @@ def account_of(incident: Incident) -> str:
 
 def _apply(new: OrganizationState, decision: OrganizationDecision, transition: Transition, policy: LoopPolicy) -> bool:
     incident, at = transition.incident, transition.at
-    account, member = account_of(incident), member_set.digest(incident.id)
+    account, member = account_of(incident), member_set.digest(f"{incident.service}#{incident.id}")
     covering = _category_of(new.covering, account, member)
     if transition.kind in (TransitionKind.OPENED, TransitionKind.REOPENED) and incident.category:
         category = covering or incident.category
