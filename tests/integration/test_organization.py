@@ -117,3 +117,17 @@ def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_
         # The sweep holds no member role: it leaves a member's service alone rather than look it up here.
         tick = ecs_events.intake().pipeline.tick(ServiceRef(MEMBER_A, REGION, CLUSTER, SERVICE), utc_now())
         assert (tick.kind, "member account" in tick.reason) == ("ignored", True)
+
+
+def test_services_of_three_members_that_fail_recover_and_relapse_together_make_one_message_per_phase():
+    from tests.integration.guard_storm import run_episode
+
+    # 5 services in each of 3 members: each account reaches K on its own too, under the organization's.
+    fail, recover, relapse = run_episode(15, accounts=3)
+    assert [p.failed_records for p in (fail, recover, relapse)] == [0, 0, 0]
+    assert fail.sns == fail.slack == 5  # four services announced before the guard tripped, then the organization
+    assert fail.subjects[-1] == "[ecs-watchdog] OPENED us-east-1, 3 accounts: Many services failing at once (image)"
+    assert recover.subjects == ["[ecs-watchdog] RESOLVED us-east-1, 3 accounts: Many services failing at once (image)"]
+    assert relapse.subjects == ["[ecs-watchdog] REOPENED us-east-1, 3 accounts: Many services failing at once (image)"]
+    assert recover.slack == relapse.slack == 1
+    assert not any("account 1000" in s for p in (fail, recover, relapse) for s in p.subjects)  # no account's own
