@@ -47,9 +47,10 @@ def create_member_service(
     ecs = session.client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
     publish_image(LocalAccount(session, hub.settings, hub.slack, hub.sns_capture_queue_url))
+    image = IMAGE.replace(ACCOUNT, account)  # the member's own registry, where publish_image put it
     for _ in range(1, 8):
         ecs.register_task_definition(
-            family="api", containerDefinitions=[{"name": "api", "image": IMAGE, "memory": 128}]
+            family="api", containerDefinitions=[{"name": "api", "image": image, "memory": 128}]
         )
     arn = f"arn:aws:ecs:{REGION}:{account}:task-definition/api"
     for name in names:
