@@ -154,3 +154,15 @@ def test_the_message_names_at_most_ten_accounts_and_counts_the_rest():
     line = accounts_line({f"{n:012d}": n for n in range(1, 14)})
     assert line.startswith("accounts 000000000013 (13), 000000000012 (12)")
     assert line.endswith("and 3 more") and "000000000001" not in line
+
+
+def test_its_message_says_where_it_is_by_region_and_accounts_and_lists_them_in_the_facts():
+    from ecs_watchdog.announce import content
+    from ecs_watchdog.incidents.service_ref import ServiceRef
+
+    hub = Hub()
+    hub.feed(*interleaved([A, B, C], 2, TransitionKind.OPENED, 0))
+    (opened,) = hub.produced
+    where = ServiceRef(account="999999999999", region="us-east-1", cluster="*", name="*")
+    assert content.headline(opened, where) == "OPENED us-east-1, 3 accounts: Many services failing at once (image)"
+    assert ("Accounts", f"{A} (2), {B} (2), {C} (1)") in content.facts(opened)
