@@ -52,12 +52,15 @@ def build_pipeline(
     *,
     member: str | None = None,
     sessions: MemberSessions | None = None,
+    state: StateTable | None = None,
 ) -> Pipeline:
     """Adapters over one boto3 session (the simulator passes its own, and its simulated clock); with
     `count`, each channel counts what it sends (metering.CountedChannel). With `member` (a hub's member
     account), look-ups, probes and actions go through the roles `sessions` assumes there; state and
-    channels stay the hub's."""
+    channels stay the hub's: one `state` table (and one container cache) for the hub and all its members,
+    so the organization item one member's pipeline wrote is the copy the next one reads."""
     session = session or boto3.Session()
+    state = state or StateTable(session.client("dynamodb"), settings.state_table_name)
     looks, acts, home = session, session, settings.home
     if member and sessions and settings.member_read_role:
         looks = sessions.session(member, settings.member_read_role)
@@ -100,13 +103,13 @@ def build_pipeline(
         budget=ChannelBudget(worst_case=worst_case),
     )
     return Pipeline(
-        state=StateTable(session.client("dynamodb"), settings.state_table_name),
+        state=state,
         services=Services(ecs),
         outbox=outbox,
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=home,
-        members=None if member else build_members(settings, session, clock, count),
+        members=None if member else build_members(settings, session, clock, count, state),
         organization=organization_key(settings),
         containment=build_containment(settings, session, clock, acts),
         probe_confirms=build_cause_probe(looks),
@@ -126,14 +129,20 @@ def organization_key(settings: Settings) -> str | None:
 
 
 def build_members(
-    settings: Settings, session: boto3.Session, clock: Callable[[], datetime], count: Count | None
+    settings: Settings,
+    session: boto3.Session,
+    clock: Callable[[], datetime],
+    count: Count | None,
+    state: StateTable,
 ) -> MemberPipelines | None:
     """A hub's member accounts, each with a pipeline through its own roles; None outside organization mode."""
     if not (settings.member_accounts and settings.member_read_role and settings.home):
         return None
     sessions = MemberSessions(session.client("sts"), settings.home[1], settings.member_external_id)
     return MemberPipelines(
-        build=lambda account: build_pipeline(settings, session, clock, count, member=account, sessions=sessions),
+        build=lambda account: build_pipeline(
+            settings, session, clock, count, member=account, sessions=sessions, state=state
+        ),
         watched=settings.watched_members,
         unreachable=(MemberUnreachable,),
         clock=clock,
