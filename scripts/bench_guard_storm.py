@@ -2,6 +2,7 @@
 
     scripts/run.sh python scripts/bench_guard_storm.py            # 200 services
     scripts/run.sh python scripts/bench_guard_storm.py --services 50
+    scripts/run.sh python scripts/bench_guard_storm.py --services 200 --accounts 4   # across a hub's members
 
 Runs the real handler against moto in this process (timings are x86 here, not Lambda's arm64).
 """
@@ -22,10 +23,11 @@ from tests.integration.guard_storm import run_episode
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--accounts", type=int, default=1, help="member accounts of a hub (1: one account, no hub)")
     args = parser.parse_args()
     with contextlib.redirect_stdout(io.StringIO()):  # the handler's JSON logs
-        phases = run_episode(args.services)
-    print(f"{args.services} services; correlated_services=5, window 10 min")
+        phases = run_episode(args.services, accounts=args.accounts)
+    print(f"{args.services} services in {args.accounts} account(s); correlated_services=5, window 10 min")
     print(f"{'phase':<18}{'events':>8}{'ms/event':>10}{'SNS':>6}{'Slack':>7}{'failed':>8}")
     for p in phases:
         print(f"{p.name:<18}{p.events:>8}{p.ms_per_event:>10.2f}{p.sns:>6}{p.slack:>7}{p.failed_records:>8}")

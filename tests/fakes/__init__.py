@@ -72,6 +72,7 @@ def watchdog(
     lease: timedelta = timedelta(seconds=90),
     policy: LoopPolicy | None = None,
     home: tuple[str, str] | None = None,
+    organization: str | None = None,
 ) -> Pipeline:
     """A Pipeline as one Lambda container over `store`: its own cache, its own outbox memory."""
     return Pipeline(
@@ -85,6 +86,7 @@ def watchdog(
         ),
         policy=policy or LoopPolicy(),
         home=home,
+        organization=organization,
         pause=no_pause,
     )
 

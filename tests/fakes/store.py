@@ -19,12 +19,21 @@ from typing import Any, TypeVar
 
 from ecs_watchdog.conflicts import StaleWrite
 from ecs_watchdog.incidents.correlation import AccountState
+from ecs_watchdog.incidents.correlation_organization import OrganizationState
 from ecs_watchdog.incidents.model import Incident, ServiceState, Unstorable
 
-Doc = TypeVar("Doc", ServiceState, AccountState)
+Doc = TypeVar("Doc", ServiceState, AccountState, OrganizationState)
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit: bigger writes fail with ValidationException
 MAX_KEY_BYTES = 2048  # DynamoDB's partition key limit, likewise
-OPERATIONS = ("load_service", "save_service", "load_account", "save_account", "archive_incident")
+OPERATIONS = (
+    "load_service",
+    "save_service",
+    "load_account",
+    "save_account",
+    "load_organization",
+    "save_organization",
+    "archive_incident",
+)
 
 
 def no_pause(attempt: int) -> None:
@@ -123,6 +132,10 @@ class MemoryStore:
         """The stored account correlation item (for assertions; counts no call)."""
         return self._read(f"ACCOUNT#{key}", AccountState)
 
+    def organization(self, hub: str) -> OrganizationState | None:
+        """The stored organization item of a hub (for assertions; counts no call)."""
+        return self._read(f"ORGANIZATION#{hub}", OrganizationState)
+
     def _read(self, pk: str, model: type[Doc]) -> Doc | None:
         stored = self.items.get(pk)
         if stored is None:
@@ -156,7 +169,7 @@ class MemoryStateTable:
 
     table: MemoryStore
     cache_entries: int = 256
-    _cache: OrderedDict[str, ServiceState | AccountState] = field(default_factory=OrderedDict)
+    _cache: OrderedDict[str, ServiceState | AccountState | OrganizationState] = field(default_factory=OrderedDict)
 
     def load_service(self, service: str, fresh: bool = False) -> ServiceState | None:
         """The service's state; `fresh` skips this container's copy for a consistent read."""
@@ -177,6 +190,14 @@ class MemoryStateTable:
     def save_account(self, state: AccountState, now: datetime) -> AccountState:
         """Write the account item conditionally, like `save_service`."""
         return self._save("save_account", f"ACCOUNT#{state.account}", state)
+
+    def load_organization(self, hub: str, fresh: bool = False) -> OrganizationState | None:
+        """The hub's organization item; `fresh` skips this container's copy."""
+        return self._load("load_organization", f"ORGANIZATION#{hub}", hub, OrganizationState, fresh)
+
+    def save_organization(self, state: OrganizationState, now: datetime) -> OrganizationState:
+        """Write the organization item conditionally, like `save_service`."""
+        return self._save("save_organization", f"ORGANIZATION#{state.key}", state)
 
     def archive_incident(self, incident: Incident) -> None:
         """Keep a closed incident (unconditional, like the real PutItem)."""

@@ -5,78 +5,80 @@ a member the hub cannot assume into; an event of an account outside the configur
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import pytest
 from botocore.awsrequest import AWSResponse
-from moto.ecs.models import ecs_backends
 
 from ecs_watchdog.aws.member_sessions import MemberSessions
 from ecs_watchdog.aws.state_table import StateTable
 from ecs_watchdog.flow.pipeline import utc_now
 from ecs_watchdog.handlers import ecs_events
 from ecs_watchdog.incidents.service_ref import ServiceRef
-from ecs_watchdog.replay.sandbox import LocalAccount, local_account
+from ecs_watchdog.replay.sandbox import local_account
 from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
-from tests.integration.incident_events import ACCOUNT, CLUSTER, IMAGE, REGION, SERVICE, bodies, stopped
-from tests.integration.service_setup import invoke, publish_image
+from tests.integration.incident_events import ACCOUNT, CLUSTER, REGION, SERVICE, bodies, stopped
+from tests.integration.organization_setup import (
+    create_member_service,
+    deployments_per_member,
+    hub_settings,
+    in_account,
+    member_session,
+)
+from tests.integration.service_setup import invoke
 
 MEMBER_A, MEMBER_B, REFUSING, OUTSIDER = "111111111111", "222222222222", "333333333333", "444444444444"
 
 
-def in_account(event: dict[str, Any], account: str) -> dict[str, Any]:
-    """The same event, as ECS in `account` would send it (account field and every ARN)."""
-    return json.loads(json.dumps(event).replace(ACCOUNT, account))
+@pytest.fixture
+def member_deployments() -> Iterator[dict[str, ServiceDeploymentCalls]]:
+    with deployments_per_member() as deployments:
+        yield deployments
 
 
-def member_session(hub: LocalAccount, account: str) -> boto3.Session:
-    answer = hub.session.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=answer["AccessKeyId"],
-        aws_secret_access_key=answer["SecretAccessKey"],
-        aws_session_token=answer["SessionToken"],
-        region_name=REGION,
-    )
+def test_one_cause_failing_services_of_two_members_is_one_organization_message_naming_both(member_deployments):
+    # 3 services in A and 2 in B: neither account reaches K (5) alone; together they do.
+    with local_account() as hub:
+        create_member_service(hub, MEMBER_A, completed=4, names=("api", "web", "jobs"), current=6)
+        create_member_service(hub, MEMBER_B, completed=3, names=("api", "web"), current=6)
+        ecs_events.install(hub_settings(hub, f"{MEMBER_A},{MEMBER_B}"), hub.session)
+        failing = [(MEMBER_A, "api"), (MEMBER_B, "api"), (MEMBER_A, "web"), (MEMBER_B, "web"), (MEMBER_A, "jobs")]
+        events = [
+            in_account(stopped(10 * i + k, 1 + i / 10 + k / 100, service=name), account)
+            for k in range(3)
+            for i, (account, name) in enumerate(failing)
+        ]
+        response = invoke(bodies(*events[:10]))
+        response["batchItemFailures"] += invoke(bodies(*events[10:]))["batchItemFailures"]
+
+        assert response["batchItemFailures"] == []
+        subjects = [m["Subject"] for m in hub.sns_messages()]
+        organization = [s for s in subjects if "2 accounts" in s]
+        assert organization == ["[ecs-watchdog] OPENED us-east-1, 2 accounts: Many services failing at once (image)"]
+        assert len(subjects) == 5  # four services before the guard tripped, then the organization's one
+        (payload,) = [p for p in hub.slack.payloads if "2 accounts" in json.dumps(p)]
+        assert f"accounts {MEMBER_A} (3), {MEMBER_B} (2)" in json.dumps(payload)
+        table = StateTable(hub.session.client("dynamodb"), hub.settings.state_table_name)
+        stored = table.load_organization(f"{ACCOUNT}/{REGION}")
+        assert stored is not None and stored.incidents["image"].accounts == {MEMBER_A: 3, MEMBER_B: 2}
+        assert stored.outbox == []  # delivered and acknowledged
+        # Containment (dry-run) decided for the first service on its own, and was held for the fifth, which
+        # opened under the organization incident (account A alone has three: its own guard holds nothing).
+        held = "many services are failing for the same cause at once"
+        for name, paused in (("api", False), ("jobs", True)):
+            state = table.load_service(f"{MEMBER_A}/{REGION}/{CLUSTER}/{name}")
+            assert state is not None
+            (incident,) = state.incidents.values()
+            assert incident.containment is not None
+            assert (held in incident.containment["action"]["reason"]) is paused, name
 
 
-def create_member_service(hub: LocalAccount, account: str, completed: int) -> None:
-    """Service `api` in the member's own account, its last COMPLETED deployment on revision `completed`."""
-    session = member_session(hub, account)
-    ecs = session.client("ecs")
-    ecs.create_cluster(clusterName=CLUSTER)
-    publish_image(LocalAccount(session, hub.settings, hub.slack, hub.sns_capture_queue_url))
-    for _ in range(1, 8):
-        ecs.register_task_definition(
-            family="api", containerDefinitions=[{"name": "api", "image": IMAGE, "memory": 128}]
-        )
-    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=f"api:{completed}", desiredCount=2)
-    arn = f"arn:aws:ecs:{REGION}:{account}:task-definition/api"
-    ecs_backends[account][REGION]._get_service(CLUSTER, SERVICE).deployments = [
-        {
-            "id": "ecs-svc/2000000000000000002",
-            "status": "PRIMARY",
-            "taskDefinition": f"{arn}:6",
-            "rolloutState": "IN_PROGRESS",
-        },
-        {"id": "ecs-svc/1", "status": "ACTIVE", "taskDefinition": f"{arn}:{completed}", "rolloutState": "COMPLETED"},
-    ]
-
-
-def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_outsider_parked(caplog, monkeypatch):
-    # moto lacks the service-deployment APIs: each member session gets the simulator's answers, per account.
-    deployments: dict[str, ServiceDeploymentCalls] = {}
-    original = MemberSessions.session
-
-    def with_deployments(self: MemberSessions, account: str, role_name: str) -> boto3.Session:
-        session = original(self, account, role_name)
-        if account not in deployments:
-            deployments[account] = ServiceDeploymentCalls(account, REGION)
-            deployments[account].install(session)
-        return session
-
-    monkeypatch.setattr(MemberSessions, "session", with_deployments)
+def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_outsider_parked(
+    caplog, member_deployments
+):
+    deployments = member_deployments
     with local_account() as hub:
         create_member_service(hub, MEMBER_A, completed=4)
         create_member_service(hub, MEMBER_B, completed=3)
@@ -91,14 +93,7 @@ def test_two_members_are_looked_up_in_their_own_accounts_a_refusing_one_once_an_
             return None
 
         hub.session.events.register("before-call.sts.AssumeRole", refuse)
-        settings = hub.settings.model_copy(
-            update={
-                "member_accounts": f"{MEMBER_A},{MEMBER_B},{REFUSING}",
-                "member_read_role": "ecs-watchdog-read",
-                "member_external_id": f"ecs-watchdog-hub-{ACCOUNT}",
-            }
-        )
-        ecs_events.install(settings, hub.session)
+        ecs_events.install(hub_settings(hub, f"{MEMBER_A},{MEMBER_B},{REFUSING}"), hub.session)
         events = [in_account(stopped(n, 1 + n / 10), account) for account in (MEMBER_A, MEMBER_B) for n in range(3)]
         events += [in_account(stopped(10 + n, 2 + n / 10), REFUSING) for n in range(2)]
         events += [in_account(stopped(20, 3), OUTSIDER)]
@@ -198,3 +193,17 @@ def member_hook(account: str, deployment_id: str) -> dict[str, Any]:
         expiresAt=(now + timedelta(hours=2)).isoformat(),
     )
     return event
+
+
+def test_services_of_three_members_that_fail_recover_and_relapse_together_make_one_message_per_phase():
+    from tests.integration.guard_storm import run_episode
+
+    # 5 services in each of 3 members: each account reaches K on its own too, under the organization's.
+    fail, recover, relapse = run_episode(15, accounts=3)
+    assert [p.failed_records for p in (fail, recover, relapse)] == [0, 0, 0]
+    assert fail.sns == fail.slack == 5  # four services announced before the guard tripped, then the organization
+    assert fail.subjects[-1] == "[ecs-watchdog] OPENED us-east-1, 3 accounts: Many services failing at once (image)"
+    assert recover.subjects == ["[ecs-watchdog] RESOLVED us-east-1, 3 accounts: Many services failing at once (image)"]
+    assert relapse.subjects == ["[ecs-watchdog] REOPENED us-east-1, 3 accounts: Many services failing at once (image)"]
+    assert recover.slack == relapse.slack == 1
+    assert not any("account 1000" in s for p in (fail, recover, relapse) for s in p.subjects)  # no account's own

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecs_watchdog.classify import links
+from ecs_watchdog.incidents.correlation_organization import accounts_line
 from ecs_watchdog.incidents.model import Explanation, Incident, Transition, TransitionKind
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
@@ -191,6 +192,8 @@ def headline(transition: Transition, ref: ServiceRef, opened: Transition | None 
     `OPENED AND CONTAINED prod/api: ...` when `opened` is the opening the message also tells."""
     incident = transition.incident
     where = f"{ref.region} account {ref.account}" if incident.kind == "correlated" else ref.label
+    if incident.accounts:  # across the organization: the hub's region, the accounts in the facts
+        where = f"{ref.region}, {len(incident.accounts)} accounts"
     if incident.kind == "infrastructure":
         where = f"cluster {ref.cluster}"
     return f"{status_word(transition, opened)} {where}: {title(incident)}"
@@ -224,6 +227,8 @@ def facts(transition: Transition) -> list[tuple[str, str]]:
         found.append(("Categories", ", ".join(f"{c} x{n}" for c, n in sorted(incident.categories.items()))))
     if incident.deployment_id:
         found.append(("Deployment", incident.deployment_id))
+    if incident.accounts:
+        found.append(("Accounts", accounts_line(incident.accounts).removeprefix("accounts ")))
     found.append(("Incident", incident.id))
     if not incident.containment_eligible:
         found.append(("Containment", "not automatic (cause unknown or shared by many services)"))

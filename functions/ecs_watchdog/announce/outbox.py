@@ -34,12 +34,13 @@ from aws_lambda_powertools import Logger
 from ecs_watchdog.announce.channels import Channel, ChannelDown, ChannelUnavailable
 from ecs_watchdog.conflicts import Contention, backoff, update_with_retry
 from ecs_watchdog.incidents.correlation import AccountState
+from ecs_watchdog.incidents.correlation_organization import OrganizationState
 from ecs_watchdog.incidents.model import ServiceState, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
 logger = Logger(child=True)
 
-D = TypeVar("D", ServiceState, AccountState)
+D = TypeVar("D", ServiceState, AccountState, OrganizationState)
 MAX_REMEMBERED = 1000  # unacknowledged deliveries this container remembers
 # A channel found down rests until the next invocation begins, and this long at most: the events
 # function's timeout (the sweep, the CLI and the simulator never call `begin`).

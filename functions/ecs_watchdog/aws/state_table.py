@@ -17,12 +17,13 @@ from pydantic import BaseModel
 
 from ecs_watchdog.conflicts import StaleWrite, StoreBusy
 from ecs_watchdog.incidents.correlation import AccountState
+from ecs_watchdog.incidents.correlation_organization import OrganizationState
 from ecs_watchdog.incidents.model import Incident, ServiceState, Unstorable
 
 SERVICE_TTL = timedelta(days=30)  # a service quiet for a month starts afresh (LKG re-read from ECS)
 INCIDENT_TTL = timedelta(days=400)
 
-Doc = TypeVar("Doc", ServiceState, AccountState)
+Doc = TypeVar("Doc", ServiceState, AccountState, OrganizationState)
 # Errors that pass: DynamoDB is throttling or briefly unwell (botocore already retried a few times).
 BUSY = frozenset(
     {
@@ -62,6 +63,11 @@ def service_key(service: str) -> dict[str, Any]:
 
 def account_key(account: str) -> dict[str, Any]:
     return {"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "CORRELATION"}}
+
+
+def organization_key(hub: str) -> dict[str, Any]:
+    """The hub's organization guard (hub account/region): its own item, never mistaken for an account's."""
+    return {"pk": {"S": f"ORGANIZATION#{hub}"}, "sk": {"S": "CORRELATION"}}
 
 
 class StateTable:
@@ -120,6 +126,12 @@ class StateTable:
     def save_account(self, state: AccountState, now: datetime) -> AccountState:
         return self._save(account_key(state.account), state, now + SERVICE_TTL)
 
+    def load_organization(self, hub: str, fresh: bool = False) -> OrganizationState | None:
+        return self._load(organization_key(hub), OrganizationState, fresh)
+
+    def save_organization(self, state: OrganizationState, now: datetime) -> OrganizationState:
+        return self._save(organization_key(state.key), state, now + SERVICE_TTL)
+
     def archive_incident(self, incident: Incident) -> None:
         """Keep a closed incident (with its timeline) for reporting after it leaves the service item."""
         closed = incident.closed_at or incident.updated_at
@@ -143,7 +155,7 @@ class StateTable:
             return model.model_validate(doc)
         return read_document(self._client, self._table, key, model)
 
-    def _remember(self, pk: str, state: ServiceState | AccountState | None) -> None:
+    def _remember(self, pk: str, state: ServiceState | AccountState | OrganizationState | None) -> None:
         dropped = self._cache.pop(pk, None)
         self._cached_bytes -= len(dropped[1]) if dropped else 0
         if state is not None:

@@ -7,7 +7,8 @@ same five steps, top to bottom in `Pipeline._walk` (PAUSE hooks go to gate/, fai
 api_errors/):
 
 1. decide for the service — load, decide (incidents/), save conditionally; a lost race decides again;
-2. decide for the account — the correlated-failure guard (incidents/correlation.py);
+2. decide for the account — the correlated-failure guard (incidents/correlation.py), and in
+   organization mode across the accounts (incidents/correlation_organization.py);
 3. contain — the containment step (contain/step.py), when an open incident is due;
 4. deliver — each leased entry to each channel that has not taken it (announce/outbox.py);
 5. acknowledge — one write per item records what went out.
@@ -61,12 +62,15 @@ from ecs_watchdog.flow.state_items import (
     account_item,
     account_updater,
     mark_undone,
+    organization_item,
+    organization_updater,
     service_item,
     service_updater,
 )
-from ecs_watchdog.incidents import correlation
+from ecs_watchdog.incidents import correlation, correlation_organization
 from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot
 from ecs_watchdog.incidents.correlation import AccountState
+from ecs_watchdog.incidents.correlation_organization import OrganizationState
 from ecs_watchdog.incidents.deployments import bootstrap
 from ecs_watchdog.incidents.infrastructure import (
     ClusterInfrastructure,
@@ -149,11 +153,24 @@ class AccountDecision:
 
 
 @dataclass(frozen=True)
+class OrganizationDecision:
+    """Step 2 across accounts (organization mode): the organization item's leased entries, whether each
+    service and account transition is announced on its own (False: the organization incident covers
+    it), the stored item, and the ids made now."""
+
+    entries: list[Transition] = field(default_factory=list)
+    announce: dict[str, bool] = field(default_factory=dict)
+    state: OrganizationState | None = None
+    made: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
 class Delivered:
     """Step 4's result: the entries of each item that no channel still owes."""
 
     service: set[str]
     account: set[str]
+    organization: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -168,6 +185,9 @@ class Pipeline:
     probe_confirms: ProbeConfirms | None = None
     home: tuple[str, str] | None = None  # (account, region) this watchdog watches; None: whatever arrives
     members: OtherAccounts | None = None  # organization mode: other accounts' events, each in its own account
+    # Organization mode (the hub's and every member's pipeline): the hub's account/region, whose item holds
+    # the correlated-failure guard across accounts. None: a single stack, the guard is per account only.
+    organization: str | None = None
     containment: Containment | None = None  # None: the watchdog only tells people
     gate: DeploymentGate | None = None  # answers PAUSE lifecycle hooks of services that opt in
     preflight: RevisionPreflight | None = None  # checks a new deployment's revision (flow/changes.py)
@@ -396,11 +416,17 @@ class Pipeline:
             account = (
                 self._decide_for_account(ref, service.entries, owner, now) if service.entries else AccountDecision()
             )
-            delivery.fresh |= account.made
+            across = (
+                self._decide_for_organization(service.entries, account, owner, now)
+                if service.entries and self.organization
+                else OrganizationDecision()
+            )
+            delivery.fresh |= account.made | across.made
             if containment_due:
-                service = self._contain(ref, service, account.state, owner, now, delivery)
-            done = self._deliver(ref, service, account, delivery)
-            self._acknowledge(ref, service, account, done, delivery, owner, now)
+                held = self._held_by_organization(ref, account.state, across.state)
+                service = self._contain(ref, service, held, owner, now, delivery)
+            done = self._deliver(ref, service, account, delivery, across)
+            self._acknowledge(ref, service, account, done, delivery, owner, now, across)
         return self._answer(ref, service.outcome, delivery)
 
     def _decide_for_service(self, change: ServiceChange, owner: str) -> ServiceDecision:
@@ -470,6 +496,50 @@ class Pipeline:
         leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
         return AccountDecision(leased, decided["announce"], saved, decided["made"])
 
+    def _decide_for_organization(
+        self, entries: list[Transition], account: AccountDecision, owner: str, now: datetime
+    ) -> OrganizationDecision:
+        """Step 2 across accounts: the same transitions, and the account incidents' ones, through the guard
+        of the whole organization (idempotent per transition); its new transitions, and any it left
+        undelivered before, are leased to `owner`. Two accounts' pipelines race on this item: the write is
+        conditional and a lost race decides again."""
+        assert self.organization is not None  # organization mode, as _walk checked
+        transitions = [*entries, *account.entries]
+        decided: dict[str, Any] = {}
+
+        def change(organization: OrganizationState) -> OrganizationState | None:
+            decision = correlation_organization.decide(organization, transitions, self.policy)
+            ids = {t.id for t in decision.transitions}
+            ids |= {t.id for t in self.outbox.due(organization.outbox, self.outbox.clock(), owner)}
+            decided.update(announce=decision.announce, ids=ids, made={t.id for t in decision.transitions})
+            if not (decision.changed or ids):
+                return None
+            return decision.state.model_copy(update={"outbox": self.outbox.take(decision.state.outbox, ids, owner)})
+
+        saved = organization_updater(self.state, self.organization, now, self.pause)(change)
+        leased = [t for t in (saved.outbox if saved else []) if t.id in decided["ids"]]
+        return OrganizationDecision(leased, decided["announce"], saved, decided["made"])
+
+    def _held_by_organization(
+        self, ref: ServiceRef, account: AccountState | None, organization: OrganizationState | None
+    ) -> AccountState | None:
+        """The account as containment sees it: in organization mode, with the categories an organization
+        incident pauses containment for (never stored)."""
+        if self.organization is None:
+            return account
+        organization = organization or self.state.load_organization(self.organization)
+        held = correlation_organization.paused_categories(organization)
+        if not held:
+            return account
+        account = account or self.state.load_account(ref.account_key) or AccountState(account=ref.account_key)
+        return account.model_copy(update={"held_by_organization": held})
+
+    def _organization_ref(self) -> ServiceRef:
+        """Where an organization incident's messages say it is: the hub's region (no one cluster or service)."""
+        assert self.organization is not None
+        hub, region = self.organization.split("/", 1)
+        return ServiceRef(account=hub, region=region, cluster="*", name="*")
+
     def _containment_due(self, state: ServiceState | None, now: datetime) -> bool:
         return bool(
             self.containment
@@ -522,23 +592,34 @@ class Pipeline:
         return replace(service, entries=entries, state=state)
 
     def _deliver(
-        self, ref: ServiceRef, service: ServiceDecision, account: AccountDecision, delivery: Delivery
+        self,
+        ref: ServiceRef,
+        service: ServiceDecision,
+        account: AccountDecision,
+        delivery: Delivery,
+        across: OrganizationDecision | None = None,
     ) -> Delivered:
-        """Step 4. Send the service's entries (a closing is archived, never announced; one the account
-        incident covers, or of a service tagged `ignore`, needs no message), then the account's."""
+        """Step 4. Send the service's entries (a closing is archived, never announced; one the account or
+        organization incident covers, or of a service tagged `ignore`, needs no message), then the
+        account's (unless the organization incident speaks for them), then the organization's."""
+        across = across or OrganizationDecision()
         silenced = service.state is not None and service.state.action_tag == "ignore"
         service_done: set[str] = set()
+
+        def announced(transition_id: str) -> bool:
+            return account.announce.get(transition_id, True) and across.announce.get(transition_id, True)
+
         openings = {
             contained: opened
             for contained, opened in _openings_contained(service.entries).items()
-            if account.announce.get(contained, True) and account.announce.get(opened, True)
+            if announced(contained) and announced(opened)
         }
         for transition in service.entries:
             if transition.kind is TransitionKind.CLOSED:
                 self.state.archive_incident(transition.incident)
                 service_done.add(transition.id)
-            elif not account.announce.get(transition.id, True) or silenced:
-                service_done.add(transition.id)  # covered by the account incident, or opted out
+            elif not announced(transition.id) or silenced:
+                service_done.add(transition.id)  # covered by the account or organization incident, or opted out
             elif self._muted(transition, service.state):
                 service_done.add(transition.id)  # silenced from Slack: recorded, delivered as silenced
             elif transition.id in openings.values():
@@ -548,12 +629,15 @@ class Pipeline:
                 service_done |= self._send_together(opened, transition, ref, delivery)
             elif self._send(transition, ref, delivery):
                 service_done.add(transition.id)
-        account_done = {t.id for t in account.entries if self._send(t, ref, delivery)}
-        if len(account_done) < len(account.entries):
-            # The service's entries stay until the account's are out: whoever takes them next (a
-            # retry, a later event, a redrive) also takes the account's leftovers.
+        account_done = {
+            t.id for t in account.entries if not across.announce.get(t.id, True) or self._send(t, ref, delivery)
+        }
+        organization_done = {t.id for t in across.entries if self._send(t, self._organization_ref(), delivery)}
+        if len(account_done) < len(account.entries) or len(organization_done) < len(across.entries):
+            # The service's entries stay until the account's and the organization's are out: whoever takes
+            # them next (a retry, a later event, a redrive) also takes those leftovers.
             service_done = set()
-        return Delivered(service_done, account_done)
+        return Delivered(service_done, account_done, organization_done)
 
     def _muted(self, transition: Transition, state: ServiceState | None) -> bool:
         current = state.incidents.get(transition.incident.id) if state else None
@@ -586,6 +670,7 @@ class Pipeline:
         delivery: Delivery,
         owner: str,
         now: datetime,
+        across: OrganizationDecision | None = None,
     ) -> None:
         """Step 5. One write per item: delivered entries leave its outbox, the rest are released with the
         channels that took them."""
@@ -595,6 +680,10 @@ class Pipeline:
         if account.entries:
             taken = {t.id: delivery.taken.get(t.id, set()) for t in account.entries}
             self.outbox.acknowledge(account_item(self.state, ref, now), taken, done.account, owner)
+        if across and across.entries and self.organization:
+            taken = {t.id: delivery.taken.get(t.id, set()) for t in across.entries}
+            item = organization_item(self.state, self.organization, now)
+            self.outbox.acknowledge(item, taken, done.organization, owner)
 
     def _answer(self, ref: ServiceRef, outcome: Outcome, delivery: Delivery) -> Outcome:
         """The outcome with what went out; raises DeliveryFailed when what this event made did not reach

@@ -15,6 +15,7 @@ from ecs_watchdog.contain.models import ActionKind, ActionRecord
 from ecs_watchdog.contain.step import UpdateAccount, UpdateService
 from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState
+from ecs_watchdog.incidents.correlation_organization import OrganizationState
 from ecs_watchdog.incidents.model import Incident, ServiceState, Transition
 from ecs_watchdog.incidents.service_ref import ServiceRef
 
@@ -25,6 +26,8 @@ class StateStore(Protocol):
     def save_service(self, state: ServiceState, expires_after: datetime) -> ServiceState: ...
     def load_account(self, account: str, fresh: bool = False) -> AccountState | None: ...
     def save_account(self, state: AccountState, now: datetime) -> AccountState: ...
+    def load_organization(self, hub: str, fresh: bool = False) -> OrganizationState | None: ...
+    def save_organization(self, state: OrganizationState, now: datetime) -> OrganizationState: ...
     def archive_incident(self, incident: Incident) -> None: ...
 
 
@@ -44,6 +47,34 @@ def account_item(store: StateStore, ref: ServiceRef, now: datetime) -> OutboxIte
         save=lambda doc: store.save_account(doc, now),
         what=ref.account_key,
     )
+
+
+def organization_item(store: StateStore, hub: str, now: datetime) -> OutboxItem[OrganizationState]:
+    """The hub's organization item (the guard across accounts; `hub`: its account/region)."""
+    return OutboxItem(
+        load=lambda fresh: store.load_organization(hub, fresh=fresh),
+        save=lambda doc: store.save_organization(doc, now),
+        what=f"organization {hub}",
+    )
+
+
+def organization_updater(
+    store: StateStore, hub: str, now: datetime, pause: Callable[[int], None]
+) -> Callable[[Callable[[OrganizationState], OrganizationState | None]], OrganizationState | None]:
+    """Apply a change to the organization item, retried on conflict: the pipelines of two accounts update
+    it concurrently (a missing item starts empty)."""
+
+    def update(change: Callable[[OrganizationState], OrganizationState | None]) -> OrganizationState | None:
+        item = organization_item(store, hub, now)
+        return update_with_retry(
+            lambda fresh: item.load(fresh) or OrganizationState(key=hub),
+            change,
+            item.save,
+            what=item.what,
+            pause=pause,
+        )
+
+    return update
 
 
 def service_updater(

@@ -66,6 +66,9 @@ class AccountState(BaseModel):
     action_times: list[datetime] = Field(default_factory=list)  # containment actions in the last hour
     # cluster name → its platform memory and infrastructure incident (incidents/infrastructure.py)
     clusters: dict[str, ClusterInfrastructure] = Field(default_factory=dict)
+    # Organization mode: categories the organization incident pauses containment for (never stored; the
+    # pipeline sets it from the hub's organization item before containment decides).
+    held_by_organization: frozenset[str] = Field(default_factory=frozenset, exclude=True)
 
 
 @dataclass
@@ -105,7 +108,10 @@ def acknowledge(account: AccountState, delivered: set[str]) -> AccountState:
 
 
 def containment_paused(account: AccountState | None, category: str | None) -> bool:
-    """Whether automatic containment must wait: a correlated incident is open for this category."""
+    """Whether automatic containment must wait: a correlated incident is open for this category, in
+    the account or across the organization."""
+    if account and category and category in account.held_by_organization:
+        return True
     if not (account and category and category in account.incidents):
         return False
     return account.incidents[category].status is IncidentStatus.OPEN

@@ -80,6 +80,8 @@ class Incident(_Doc):
     # Failures by where their cause lives (revision, configuration, platform: incidents/causes.py).
     causes: dict[str, int] = Field(default_factory=dict)
     cause: str | None = None  # where the incident's cause lives: revision when any failure's is
+    # An organization incident (incidents/correlation_organization.py): services it covers, per account.
+    accounts: dict[str, int] = Field(default_factory=dict)
     # Only a cause in the revision justifies acting on a service automatically (`unknown` alone never does).
     containment_eligible: bool = True
     reason: str = ""

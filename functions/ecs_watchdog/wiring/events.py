@@ -49,13 +49,17 @@ def build_pipeline(
     member: str | None = None,
     sessions: MemberSessions | None = None,
     reads_only: bool = False,
+    state: StateTable | None = None,
 ) -> Pipeline:
     """Adapters over one boto3 session (the simulator passes its own, and its simulated clock); with
     `count`, each channel counts what it sends (metering.CountedChannel). With `member` (a hub's member
     account), look-ups, probes and actions go through the roles `sessions` assumes there; state and
-    channels stay the hub's. `reads_only` (the sweep): no containment, no gate, no preflight, in the
-    members' pipelines too, and no containment role assumed."""
+    channels stay the hub's: one `state` table (and one container cache) for the hub and all its members,
+    so the organization item one member's pipeline wrote is the copy the next one reads. `reads_only` (the
+    sweep): no containment, no gate, no preflight, in the members' pipelines too, and no containment role
+    assumed."""
     session = session or boto3.Session()
+    state = state or StateTable(lazy_client(session, "dynamodb"), settings.state_table_name)
     looks, acts, home = session, session, settings.home
     if member and sessions and settings.member_read_role:
         looks = sessions.session(member, settings.member_read_role)
@@ -68,13 +72,14 @@ def build_pipeline(
     preflight = build_preflight(looks)
     outbox = build_outbox(settings, session, clock, count)
     return Pipeline(
-        state=StateTable(lazy_client(session, "dynamodb"), settings.state_table_name),
+        state=state,
         services=Services(ecs),
         outbox=outbox,
         policy=settings.policy(),
         essential_containers=TaskDefinitions(ecs).essential_containers,
         home=home,
-        members=None if member else build_members(settings, session, clock, count, reads_only=reads_only),
+        members=None if member else build_members(settings, session, clock, count, reads_only=reads_only, state=state),
+        organization=organization_key(settings),
         containment=None if reads_only else build_containment(settings, session, clock, acts, looks),
         probe_confirms=build_cause_probe(looks),
         gate=None
@@ -139,6 +144,14 @@ def build_outbox(
     return outbox
 
 
+def organization_key(settings: Settings) -> str | None:
+    """The hub's account/region, whose item holds the correlated-failure guard across its accounts (the
+    hub's and every member's pipeline share it); None outside organization mode."""
+    if not (settings.member_accounts and settings.member_read_role and settings.home):
+        return None
+    return f"{settings.home[0]}/{settings.home[1]}"
+
+
 def build_members(
     settings: Settings,
     session: boto3.Session,
@@ -147,6 +160,7 @@ def build_members(
     *,
     reads_only: bool = False,
     sessions: MemberSessions | None = None,
+    state: StateTable | None = None,
 ) -> MemberPipelines | None:
     """A hub's member accounts, each with a pipeline through its own roles; None outside organization mode."""
     sessions = sessions or member_sessions(settings, session)
@@ -154,7 +168,7 @@ def build_members(
         return None
     return MemberPipelines(
         build=lambda account: build_pipeline(
-            settings, session, clock, count, member=account, sessions=sessions, reads_only=reads_only
+            settings, session, clock, count, member=account, sessions=sessions, reads_only=reads_only, state=state
         ),
         watched=settings.watched_members,
         unreachable=(MemberUnreachable,),

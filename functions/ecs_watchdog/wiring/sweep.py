@@ -46,16 +46,18 @@ def build_sweep(settings: Settings, limits: SweepLimits, session: boto3.Session 
     next event, by the events function. In a hub it ticks and walks the member accounts through their read
     roles (docs/organization.md)."""
     session = session or boto3.Session()
-    pipeline = build_pipeline(settings, session, reads_only=True)
     dynamodb = session.client("dynamodb")
     table = StateTable(dynamodb, settings.state_table_name)
+    # One state table (one container cache) for the sweep, its pipeline and the members' pipelines.
+    pipeline = build_pipeline(settings, session, reads_only=True, state=table)
     sessions = member_sessions(settings, session)
     members: tuple[str, ...] = ()
     member_inventory = None
     if sessions is not None:
         # One set of member sessions for the ticks (through the members' pipelines) and the walk.
         pipeline = dataclasses.replace(
-            pipeline, members=build_members(settings, session, utc_now, None, reads_only=True, sessions=sessions)
+            pipeline,
+            members=build_members(settings, session, utc_now, None, reads_only=True, sessions=sessions, state=table),
         )
         # The named members (watchdog:member_accounts); with the organization admitted ("*") the hub knows no
         # list of accounts to walk: their services with state are still ticked.
