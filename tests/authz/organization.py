@@ -49,6 +49,7 @@ from tests.authz.runs import (
 from tests.authz.template import ACCOUNT, REGION, StackTemplate
 from tests.integration.incident_events import CLUSTER, IMAGE, bodies, stopped, td
 from tests.integration.instance_health import instance_health, instance_with_a_task_of
+from tests.integration.organization_setup import assumed_session
 from tests.integration.service_setup import publish_image
 
 MEMBER = "111122223333"
@@ -125,16 +126,8 @@ def member_sessions_recorded(hub: DeployedAccount) -> Iterator[list[tuple[str, s
 
 
 def setup_session(hub: DeployedAccount) -> boto3.Session:
-    """The test's own session in the member account (moto: any role there may be assumed)."""
-    answer = hub.session.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{MEMBER}:role/authz-setup", RoleSessionName="authz-setup"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=answer["AccessKeyId"],
-        aws_secret_access_key=answer["SecretAccessKey"],
-        aws_session_token=answer["SessionToken"],
-        region_name=REGION,
-    )
+    """The test's own session in the member account."""
+    return assumed_session(hub.session.client("sts"), MEMBER, role="authz-setup")
 
 
 def member_runs(hub: DeployedAccount, *, full: bool) -> list[tuple[str, str]]:

@@ -26,16 +26,19 @@ def in_account(event: dict[str, Any], account: str) -> dict[str, Any]:
     return json.loads(json.dumps(event).replace(ACCOUNT, account))
 
 
-def member_session(hub: LocalAccount, account: str) -> boto3.Session:
-    answer = hub.session.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
-    )["Credentials"]
+def assumed_session(sts: Any, account: str, role: str = "setup") -> boto3.Session:
+    """The test's own session in `account` (moto: any role there may be assumed)."""
+    answer = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName=role)["Credentials"]
     return boto3.Session(
         aws_access_key_id=answer["AccessKeyId"],
         aws_secret_access_key=answer["SecretAccessKey"],
         aws_session_token=answer["SessionToken"],
         region_name=REGION,
     )
+
+
+def member_session(hub: LocalAccount, account: str) -> boto3.Session:
+    return assumed_session(hub.session.client("sts"), account)
 
 
 def create_member_service(

@@ -13,7 +13,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from ecs_watchdog.aws.state_table import StateTable
-from ecs_watchdog.commands.restore import run_restore
+from ecs_watchdog.commands.restore import add_restore_arguments, run_restore
 from ecs_watchdog.contain.models import Mode
 from ecs_watchdog.gate.target import revision_held_back
 from ecs_watchdog.handlers import ecs_events
@@ -242,14 +242,11 @@ def test_a_restore_from_the_laptop_is_the_persons_call_too(enforcing, capsys):
     invoke_batch(bodies(stopped(1, 1), stopped(2, 2), stopped(3, 3)))
     assert moto_service().desired_count == 0
     moto_service().deployments[0]["rolloutState"] = "COMPLETED"  # the laptop's session lists no deployments
-    args = argparse.Namespace(
-        cluster=CLUSTER,
-        service=SERVICE,
-        table=enforcing.settings.state_table_name,
-        reapply_revision=False,
-        dry_run=False,
-        region="us-east-1",
-        profile=None,
+    parser = argparse.ArgumentParser()
+    add_restore_arguments(parser)  # the command's own arguments and defaults (no --account: the own account)
+    args = parser.parse_args(
+        ["--cluster", CLUSTER, "--service", SERVICE, "--table", enforcing.settings.state_table_name]
+        + ["--region", "us-east-1"]
     )
     assert run_restore(args) == 0
     assert moto_service().desired_count == 2

@@ -24,6 +24,7 @@ from ecs_watchdog.wiring.diagnose import DiagnoseSettings, build_diagnose_consol
 from tests.integration.diagnose_account import CLUSTER as DIAGNOSABLE_CLUSTER
 from tests.integration.diagnose_account import SERVICE as DIAGNOSABLE_SERVICE
 from tests.integration.diagnose_account import create_diagnosable_service
+from tests.integration.organization_setup import assumed_session
 
 REGION = "us-east-1"
 MEMBER, OTHER = "111111111111", "555555555555"
@@ -31,16 +32,7 @@ EXTERNAL_ID = f"ecs-watchdog-hub-{ACCOUNT}"
 
 
 def session_in(account: str) -> boto3.Session:
-    """The test's own session in `account` (moto: any role there may be assumed)."""
-    answer = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=answer["AccessKeyId"],
-        aws_secret_access_key=answer["SecretAccessKey"],
-        aws_session_token=answer["SessionToken"],
-        region_name=REGION,
-    )
+    return assumed_session(boto3.client("sts", region_name=REGION), account)
 
 
 def assumed(account: str) -> list[tuple[str, str | None]]:

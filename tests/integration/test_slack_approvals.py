@@ -118,7 +118,7 @@ def test_an_approved_proposal_rolls_back_once_edits_the_message_and_answers_the_
     assert [(c["button"], c["result"], c["user"]["id"]) for c in clicks][-1] == ("approve", "done", ONCALL)
 
 
-def test_slacks_retry_of_the_same_press_makes_no_second_action(desk: Desk):
+def test_slacks_retry_of_the_same_press_makes_no_second_action(desk: Desk, caplog: pytest.LogCaptureFixture):
     desk.propose("retried", first=201)
     value = desk.press.button("retried", ButtonKind.APPROVE)
     first = desk.press("retried", ButtonKind.APPROVE, action_ts="1764750900.000001", value=value)
@@ -126,6 +126,9 @@ def test_slacks_retry_of_the_same_press_makes_no_second_action(desk: Desk):
     again = desk.press("retried", ButtonKind.APPROVE, action_ts="1764750900.000001", value=value, headers=retry)
     assert first.startswith("Done:") and again.startswith("Already approved by"), (first, again)
     assert desk.writes("retried") == ["StopServiceDeployment"]
+    # Every press is in the function's log, the later ones too (bolt once silenced them after the first).
+    answered = [r for r in caplog.records if r.getMessage() == "click answered" and r.incident]
+    assert [r.result for r in answered][-2:] == ["done", "duplicate"]
 
 
 def test_a_proposal_after_a_persons_deployment_is_expired_and_nothing_is_done(desk: Desk):

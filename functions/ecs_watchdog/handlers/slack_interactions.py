@@ -59,7 +59,9 @@ class SlackInteractions:
         self._desk_factory = desk
         self._desk: AnswersClicks | None = None
         self.app = App(
-            name="ecs-watchdog",
+            # bolt gives the logger named after the app its own logger's level on every request: named
+            # "ecs-watchdog", the function's own INFO lines (every click's) went quiet after the first.
+            name=BOLT_LOGGER.name,
             logger=BOLT_LOGGER,
             signing_secret=secret,
             process_before_response=True,  # Lambda freezes after the response: answer first, then respond
