@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_watchdog.flow import event_source
 from infra.config_checks import parse_value, unknown_key_message, unprefixed_key_warnings, value_hint
 
 PREFIX = "watchdog:"
@@ -75,8 +76,8 @@ class WatchdogConfig:
     log_retention_days: int = 30
     max_concurrency: int = 5
     # The events queue's batches: a failure waits at most the window before the function sees it.
-    batch_size: int = 10
-    batching_window_seconds: int = 0
+    batch_size: int = event_source.BATCH_SIZE
+    batching_window_seconds: int = event_source.BATCHING_WINDOW_SECONDS
     reserved_concurrency: int | None = None
     queue_max_receive_count: int = 5
     tracing: bool = False

@@ -244,10 +244,8 @@ def test_a_restore_from_the_laptop_is_the_persons_call_too(enforcing, capsys):
     moto_service().deployments[0]["rolloutState"] = "COMPLETED"  # the laptop's session lists no deployments
     parser = argparse.ArgumentParser()
     add_restore_arguments(parser)  # the command's own arguments and defaults (no --account: the own account)
-    args = parser.parse_args(
-        ["--cluster", CLUSTER, "--service", SERVICE, "--table", enforcing.settings.state_table_name]
-        + ["--region", "us-east-1"]
-    )
+    table = enforcing.settings.state_table_name
+    args = parser.parse_args(["--cluster", CLUSTER, "--service", SERVICE, "--table", table, "--region", "us-east-1"])
     assert run_restore(args) == 0
     assert moto_service().desired_count == 2
     (incident,) = state(enforcing).incidents.values()

@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 
 from ecs_watchdog.classify import failure_category
+from ecs_watchdog.flow import event_source
 from ecs_watchdog.replay.cost import Assumptions, monthly_cost, read_units, write_units
 from ecs_watchdog.replay.progress import Progress
 from ecs_watchdog.replay.runner import POLICIES, run_scenario
@@ -44,7 +45,6 @@ COUNT_1 = "circuit-breaker-count-1"  # the breaker at COUNT 1: fewest failed tas
 # The calls that contain a service (contain/decision.py): the first one made ends "event to action".
 CONTAINMENT_CALLS = ("ecs.StopServiceDeployment", "ecs.UpdateService")
 WRITE_UNITS, READ_UNITS = "dynamodb.~WriteUnits", "dynamodb.~ReadUnits"  # capacity units, not calls
-BATCHING_WINDOW_SECONDS = 0  # infra/config.py's default for watchdog:batching_window_seconds
 LABEL = "local x86_64 timings on moto, not Lambda arm64"
 # What `run` measures, in order (its `measures`): the steps its progress shows on a terminal.
 PHASES = ("per-event cost", "storm", "containment per seed", "cold starts", "package size")
@@ -441,7 +441,7 @@ def run(smoke: bool = False, shown: Progress | None = None) -> dict[str, Any]:
         "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
         "smoke": smoke,
         "per_event_kind": events,
-        "event_to_action": event_to_action(BATCHING_WINDOW_SECONDS),
+        "event_to_action": event_to_action(event_source.BATCHING_WINDOW_SECONDS),
         "cold_start": measured["cold starts"],
         "package": measured["package size"],
         "storm": storm_result,

@@ -4,7 +4,7 @@
     ecs-watchdog replay scenarios/seed-002-*.json --policy none --policy watchdog
     ecs-watchdog replay scenarios/benign-scale-in.json --policy watchdog --json
     ecs-watchdog replay --events archive.jsonl           # real events, watchdog in dry-run
-    ecs-watchdog replay scenarios/seed-*.json --batching-window 0   # as the stack delivers by default
+    ecs-watchdog replay scenarios/seed-*.json --batching-window 5   # a 5-second window (the stack's is 0)
 
 Exit status: 0 on success, 2 for a bad scenario or events file (the error names file, key and hint),
 1 when a watchdog policy is asked for but the watchdog cannot be built.

@@ -7,10 +7,10 @@ mirror's hooks on a fresh boto3 session, builds the watchdog through its factory
 EventBridge envelopes as Lambda's SQS event source would: each reaches the queue the scenario's
 `delivery.eventbridge_to_sqs_seconds` after it happened, and a batch goes to the handler when its window
 (`batching_window_seconds`, from its first record's arrival) closes or it holds `batch_size` records
-(defaults: no delay, 5 s, 10). The watchdog's ECS calls act on the model between batches. A Lambda
-lifecycle hook the model reaches is answered at that simulated instant by the watchdog's hook function
-(`answer_lifecycle_hook`), or SUCCEEDED where there is no watchdog. The policies without a watchdog never
-touch moto, so they replay in milliseconds.
+(defaults: no delay, then the deployed stack's batching: no window, 10 records). The watchdog's ECS calls
+act on the model between batches. A Lambda lifecycle hook the model reaches is answered at that simulated
+instant by the watchdog's hook function (`answer_lifecycle_hook`), or SUCCEEDED where there is no watchdog.
+The policies without a watchdog never touch moto, so they replay in milliseconds.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ecs_watchdog.replay.scheduler import (
 )
 from ecs_watchdog.replay.seam import SentMessage, WatchdogFactory, WatchdogUnderTest
 
-BATCH_SIZE = Delivery.batch_size  # the defaults, also the recorded-events replay's batching
+BATCH_SIZE = Delivery.batch_size  # the stack's defaults, also the recorded-events replay's batching
 BATCH_WINDOW_SECONDS = Delivery.batching_window_seconds
 NO_HOOK_FUNCTION = {"hookStatus": "SUCCEEDED"}  # without a watchdog a Lambda hook is as if it were not there
 UNCLASSIFIED = "unclassified"

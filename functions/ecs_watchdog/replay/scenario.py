@@ -20,6 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ecs_watchdog.flow import event_source
+
 # The repository's top-level scenarios/, reached through the link replay/scenarios -> ../../../scenarios:
 # one copy of every file, which the wheel ships as this package's data (pyproject's package-data).
 SCENARIO_DIR = Path(str(resources.files("ecs_watchdog.replay") / "scenarios"))
@@ -217,12 +219,12 @@ class Delivery:
     `eventbridge_to_sqs_seconds`; the SQS event source invokes the function with a batch once
     `batching_window_seconds` have passed since the batch's first record arrived, or at once when it holds
     `batch_size` records (the context keys `watchdog:batching_window_seconds` and `watchdog:batch_size`).
-    The defaults are the simulator's since its first release (no delay, a 5-second window, 10 records),
-    so every scenario that names no delivery replays as it always did; the stack's own default window is 0."""
+    The defaults are the deployed stack's (`flow/event_source.py`: no window, 10 records), and no delay:
+    EventBridge's own seconds are not modelled unless a scenario or `--delivery-delay` names them."""
 
     eventbridge_to_sqs_seconds: float = 0.0
-    batching_window_seconds: float = 5.0
-    batch_size: int = 10
+    batching_window_seconds: float = event_source.BATCHING_WINDOW_SECONDS
+    batch_size: int = event_source.BATCH_SIZE
 
 
 @dataclass(frozen=True)
@@ -486,9 +488,11 @@ def _build(document: Mapping[str, Any], label: str) -> Scenario:
         expect=expect,
         source=label,
         delivery=Delivery(
-            eventbridge_to_sqs_seconds=float(delivery.get("eventbridge_to_sqs_seconds", 0.0)),
-            batching_window_seconds=float(delivery.get("batching_window_seconds", 5.0)),
-            batch_size=int(delivery.get("batch_size", 10)),
+            eventbridge_to_sqs_seconds=float(
+                delivery.get("eventbridge_to_sqs_seconds", Delivery.eventbridge_to_sqs_seconds)
+            ),
+            batching_window_seconds=float(delivery.get("batching_window_seconds", Delivery.batching_window_seconds)),
+            batch_size=int(delivery.get("batch_size", Delivery.batch_size)),
         ),
     )
 

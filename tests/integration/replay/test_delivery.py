@@ -42,9 +42,9 @@ def replayed(delivery: Delivery | None) -> tuple[dict[str, Any], CountingWatchdo
     return result["services"][SERVICE], made[0]
 
 
-def test_the_default_window_holds_the_crossing_failure_up_to_five_seconds_a_zero_window_none():
-    windowed, _ = replayed(None)
-    at_once, _ = replayed(Delivery(eventbridge_to_sqs_seconds=0, batching_window_seconds=0, batch_size=10))
+def test_by_default_the_crossing_failure_is_handed_over_at_once_as_the_stack_does_a_5_s_window_holds_it():
+    at_once, _ = replayed(None)
+    windowed, _ = replayed(Delivery(eventbridge_to_sqs_seconds=0, batching_window_seconds=5, batch_size=10))
     assert windowed["failed_tasks_before_containment"] == at_once["failed_tasks_before_containment"] == 3
     assert 0 < windowed["event_to_action_seconds"] <= 5.0
     assert at_once["event_to_action_seconds"] == 0.0

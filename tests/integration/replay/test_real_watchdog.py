@@ -34,6 +34,7 @@ def test_benign_scenarios_open_no_incident(name: str) -> None:
     ("name", "service", "action"),
     [
         ("seed-000-webhook-crash-loop", "hub-server-side-tracking-service", "StopServiceDeployment ROLLBACK"),
+        ("seed-001-pairva-log-group-and-health-checks", "pairva-frontend", "StopServiceDeployment ROLLBACK"),
         ("seed-002-ava-olo-stuck-deployments", "agricultural-core", "StopServiceDeployment ROLLBACK"),
         ("seed-003-scalemap-cloudformation-stuck", "ApiService", "UpdateService desiredCount 1→0"),
     ],
@@ -60,7 +61,9 @@ def test_seed_incidents_are_opened_with_the_right_cause_within_a_few_failures(na
     result = runner.run_scenario(scenario(name), "watchdog")
     for service in result["services"].values():
         assert service["right_cause"] is True
-        assert service["incident"] is not None and service["incident"]["failed_tasks_before"] <= 4
+        # At most the threshold: with the stack's default of no batching window the crossing failure is handed
+        # over on its own, not in a batch with the failures after it.
+        assert service["incident"] is not None and service["incident"]["failed_tasks_before"] <= 3
     if category:
         assert all(set(s["categories"]) == {category} for s in result["services"].values())
 
@@ -114,5 +117,5 @@ def test_a_failing_revision_deployed_again_after_its_rollback_is_rolled_back_aga
     breaker = runner.run_scenario(sc, "circuit-breaker")["services"]["clarity-backend-service"]
     rollbacks = [a for a in watchdog["actions"] if a["action"] == "stop_service_deployment"]
     assert len(rollbacks) == 3  # one per failing deployment, none held back by the cooldown
-    assert watchdog["failed_tasks_total"] <= breaker["failed_tasks_total"]
+    assert (watchdog["failed_tasks_total"], breaker["failed_tasks_total"]) == (7, 9)
     assert watchdog["final"]["running_revision"] == 7 and watchdog["final"]["healthy_tasks"] == 2

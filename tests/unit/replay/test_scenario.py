@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from ecs_watchdog.replay.scenario import Delivery, ScenarioError, load_scenario, parse_scenario
+from infra.config import WatchdogConfig
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 COMMITTED = sorted(p for p in SCENARIOS.glob("*.json") if p.name != "schema.json")
@@ -145,10 +147,15 @@ def test_invalid_json_reports_line_and_column(tmp_path: Path) -> None:
         load_scenario(path)
 
 
-def test_delivery_defaults_to_the_simulators_first_batching_and_can_be_set(tmp_path: Path) -> None:
-    assert load_scenario(write(tmp_path, VALID)).delivery == Delivery(0.0, 5.0, 10)
-    document = {**VALID, "delivery": {"eventbridge_to_sqs_seconds": 1.5, "batching_window_seconds": 0}}
-    assert load_scenario(write(tmp_path, document)).delivery == Delivery(1.5, 0.0, 10)
+def test_delivery_defaults_to_the_deployed_stacks_batching_and_can_be_set(tmp_path: Path) -> None:
+    delivery = load_scenario(write(tmp_path, VALID)).delivery
+    assert delivery == Delivery(0.0, 0.0, 10)
+    stack = WatchdogConfig()  # the stack's defaults for watchdog:batching_window_seconds and watchdog:batch_size
+    assert (delivery.batching_window_seconds, delivery.batch_size) == (stack.batching_window_seconds, stack.batch_size)
+    defaults = json.loads((SCENARIOS / "schema.json").read_text())["$defs"]["delivery"]["properties"]
+    assert {key: spec["default"] for key, spec in defaults.items()} == dataclasses.asdict(delivery)
+    document = {**VALID, "delivery": {"eventbridge_to_sqs_seconds": 1.5, "batching_window_seconds": 5}}
+    assert load_scenario(write(tmp_path, document)).delivery == Delivery(1.5, 5.0, 10)
 
 
 def test_a_delivery_the_event_source_cannot_have_is_named(tmp_path: Path) -> None:
