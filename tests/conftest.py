@@ -20,6 +20,9 @@ for _name, _value in {
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_METRICS_NAMESPACE": "EcsWatchdog",
     "POWERTOOLS_SERVICE_NAME": "ecs-watchdog",
+    # moto's catalogue of public AMIs costs a second per account and region EC2 is touched in; no test
+    # launches from it (tests/integration/instance_health.py registers an image of its own).
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }.items():
     os.environ[_name] = _value
 os.environ.pop("AWS_PROFILE", None)

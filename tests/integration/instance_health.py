@@ -21,7 +21,9 @@ def instance_with_a_task_of(session: boto3.Session, service: str, cluster: str =
     ec2, ecs = session.client("ec2"), session.client("ecs")
     if not ecs.describe_clusters(clusters=[cluster])["clusters"]:
         ecs.create_cluster(clusterName=cluster)  # moto's CreateCluster replaces one that exists
-    image = ec2.describe_images()["Images"][0]["ImageId"]
+    # An image of its own: the suite runs moto without its catalogue of public AMIs (a second of set-up
+    # per account and region; tests/conftest.py).
+    image = ec2.register_image(Name="ecs-optimized-test-image")["ImageId"]
     # The client, not boto3's resource: outside pytest, a run of tests/authz found no 'ec2' resource model.
     made = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
     instance = SimpleNamespace(

@@ -13,20 +13,18 @@ state-changing ECS call it makes is recorded and refused; what it reports it wou
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
-from moto import mock_aws
 
 from ecs_watchdog.classify import failure_category
 from ecs_watchdog.replay.mirror import new_session
+from ecs_watchdog.replay.offline_aws import offline_aws
 from ecs_watchdog.replay.recorded_summary import home_of, summarize
 from ecs_watchdog.replay.runner import BATCH_SIZE, BATCH_WINDOW_SECONDS
 from ecs_watchdog.replay.sandbox import ACCOUNT
@@ -144,7 +142,7 @@ def replay_recorded(path: str | Path, watchdog_factory: WatchdogFactory | None =
         watchdog_factory = make_watchdog
     categories: dict[str, Counter[str]] = {}
     failed: Counter[str] = Counter()
-    with mock.patch.dict(os.environ, {"MOTO_ACCOUNT_ID": account}), mock_aws():
+    with offline_aws({"MOTO_ACCOUNT_ID": account}):
         _build_account(events, region)
         session = new_session(region)
         # The reads moto lacks, answered from its own service; StopServiceDeployment stays refused below.

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from moto import mock_aws
-
 from ecs_watchdog.replay.envelopes import EnvelopeFactory
 from ecs_watchdog.replay.mirror import Mirror, RecordedAction, new_session
+from ecs_watchdog.replay.offline_aws import offline_aws
 from ecs_watchdog.replay.policies import POLICIES, WATCHDOG_POLICIES
 from ecs_watchdog.replay.scenario import Delivery, Scenario
 from ecs_watchdog.replay.scheduler import (
@@ -137,7 +136,7 @@ def run_scenario(scenario: Scenario, policy: str, watchdog_factory: WatchdogFact
     dry_run = policy == "watchdog-dry-run"
     latency = _Latency()
     answered: list[RecordedAction] = []
-    with mock_aws():
+    with offline_aws():
         mirror = Mirror(scenario, scheduler, dry_run=dry_run)
         mirror.build()
         session = new_session(scenario.region)

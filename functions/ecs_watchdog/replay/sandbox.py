@@ -7,18 +7,16 @@ the watchdog sends, so the demo, the simulator and the tests see the exact messa
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from unittest import mock
 
 import boto3
-from moto import mock_aws
 
+from ecs_watchdog.replay.offline_aws import offline_aws
 from ecs_watchdog.replay.offline_iam import answer_simulations
 from ecs_watchdog.replay.service_deployments import ServiceDeploymentCalls
 from ecs_watchdog.wiring.settings import Settings
@@ -173,7 +171,7 @@ def local_account(slack_status: int = 200) -> Iterator[LocalAccount]:
     slack = SlackCapture(status=slack_status)
     slack.start()
     try:
-        with mock.patch.dict(os.environ, FAKE_CREDENTIALS), mock_aws():
+        with offline_aws(FAKE_CREDENTIALS):
             session = boto3.Session(region_name=REGION)
             settings, capture_url = provision(session, slack.url)
             deployments = ServiceDeploymentCalls(ACCOUNT, REGION)
