@@ -16,7 +16,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from app import build_app
+from app import build_app, build_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "node_modules" / "node" / "bin"
@@ -145,3 +145,43 @@ def _restore(name: str, value: str | None) -> None:
         os.environ.pop(name, None)
     else:
         os.environ[name] = value
+
+
+# Organization mode: a hub and its members' template.
+HUB = "111122223333"
+ORG = "o-abcdef1234"
+
+
+def synth_all(out: Path, context: dict[str, Any]) -> dict[str, tuple[Template, Path]]:
+    full = {**_cdk_json_context(), **CHANNEL, "aws:cdk:bundling-stacks": [], **context}
+    app = cdk.App(context=full, outdir=str(out))
+    stacks = build_stacks(app)
+    assembly = app.synth()  # cdk-nag runs here: an unacknowledged finding raises
+    return {s.stack_name: (Template.from_json(assembly.get_stack_by_name(s.stack_name).template), out) for s in stacks}
+
+
+@pytest.fixture(scope="session")
+def members(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Template, Path]]:
+    """The member template in two regions at once, dry-run (no containment role)."""
+    return synth_all(
+        tmp_path_factory.mktemp("cdk.out.member"),
+        {"watchdog:deployment": "member", "watchdog:hub_account": HUB, "watchdog:regions": "eu-west-1,us-east-1"},
+    )
+
+
+@pytest.fixture(scope="session")
+def enforcing_member(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    (found,) = synth_all(
+        tmp_path_factory.mktemp("cdk.out.member-enforce"),
+        {"watchdog:deployment": "member", "watchdog:hub_account": HUB, "watchdog:mode": "enforce"},
+    ).values()
+    return found
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    (found,) = synth_all(
+        tmp_path_factory.mktemp("cdk.out.hub"),
+        {"watchdog:deployment": "hub", "watchdog:organization_id": ORG, "watchdog:member_accounts": "444455556666"},
+    ).values()
+    return found
