@@ -41,13 +41,13 @@ def test_benign_scenarios_open_no_incident(name: str) -> None:
     ],
 )
 def test_seeds_are_contained_with_the_right_action_within_the_threshold(name: str, service: str, action: str) -> None:
-    result = runner.run_scenario(scenario(name), "watchdog")
+    full = scenario(name)
+    result = runner.run_scenario(full, "watchdog")
     contained = result["services"][service]["containment"]
     assert contained is not None and contained["action"].startswith(action)
     assert contained["failed_tasks_before"] <= 3  # the loop threshold; 1 where a probe proves the cause
     # Dry-run, for an hour past the minute enforce acted: long enough to see it report instead of acting
     # (seed 001's five days of failures, one invocation each, would cost a minute of the suite).
-    full = scenario(name)
     hour_after = dataclasses.replace(full, horizon_minutes=min(full.horizon_minutes, contained["minute"] + 60))
     dry = runner.run_scenario(hour_after, "watchdog-dry-run")["services"][service]
     assert dry["containment"] is None  # dry-run reports, and changes nothing
