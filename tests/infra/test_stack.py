@@ -153,7 +153,19 @@ def test_function_environment_holds_no_secret_value(template: Template):
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
+        "PYDANTIC_DISABLE_PLUGINS",
     }
+
+
+def test_every_function_skips_pydantics_plugin_scan_at_cold_start(template: Template, configured_template: Template):
+    # Each cold start would otherwise read the metadata of every installed distribution (issue 23).
+    for synthesized, functions in ((template, 4), (configured_template, 5)):  # + Slack interactions
+        told = {
+            name: f["Properties"].get("Environment", {}).get("Variables", {}).get("PYDANTIC_DISABLE_PLUGINS")
+            for name, f in synthesized.find_resources("AWS::Lambda::Function").items()
+            if f["Properties"].get("Runtime", "").startswith("python")
+        }
+        assert len(told) >= functions and set(told.values()) == {"__all__"}, told
 
 
 def test_function_is_told_where_to_park_records_and_how_long_it_holds_one(template: Template):

@@ -42,7 +42,7 @@ class ButtonKind(StrEnum):
 class ButtonValue(BaseModel):
     """What a button's `value` carries, as compact JSON."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
     service: str = Field(alias="s", min_length=1)  # service key: account/region/cluster/service
     incident: str = Field(alias="i", min_length=1)
@@ -62,7 +62,7 @@ class ButtonValue(BaseModel):
 class Click(BaseModel):
     """One press of one watchdog button by one Slack user, as Slack sent it (signature already verified)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: ButtonKind
     target: ButtonValue
@@ -85,7 +85,7 @@ class ClickResult(StrEnum):
 
 
 class ClickOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     result: ClickResult
     reply: str  # what the person who clicked is told (ephemeral)

@@ -19,7 +19,7 @@ from ecs_watchdog.contain.models import Action, ActionKind, ServiceView
 class DrawnAgainst(BaseModel):
     """The service as the proposal saw it: what a person's deployment or scaling changes."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     primary_deployment: str | None = None  # DescribeServices' PRIMARY deployment id
     task_definition: str
@@ -34,7 +34,7 @@ class DrawnAgainst(BaseModel):
 class Proposal(BaseModel):
     """One proposed action on one incident. `taken_by` is set by the click that carried it out."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     id: str
     incident_id: str

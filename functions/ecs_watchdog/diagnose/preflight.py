@@ -68,7 +68,7 @@ CATEGORY_OF_CHECK: dict[str, str] = {
 class PreflightCheck(BaseModel):
     """One check's verdict and the evidence behind it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     status: CheckStatus
@@ -80,7 +80,7 @@ class PreflightCheck(BaseModel):
 class Preflight(BaseModel):
     """Every check of one revision."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     task_definition: str  # ARN, or family:revision / family of a file never registered
     checks: tuple[PreflightCheck, ...]

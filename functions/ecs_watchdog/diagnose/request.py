@@ -26,7 +26,7 @@ class DiagnoseRequest(BaseModel):
     """`{"cluster": ..., "service": ...}` or `{"taskArn": ...}` (cluster optional), `"post": true` to post, and
     in a hub `"account": "111122223333"` for a member's service."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     cluster: str | None = Field(default=None, min_length=1)
     service: str | None = Field(default=None, min_length=1)

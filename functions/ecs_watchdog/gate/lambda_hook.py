@@ -54,7 +54,7 @@ class ServiceStore(Protocol):
 class HookAnswer(BaseModel):
     """The function's return value, and why, for the log."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     response: dict[str, Any]
     reason: str
@@ -68,7 +68,7 @@ class HookAnswer(BaseModel):
 class HookSettings(BaseModel):
     """The hook function's environment, validated at cold start."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     state_table_name: str = Field(min_length=1)
     mode: Mode = Mode.DRY_RUN  # WATCHDOG_MODE: the account's ceiling, as for the events function

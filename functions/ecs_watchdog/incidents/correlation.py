@@ -38,7 +38,7 @@ MAX_COVERED = 4000  # covered service incidents remembered per category (8 bytes
 
 
 class Opening(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     service: str
     category: str
     at: datetime
@@ -47,7 +47,7 @@ class Opening(BaseModel):
 class AccountState(BaseModel):
     """One item per account and region (see docs/state.md)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     account: str
     revision: int = 0
     openings: list[Opening] = Field(default_factory=list)  # service incidents opened within the window

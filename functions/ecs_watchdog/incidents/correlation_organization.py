@@ -36,7 +36,7 @@ NAMED_ACCOUNTS = 10  # accounts a message names one by one; the rest are counted
 class OrganizationState(BaseModel):
     """One item per hub and region (see docs/state.md)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     key: str  # the hub's account/region
     revision: int = 0
     openings: list[Opening] = Field(default_factory=list)  # `service`: the full key, account first

@@ -42,7 +42,7 @@ DIAGNOSE_ENVIRONMENT = {
 class DiagnoseSettings(BaseModel):
     """The diagnose function's environment: where to post, and whether probes may read secret values."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     topic_arn: str | None = None
     slack_secret_name: str | None = None

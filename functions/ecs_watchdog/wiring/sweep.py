@@ -22,7 +22,7 @@ from ecs_watchdog.wiring.settings import Settings
 class SweepLimits(BaseModel):
     """How much one sweep run may do (infra/sweep.py sets them below the function's timeout)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     max_services: int = Field(default=500, ge=1, le=100000)
     budget_seconds: float = Field(default=45.0, gt=0, le=900)
