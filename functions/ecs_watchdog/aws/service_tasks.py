@@ -38,6 +38,7 @@ class ServiceTasks:
 def _sample(task: dict[str, Any]) -> TaskSample:
     return TaskSample(
         task_definition=task.get("taskDefinitionArn", ""),
+        task_arn=task.get("taskArn", ""),
         last_status=task.get("lastStatus", ""),
         health_status=task.get("healthStatus", "UNKNOWN"),
         created_at=task.get("createdAt"),

@@ -37,7 +37,7 @@ from ecs_watchdog.contain.models import (
     ServiceTagAction,
     ServiceView,
 )
-from ecs_watchdog.contain.transient import TaskSample, transient_start_up_failures
+from ecs_watchdog.contain.transient import TaskSample, nothing_survived, transient_start_up_failures
 from ecs_watchdog.contain.undo import plan_undo
 from ecs_watchdog.incidents.contract import Result
 from ecs_watchdog.incidents.correlation import AccountState, containment_paused
@@ -261,6 +261,20 @@ class Containment:
             logger.warning("cannot read the service's tasks", extra={"incident": incident.id, "problem": str(error)})
             return None
         return transient_start_up_failures(failing, samples, view, now)
+
+    def nothing_survived(
+        self, ref: ServiceRef, failing: str, task_arn: str, now: datetime, *, replaced_healthy: bool
+    ) -> str | None:
+        """Why a new revision's failure (task `task_arn`) is a failing deployment already, before the
+        threshold (contain/transient.py); None when its tasks say wait, cannot be read, or in notify mode."""
+        if self.tasks is None or self.policy.mode is Mode.NOTIFY:
+            return None
+        try:
+            samples = self.tasks.service_tasks(ref.cluster, ref.name)
+        except Exception as error:  # not knowing is no evidence: the threshold counts, as it always did
+            logger.warning("cannot read the service's tasks", extra={"service_key": ref.key, "problem": str(error)})
+            return None
+        return nothing_survived(failing, task_arn, samples, now, replaced_healthy=replaced_healthy)
 
     def _settled(self, incident: Incident, view: ServiceView, now: datetime) -> ActionRecord | None:
         """An orphaned claim, or an action whose answer was lost: the service as described now shows its

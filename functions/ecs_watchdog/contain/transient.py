@@ -11,6 +11,14 @@ So containment holds back while both are true:
   least the desired count (failures that keep the service short of it are not transient, whatever runs).
 Otherwise — nothing of the revision has outlived its failures (seed 004: every task fails its ELB health
 checks two minutes after starting), or the service is short — the failures are a failing deployment.
+
+The same tasks also say when a failure needs no second one (`nothing_survived`): when every task the new
+revision launched before its first failure has failed (there is nothing left to wait for but the
+replacements the scheduler starts for the failures: a one-task service whose only new task crashed, a
+two-task wave that failed its health checks together), or when nothing of any other revision serves
+and nothing of the new one has outlived its failures (the service is down, and the revision it replaced
+was healthy). Then the first failure opens the incident; a sibling still running, unproven, while the old
+revision serves in full is what waiting is for.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ class TaskSample(BaseModel):
 
     task_definition: str
     last_status: str  # RUNNING | STOPPED | PENDING ...
+    task_arn: str = ""
     health_status: str = "UNKNOWN"  # HEALTHY | UNHEALTHY | UNKNOWN (no container health check)
     created_at: datetime | None = None
     started_at: datetime | None = None
@@ -64,14 +73,7 @@ def transient_start_up_failures(failing: str, tasks: list[TaskSample], view: Ser
     if not lifetimes:
         return None
     longest = max(lifetimes)
-    proven = [
-        t
-        for t in mine
-        if t.last_status == "RUNNING"
-        and t.health_status != "UNHEALTHY"
-        and t.started_at is not None
-        and now - t.started_at > longest
-    ]
+    proven = _outlived(mine, longest, now)
     if not proven:
         return None
     serving = len(proven) + view.running_other_than(failing)
@@ -85,6 +87,48 @@ def transient_start_up_failures(failing: str, tasks: list[TaskSample], view: Ser
         f"starting, while {len(proven)} of its tasks have run longer (up to {_span(oldest)}) without "
         f"failing a health check, and the service keeps its {view.desired_count} desired tasks running ({serving})"
     )
+
+
+def nothing_survived(
+    failing: str, failed_task: str, tasks: list[TaskSample], now: datetime, *, replaced_healthy: bool
+) -> str | None:
+    """Why the failures of `failing` (the newest: task `failed_task`) already are a failing deployment, before
+    the failure threshold; None when a task of it may yet prove it (or nothing is known of its tasks).
+    `replaced_healthy`: a revision known good comes before it (a first deployment down is not an outage)."""
+    mine = [t for t in tasks if t.task_definition == failing]
+    failed = [t for t in mine if t.failed or (t.task_arn == failed_task and t.last_status == "STOPPED")]
+    if not any(t.task_arn == failed_task for t in failed):
+        return None  # ECS does not show the failed task stopped yet: too early to judge anything by
+    first = min((t.stopped_at for t in failed if t.stopped_at is not None), default=None)
+    # The tasks launched before the revision's first failure; those launched since replace its failures.
+    wave = [t for t in mine if first is None or t.created_at is None or t.created_at < first]
+    alive = [t for t in wave if t.last_status != "STOPPED" and t.task_arn != failed_task]
+    if not alive:
+        launched = sum(1 for t in wave if t.failed or t.task_arn == failed_task)
+        return (
+            f"every task {_short(failing)} launched before its first failure has failed ({launched} of "
+            f"{launched}): none is left running or starting to prove it"
+        )
+    serving = sum(1 for t in tasks if t.task_definition != failing and t.last_status == "RUNNING")
+    lifetimes = [life for life in (t.lived() for t in failed) if life is not None]
+    if replaced_healthy and serving == 0 and lifetimes and not _outlived(mine, max(lifetimes), now):
+        return (
+            f"no task of another revision is running and none of the {len(alive)} running tasks of "
+            f"{_short(failing)} has outlived its failures ({len(failed)} so far): the service is down"
+        )
+    return None
+
+
+def _outlived(mine: list[TaskSample], longest: timedelta, now: datetime) -> list[TaskSample]:
+    """Tasks running, not failing a health check, for longer than the longest-lived failed task lived."""
+    return [
+        t
+        for t in mine
+        if t.last_status == "RUNNING"
+        and t.health_status != "UNHEALTHY"
+        and t.started_at is not None
+        and now - t.started_at > longest
+    ]
 
 
 def _span(delta: timedelta) -> str:

@@ -15,7 +15,7 @@ from ecs_watchdog.events import DeploymentStateChangeEvent, ServiceActionEvent
 from ecs_watchdog.incidents.action_outcomes import apply_containment
 from ecs_watchdog.incidents.contract import ACTIVE, Result, ServiceSnapshot, StopFacts
 from ecs_watchdog.incidents.deployments import apply_deployment_event
-from ecs_watchdog.incidents.failed_stops import apply_stop
+from ecs_watchdog.incidents.failed_stops import EarlyEvidence, apply_stop
 from ecs_watchdog.incidents.model import Explanation, ServiceState
 from ecs_watchdog.incidents.policy import LoopPolicy
 from ecs_watchdog.incidents.preflight_failures import PreflightFailure, open_on_preflight
@@ -44,11 +44,26 @@ class ServiceChange:
     create: bool = True  # may this event start state for a service the watchdog never saw?
 
 
-def stop_change(stop: Stop, facts: StopFacts, policy: LoopPolicy, confirmed: bool) -> ServiceChange:
+def stop_change(
+    stop: Stop, facts: StopFacts, policy: LoopPolicy, confirmed: bool, early: EarlyEvidence | None = None
+) -> ServiceChange:
     """A failed stop of a service task: count it against the loop rules (`confirmed`: a probe confirmed
-    its deterministic cause)."""
+    its deterministic cause; `early`: the service's tasks asked before the threshold, at most once)."""
     ref = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name=stop.service)
-    return ServiceChange(ref, facts.at, decide=lambda state, snap: apply_stop(state, facts, policy, confirmed))
+    once = _once(early) if early is not None else None
+    return ServiceChange(ref, facts.at, decide=lambda state, snap: apply_stop(state, facts, policy, confirmed, once))
+
+
+def _once(early: EarlyEvidence) -> EarlyEvidence:
+    """`early`, asked the first time only: a decision retried on a write conflict reads no tasks again."""
+    answers: list[str | None] = []
+
+    def asked(state: ServiceState) -> str | None:
+        if not answers:
+            answers.append(early(state))
+        return answers[0]
+
+    return asked
 
 
 # task definition ARN, cluster, service -> the revision's preflight, or None when it could not run.

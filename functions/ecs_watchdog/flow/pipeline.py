@@ -68,10 +68,11 @@ from ecs_watchdog.flow.state_items import (
     service_updater,
 )
 from ecs_watchdog.incidents import correlation, correlation_organization
-from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot
+from ecs_watchdog.incidents.contract import MAX_OUTBOX, ServiceSnapshot, StopFacts
 from ecs_watchdog.incidents.correlation import AccountState
 from ecs_watchdog.incidents.correlation_organization import OrganizationState
 from ecs_watchdog.incidents.deployments import bootstrap
+from ecs_watchdog.incidents.failed_stops import EarlyEvidence
 from ecs_watchdog.incidents.infrastructure import (
     ClusterInfrastructure,
     InfrastructureDecision,
@@ -269,6 +270,21 @@ class Pipeline:
             summary["warning"] = problem
         return summary
 
+    def _early(self, stop: Stop, facts: StopFacts) -> EarlyEvidence | None:
+        """Containment's look at the service's tasks before the threshold (contain/transient.py)."""
+        containment = self.containment
+        if containment is None:
+            return None
+        ref = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name=stop.service)
+
+        def early(state: ServiceState) -> str | None:
+            replaced = state.last_known_good not in (None, facts.task_definition)
+            return containment.nothing_survived(
+                ref, facts.task_definition, stop.task_arn, facts.at, replaced_healthy=replaced
+            )
+
+        return early
+
     # -- events that need more than a change: a stop is classified first; API errors and hooks --------
     def _task_event(self, event: TaskStateChangeEvent) -> Outcome:
         if event.detail.lastStatus != "STOPPED":
@@ -286,7 +302,9 @@ class Pipeline:
             else None
         )
         facts = stop_facts(stop, finding, verdict, event.time)
-        outcome = self._walk(stop_change(stop, facts, self.policy, confirmed=bool(verdict and verdict.confirmed)))
+        outcome = self._walk(
+            stop_change(stop, facts, self.policy, bool(verdict and verdict.confirmed), self._early(stop, facts))
+        )
         if c.cause == PLATFORM:
             # Never the service's failure loop (incidents/failed_stops.py); the cluster's infrastructure incident.
             cluster = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name="*")

@@ -4,13 +4,17 @@ A stop is counted once (duplicates and later states of a counted task change not
 predates its revision being seen healthy or its incident being resolved. It opens an incident when it
 completes a loop rule: a revision never seen healthy failing `threshold` times (failing deployment),
 the same category `threshold` times within the window after being healthy (crash loop), or a
-deterministic cause a probe confirmed. A failure whose cause is the platform's (capacity, provisioning,
-host health, rate limits: incidents/causes.py) never counts toward a loop: it is noted in an incident
-already open, nothing more (the pipeline gives it to the cluster's infrastructure incident).
+deterministic cause a probe confirmed. Before the threshold, a new revision's failure opens it when the
+service's tasks say there is nothing left to wait for (`early`: contain/transient.py's nothing_survived),
+unless the service's own `ecs-watchdog:threshold` tag says how many failures to wait for. A failure
+whose cause is the platform's (capacity, provisioning, host health, rate limits: incidents/causes.py)
+never counts toward a loop: it is noted in an incident already open, nothing more (the pipeline gives
+it to the cluster's infrastructure incident).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from ecs_watchdog.incidents.causes import default_cause, is_platform, stop_cause
@@ -41,6 +45,9 @@ from ecs_watchdog.incidents.model import (
 )
 from ecs_watchdog.incidents.policy import LoopPolicy
 
+# The state as it stands -> why the failure is a failing deployment before the threshold, or None.
+EarlyEvidence = Callable[[ServiceState], str | None]
+
 MAX_SEEN_TASKS = 300  # dedupe memory per service: EventBridge and SQS duplicates arrive within minutes
 MIN_RECENT_FAILURES = 10  # recent failures kept: the threshold's worth, and never fewer than this
 
@@ -50,11 +57,14 @@ def apply_stop(
     stop: StopFacts,
     policy: LoopPolicy,
     probe_confirmed: bool = False,
+    early: EarlyEvidence | None = None,
 ) -> Result:
     """Count one failed stop and open, update or reopen the service's incident.
 
     Duplicates (same task seen before, whatever its version) change nothing. `probe_confirmed`
-    is a probe's verdict that the cause is real (e.g. the image tag really does not exist).
+    is a probe's verdict that the cause is real (e.g. the image tag really does not exist). `early`,
+    asked only for a revision never seen healthy and below the threshold: why this failure already is a
+    failing deployment, or None.
     """
     if stop.task_id in state.seen_tasks:
         return Result(state, note="duplicate or later state of a stop already counted")
@@ -144,7 +154,7 @@ def apply_stop(
         result.note = f"reopened {resolved.id}"
         return result
 
-    kind, reason = _loop_rule(new, stop, policy, probe_confirmed)
+    kind, reason = _loop_rule(new, stop, policy, probe_confirmed, early)
     if kind is None:
         result.note = reason
         return result
@@ -175,7 +185,7 @@ def apply_stop(
 
 
 def _loop_rule(
-    state: ServiceState, stop: StopFacts, policy: LoopPolicy, probe_confirmed: bool
+    state: ServiceState, stop: StopFacts, policy: LoopPolicy, probe_confirmed: bool, early: EarlyEvidence | None
 ) -> tuple[IncidentKind | None, str]:
     """Which loop rule, if any, this failure completes; and why (or why not)."""
     threshold = policy.threshold(state.threshold_override)
@@ -188,6 +198,12 @@ def _loop_rule(
             return IncidentKind.FAILING_DEPLOYMENT, (
                 f"{health.failures_since_healthy} failures of {short_revision(stop.task_definition)}, which has "
                 f"never been healthy (threshold {threshold}); last: {stop.summary}"
+            )
+        why = early(state) if early is not None and state.threshold_override is None else None
+        if why:
+            return IncidentKind.FAILING_DEPLOYMENT, (
+                f"failure {health.failures_since_healthy} of {short_revision(stop.task_definition)}, which has "
+                f"never been healthy, before the threshold of {threshold}: {why}; last: {stop.summary}"
             )
         return None, f"failure {health.failures_since_healthy} of {threshold} for a revision never seen healthy"
     same = sum(

@@ -1,0 +1,220 @@
+"""Before the threshold: a new revision's failure is a failing deployment when its tasks leave nothing to wait
+for (contain/transient.py `nothing_survived`, issue 23), and the incident engine opens on it
+(incidents/failed_stops.py); a sibling still running, unproven, while the old revision serves, is waited for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import boto3
+from botocore.stub import Stubber
+
+from ecs_watchdog.aws.ecs_actions import EcsActions
+from ecs_watchdog.aws.service_tasks import ServiceTasks
+from ecs_watchdog.contain.models import ContainmentPolicy, Mode
+from ecs_watchdog.contain.step import Containment
+from ecs_watchdog.contain.transient import TaskSample, nothing_survived
+from ecs_watchdog.incidents.failed_stops import apply_stop
+from ecs_watchdog.incidents.model import IncidentKind, ServiceState
+from ecs_watchdog.incidents.service_ref import ServiceRef
+from tests.unit.containment_builders import NOW, td
+from tests.unit.test_incident_engine import GOOD, NEW, POLICY, failure, fresh
+
+ARN = "arn:aws:ecs:us-east-1:123456789012:task/prod/"
+REF = ServiceRef(account="123456789012", region="us-east-1", cluster="prod", name="api")
+ELB = "Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:...:targetgroup/api/1)"
+
+
+def stopped(name: str, *, lived: float, ago: float = 0.0, revision: int = 6, reason: str | None = None) -> TaskSample:
+    at = NOW - timedelta(seconds=ago)
+    return TaskSample(
+        task_arn=ARN + name,
+        task_definition=td(revision),
+        last_status="STOPPED",
+        created_at=at - timedelta(seconds=lived + 20),
+        started_at=at - timedelta(seconds=lived),
+        stopped_at=at,
+        stop_code="EssentialContainerExited" if reason is None else "ServiceSchedulerInitiated",
+        stopped_reason=reason or "Essential container in task exited",
+    )
+
+
+def alive(name: str, *, created_ago: float, started_ago: float | None = None, revision: int = 6) -> TaskSample:
+    return TaskSample(
+        task_arn=ARN + name,
+        task_definition=td(revision),
+        last_status="RUNNING" if started_ago is not None else "PENDING",
+        created_at=NOW - timedelta(seconds=created_ago),
+        started_at=None if started_ago is None else NOW - timedelta(seconds=started_ago),
+    )
+
+
+OLD_SERVING = [alive("old1", created_ago=7200, started_ago=7180, revision=5)]
+
+
+def judge(tasks: list[TaskSample], failed: str = "f1", *, replaced_healthy: bool = True) -> str | None:
+    return nothing_survived(td(6), ARN + failed, tasks, NOW, replaced_healthy=replaced_healthy)
+
+
+def test_a_one_task_revision_whose_only_task_crashed_needs_no_second_failure() -> None:
+    # Seed 000: the scheduler has already started the replacement (PENDING, created as the task stopped).
+    tasks = [*OLD_SERVING, stopped("f1", lived=5), alive("r1", created_ago=0)]
+
+    why = judge(tasks)
+
+    assert why is not None
+    assert "every task api:6 launched before its first failure has failed (1 of 1)" in why
+
+
+def test_a_sibling_of_the_same_wave_still_running_is_waited_for_while_the_old_revision_serves() -> None:
+    # The benign drills: 8 tasks launched together, one exits at start-up, 7 run on.
+    siblings = [alive(f"s{i}", created_ago=30, started_ago=8) for i in range(7)]
+
+    assert judge([*OLD_SERVING, stopped("f1", lived=8), *siblings]) is None
+
+
+def test_a_sibling_still_starting_from_before_the_failure_is_waited_for_too() -> None:
+    assert judge([*OLD_SERVING, stopped("f1", lived=5), alive("s1", created_ago=30)]) is None
+
+
+def test_a_wave_that_failed_together_is_a_failing_deployment_at_its_last_task_whatever_replaced_it() -> None:
+    # Seed 001's frontend: two tasks fail their ELB health checks 90 s after starting; the replacement for
+    # the first is already running, but it was launched because of the failure and proves nothing yet.
+    at_first = [*OLD_SERVING, stopped("f1", lived=90, ago=2, reason=ELB), alive("f2", created_ago=112, started_ago=92)]
+    at_second = [
+        *OLD_SERVING,
+        stopped("f1", lived=90, ago=2, reason=ELB),
+        stopped("f2", lived=90, reason=ELB),
+        alive("r1", created_ago=2, started_ago=1),
+    ]
+
+    assert judge(at_first, failed="f1") is None  # its sibling may yet pass the checks
+    why = judge(at_second, failed="f2")
+    assert why is not None and "(2 of 2)" in why
+
+
+def test_when_nothing_else_serves_the_first_failure_of_an_unproven_revision_is_an_outage() -> None:
+    # Seed 004: minimum healthy 0 %, the old tasks are gone; both new tasks fail their ELB health checks.
+    tasks = [stopped("f1", lived=120, reason=ELB), alive("s1", created_ago=140, started_ago=120)]
+
+    why = judge(tasks)
+
+    assert why is not None and "the service is down" in why
+    # A first deployment has no revision to go back to: down is where it starts, not an outage to end.
+    assert judge(tasks, replaced_healthy=False) is None
+
+
+def test_a_task_of_the_revision_that_outlived_its_failures_proves_it_even_with_nothing_else_serving() -> None:
+    tasks = [stopped("f1", lived=8), alive("s1", created_ago=400, started_ago=300)]
+
+    assert judge(tasks) is None
+
+
+def test_nothing_is_judged_before_ecs_shows_the_failed_task_stopped() -> None:
+    shown_running = alive("f1", created_ago=30, started_ago=5)
+
+    assert judge([*OLD_SERVING, shown_running]) is None
+
+
+def test_the_engine_opens_at_the_first_failure_on_that_evidence_and_asks_once_per_failure() -> None:
+    asked: list[ServiceState] = []
+
+    def early(state: ServiceState) -> str | None:
+        asked.append(state)
+        return "every task api:6 launched before its first failure has failed (1 of 1)"
+
+    result = apply_stop(fresh(), failure(1), POLICY, early=early)
+
+    (opened,) = result.transitions
+    assert opened.incident.kind is IncidentKind.FAILING_DEPLOYMENT and opened.incident.failures == 1
+    assert "before the threshold of 3: every task api:6 launched" in opened.summary
+    assert opened.incident.last_known_good == GOOD
+    assert len(asked) == 1
+
+
+def test_the_engine_waits_for_the_threshold_when_the_tasks_say_wait() -> None:
+    state = fresh()
+    for n in (1, 2):
+        result = apply_stop(state, failure(n), POLICY, early=lambda _state: None)
+        assert result.transitions == []
+        state = result.state
+
+    assert len(apply_stop(state, failure(3), POLICY, early=lambda _state: None).transitions) == 1
+
+
+def test_a_services_own_threshold_tag_and_a_revision_once_healthy_are_never_cut_short() -> None:
+    def early(state: ServiceState) -> str | None:
+        raise AssertionError("asked where the threshold rules")
+
+    tagged = fresh().model_copy(update={"threshold_override": 5})
+    assert apply_stop(tagged, failure(1), POLICY, early=early).transitions == []
+    # The last known good failing again is a crash loop: counted by the window, not judged by a first task.
+    assert apply_stop(fresh(), failure(1, revision=GOOD), POLICY, early=early).transitions == []
+
+
+def test_a_new_revision_stays_new_to_the_rule_only_until_its_incident_opens() -> None:
+    state = apply_stop(fresh(), failure(1), POLICY, early=lambda _s: "nothing left").state
+
+    def early(_state: ServiceState) -> str | None:
+        raise AssertionError("asked once the incident is open")
+
+    assert apply_stop(state, failure(2), POLICY, early=early).note.startswith("counted in incident")
+    assert NEW in {i.task_definition for i in state.incidents.values()}
+
+
+def stubbed_containment(mode: Mode) -> tuple[Containment, Stubber]:
+    # moto launches no tasks for a service: ServiceTasks over a Stubber with the real ECS model.
+    client = boto3.client("ecs", region_name="us-east-1")
+    actions = EcsActions(client, boto3.client("application-autoscaling", region_name="us-east-1"), dry_run=True)
+    return Containment(actions=actions, policy=ContainmentPolicy(mode=mode), tasks=ServiceTasks(client)), Stubber(
+        client
+    )
+
+
+def test_containment_reads_the_tasks_once_and_judges_them() -> None:
+    containment, stubber = stubbed_containment(Mode.ENFORCE)
+    stubber.add_response("list_tasks", {"taskArns": [ARN + "r1"]})
+    stubber.add_response("list_tasks", {"taskArns": [ARN + "f1"]})
+    one = stopped("f1", lived=5)
+    stubber.add_response(
+        "describe_tasks",
+        {
+            "tasks": [
+                {
+                    "taskArn": ARN + "f1",
+                    "taskDefinitionArn": td(6),
+                    "lastStatus": "STOPPED",
+                    "createdAt": one.created_at,
+                    "startedAt": one.started_at,
+                    "stoppedAt": one.stopped_at,
+                    "stopCode": "EssentialContainerExited",
+                    "stoppedReason": "Essential container in task exited",
+                },
+                {"taskArn": ARN + "r1", "taskDefinitionArn": td(6), "lastStatus": "PENDING", "createdAt": NOW},
+            ]
+        },
+    )
+    with stubber:
+        why = containment.nothing_survived(REF, td(6), ARN + "f1", NOW, replaced_healthy=True)
+        stubber.assert_no_pending_responses()
+
+    assert why is not None and "(1 of 1)" in why
+
+
+def test_tasks_that_cannot_be_read_are_no_evidence_and_notify_mode_reads_none() -> None:
+    containment, stubber = stubbed_containment(Mode.ENFORCE)
+    stubber.add_client_error("list_tasks", "ThrottlingException", "Rate exceeded")
+    with stubber:
+        assert containment.nothing_survived(REF, td(6), ARN + "f1", NOW, replaced_healthy=True) is None
+
+    quiet, _ = stubbed_containment(Mode.NOTIFY)
+    asked: list[str] = []
+
+    class Recorder:  # the step's own TaskSampler protocol: was it asked at all?
+        def service_tasks(self, cluster: str, service: str) -> list[TaskSample]:
+            asked.append(service)
+            return []
+
+    quiet.tasks = Recorder()
+    assert quiet.nothing_survived(REF, td(6), ARN + "f1", NOW, replaced_healthy=True) is None
+    assert asked == []
