@@ -127,7 +127,8 @@ class Functions(Construct):
             iam.PolicyStatement(
                 sid="NameServicesOnImpairedInstances",
                 # An impaired container instance's message names the services with tasks on it: ListTasks
-                # (resource type container-instance) by containerInstance, then DescribeTasks (task).
+                # (resource type container-instance) by containerInstance, then DescribeTasks (task). The same
+                # two read a failing service's tasks (contain/transient.py: transient, or nothing to wait for).
                 actions=["ecs:ListTasks", "ecs:DescribeTasks"],
                 resources=[
                     stack.format_arn(service="ecs", resource="container-instance", resource_name="*"),

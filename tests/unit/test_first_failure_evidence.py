@@ -218,3 +218,11 @@ def test_tasks_that_cannot_be_read_are_no_evidence_and_notify_mode_reads_none() 
     quiet.tasks = Recorder()
     assert quiet.nothing_survived(REF, td(6), ARN + "f1", NOW, replaced_healthy=True) is None
     assert asked == []
+
+
+def test_a_service_too_large_for_one_page_of_tasks_is_left_to_the_threshold() -> None:
+    # 100 tasks listed: the old revision's may be on a page never read, so "nothing else serves" is unknown.
+    page = [alive(f"n{i}", created_ago=300, started_ago=100) for i in range(99)]
+
+    assert judge([stopped("f1", lived=120, reason=ELB), *page]) is None
+    assert judge([stopped("f1", lived=120, reason=ELB), *page[:98]]) is not None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_watchdog.contain.transient import TaskSample
+from ecs_watchdog.contain.transient import TASKS_LISTED, TaskSample
 
-MAX_TASKS = 100  # ListTasks' page and DescribeTasks' limit
+MAX_TASKS = TASKS_LISTED  # ListTasks' page and DescribeTasks' limit
 
 
 class ServiceTasks:

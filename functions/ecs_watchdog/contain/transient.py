@@ -32,7 +32,10 @@ from ecs_watchdog.contain.models import ServiceView
 # Stops that are failures of the task itself (the rest — scale-in, a deployment's drain, a person's
 # StopTask, Spot — say nothing about the revision).
 FAILURE_STOP_CODES = frozenset({"EssentialContainerExited", "TaskFailedToStart"})
-HEALTH_CHECK_FAILURE = "failed"  # "Task failed ELB health checks in ...", "Task failed container health checks"
+HEALTH_CHECK_FAILURE = "failed"
+# What the reader lists of each status at most (aws/service_tasks.py: one ListTasks page). A service that
+# fills it shows only part of its tasks: too many to say from them that nothing survived.
+TASKS_LISTED = 100  # "Task failed ELB health checks in ...", "Task failed container health checks"
 
 
 class TaskSample(BaseModel):
@@ -95,6 +98,8 @@ def nothing_survived(
     """Why the failures of `failing` (the newest: task `failed_task`) already are a failing deployment, before
     the failure threshold; None when a task of it may yet prove it (or nothing is known of its tasks).
     `replaced_healthy`: a revision known good comes before it (a first deployment down is not an outage)."""
+    if len(tasks) >= TASKS_LISTED:
+        return None  # a page of a large service: its other tasks may be anywhere
     mine = [t for t in tasks if t.task_definition == failing]
     failed = [t for t in mine if t.failed or (t.task_arn == failed_task and t.last_status == "STOPPED")]
     if not any(t.task_arn == failed_task for t in failed):
