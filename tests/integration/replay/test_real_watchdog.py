@@ -32,20 +32,25 @@ def test_benign_scenarios_open_no_incident(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "service", "action"),
+    ("name", "service", "action", "failed"),
     [
-        ("seed-000-webhook-crash-loop", "hub-server-side-tracking-service", "StopServiceDeployment ROLLBACK"),
-        ("seed-001-pairva-log-group-and-health-checks", "pairva-frontend", "StopServiceDeployment ROLLBACK"),
-        ("seed-002-ava-olo-stuck-deployments", "agricultural-core", "StopServiceDeployment ROLLBACK"),
-        ("seed-003-scalemap-cloudformation-stuck", "ApiService", "UpdateService desiredCount 1→0"),
+        # One task whose only new task crashed: nothing is left to wait for (the breaker at COUNT 1: 1 too).
+        ("seed-000-webhook-crash-loop", "hub-server-side-tracking-service", "StopServiceDeployment ROLLBACK", 1),
+        # Two tasks failing their ELB health checks together: the second one's failure (COUNT 1: 1).
+        ("seed-001-pairva-log-group-and-health-checks", "pairva-frontend", "StopServiceDeployment ROLLBACK", 2),
+        # The preflight at the deployment event: no task failed.
+        ("seed-002-ava-olo-stuck-deployments", "agricultural-core", "StopServiceDeployment ROLLBACK", 0),
+        ("seed-003-scalemap-cloudformation-stuck", "ApiService", "UpdateService desiredCount 1→0", 1),
     ],
 )
-def test_seeds_are_contained_with_the_right_action_within_the_threshold(name: str, service: str, action: str) -> None:
+def test_seeds_are_contained_with_the_right_action_before_the_threshold(
+    name: str, service: str, action: str, failed: int
+) -> None:
     full = scenario(name)
     result = runner.run_scenario(full, "watchdog")
     contained = result["services"][service]["containment"]
     assert contained is not None and contained["action"].startswith(action)
-    assert contained["failed_tasks_before"] <= 3  # the loop threshold; 1 where a probe proves the cause
+    assert contained["failed_tasks_before"] == failed
     # Dry-run, for an hour past the minute enforce acted: long enough to see it report instead of acting
     # (seed 001's five days of failures, one invocation each, would cost a minute of the suite).
     hour_after = dataclasses.replace(full, horizon_minutes=min(full.horizon_minutes, contained["minute"] + 60))
