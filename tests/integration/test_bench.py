@@ -45,6 +45,8 @@ def test_smoke_bench_prints_a_table_and_writes_every_measurement_as_json(tmp_pat
     assert cold["ecs_watchdog.handlers.ecs_events"]["init"] == "intake() built"
     # The yardstick is measured in the same run: each handler's import as a multiple of a bare import boto3.
     assert cold["boto3"]["import_ms"] > 0 and cold["ecs_watchdog.handlers.ecs_events"]["over_boto3"] > 0
+    # And the floor beside it: the design card's packages alone, before any module of ours.
+    assert cold["ecs_watchdog.replay.cold_start_floor"]["over_boto3"] > 0
     assert "a bare import boto3" in printed
     assert "note" in report["package"] or report["package"]["zipped_mb"] > 0
     storm = report["storm"]

@@ -265,6 +265,7 @@ def per_event_kind(smoke: bool, shown: Progress | None = None) -> dict[str, dict
     return table
 
 
+COLD_START_FLOOR = "ecs_watchdog.replay.cold_start_floor"  # boto3 + Powertools + one pydantic model
 COLD_START = """
 import importlib, json, sys, time
 cpu, started = time.process_time(), time.perf_counter()
@@ -290,7 +291,8 @@ def cold_starts(runs: int, compiled: bool = True) -> dict[str, dict[str, Any]]:
 
     import ecs_watchdog.handlers as handlers
 
-    modules = ["boto3", *(m.name for m in pkgutil.iter_modules(handlers.__path__, prefix="ecs_watchdog.handlers."))]
+    handler_modules = (m.name for m in pkgutil.iter_modules(handlers.__path__, prefix="ecs_watchdog.handlers."))
+    modules = ["boto3", COLD_START_FLOOR, *handler_modules]
     with tempfile.TemporaryDirectory() as bytecode:
         env = {
             **os.environ,
