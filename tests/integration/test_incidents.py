@@ -258,9 +258,10 @@ def test_a_failure_costs_one_read_and_one_write_and_a_warm_one_only_the_write_an
     calls = count_calls(account)
     invoke(bodies(stopped(1, 1)))
     probe = {"ecs.DescribeServices": 1, "ecs.DescribeTaskDefinition": 1, "ecr.DescribeImages": 1}
-    # Below the threshold, a new revision's failure also reads the service's tasks: is anything left to wait
-    # for (contain/transient.py)? Two ListTasks (RUNNING, STOPPED); moto lists no task, so no DescribeTasks.
-    tasks = {"ecs.ListTasks": 2}
+    # Below the threshold, a new revision's failure also reads the service's desired count and its tasks: is
+    # anything left to wait for (contain/transient.py)? DescribeServices, two ListTasks (RUNNING, STOPPED);
+    # moto lists no task, so no DescribeTasks.
+    tasks = {"ecs.DescribeServices": 1, "ecs.ListTasks": 2}
     # The first failure of a revision also runs the probe that can confirm its cause (the image
     # exists here, so it does not), once per revision and container.
     assert calls == Counter({"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "ecs.DescribeServices": 1}) + Counter(
@@ -269,6 +270,16 @@ def test_a_failure_costs_one_read_and_one_write_and_a_warm_one_only_the_write_an
     calls.clear()
     invoke(bodies(stopped(2, 2)))
     assert calls == Counter({"dynamodb.PutItem": 1}) + Counter(tasks)
+
+
+def test_a_service_tagged_notify_pays_no_look_at_its_tasks():
+    with local_account() as sandbox:
+        create_service(sandbox, tags={"ecs-watchdog:action": "notify"})
+        calls = count_calls(sandbox)
+        invoke(bodies(stopped(1, 1)))  # the first stop reads the tags (DescribeServices); the second does not
+        calls.clear()
+        invoke(bodies(stopped(2, 2)))
+    assert calls["ecs.ListTasks"] == 0 and calls["ecs.DescribeServices"] == 0
 
 
 def test_the_failure_that_opens_an_incident_writes_three_times_and_notifies_once(account):

@@ -1,8 +1,9 @@
-"""The service's recent tasks, running and stopped, for the transient-failure judgement (contain/transient.py).
+"""The service's recent tasks, running and stopped, and its desired count, for the judgements of
+contain/transient.py (transient start-up failures; nothing left to wait for).
 
 Two ListTasks (RUNNING, STOPPED: ECS shows stopped tasks for about an hour) and one DescribeTasks per 100
 tasks, read-only. Bounded: at most `MAX_TASKS` of each status, the first page only, so a large service
-costs the same four calls.
+costs the same four calls. A task listed but not described raises: its judges take no partial view.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ class ServiceTasks:
     def __init__(self, ecs_client: Any) -> None:
         self._ecs = ecs_client
 
+    def desired_count(self, cluster: str, service: str) -> int | None:
+        """The service's desired count (one DescribeServices); None when ECS does not know the service."""
+        described = self._ecs.describe_services(cluster=cluster, services=[service]).get("services", [])
+        return int(described[0].get("desiredCount", 0)) if described else None
+
     def service_tasks(self, cluster: str, service: str) -> list[TaskSample]:
         """The service's running and recently stopped tasks (at most MAX_TASKS of each)."""
         arns: list[str] = []
@@ -31,6 +37,9 @@ class ServiceTasks:
         samples: list[TaskSample] = []
         for start in range(0, len(arns), MAX_TASKS):
             described = self._ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + MAX_TASKS])
+            if described.get("failures"):
+                # A task listed but not described (MISSING): a partial view could hide the one that runs.
+                raise LookupError(f"ECS could not describe {len(described['failures'])} of the service's tasks")
             samples += [_sample(t) for t in described.get("tasks", [])]
         return samples
 
@@ -39,6 +48,7 @@ def _sample(task: dict[str, Any]) -> TaskSample:
     return TaskSample(
         task_definition=task.get("taskDefinitionArn", ""),
         task_arn=task.get("taskArn", ""),
+        started_by=task.get("startedBy", ""),
         last_status=task.get("lastStatus", ""),
         health_status=task.get("healthStatus", "UNKNOWN"),
         created_at=task.get("createdAt"),

@@ -59,6 +59,7 @@ class ServiceActions(Protocol):
 
 class TaskSampler(Protocol):
     def service_tasks(self, cluster: str, service: str) -> list[TaskSample]: ...
+    def desired_count(self, cluster: str, service: str) -> int | None: ...
 
 
 class KillSwitchReader(Protocol):
@@ -263,18 +264,39 @@ class Containment:
         return transient_start_up_failures(failing, samples, view, now)
 
     def nothing_survived(
-        self, ref: ServiceRef, failing: str, task_arn: str, now: datetime, *, replaced_healthy: bool
+        self,
+        ref: ServiceRef,
+        failing: str,
+        task_arn: str,
+        now: datetime,
+        *,
+        deployment: str | None,
+        replaced_healthy: bool,
     ) -> str | None:
-        """Why a new revision's failure (task `task_arn`) is a failing deployment already, before the
-        threshold (contain/transient.py); None when its tasks say wait, cannot be read, or in notify mode."""
+        """Why a new revision's failure (task `task_arn`, of `deployment`) is a failing deployment already,
+        before the threshold (contain/transient.py); None when its tasks say wait, when the service or its
+        tasks cannot be read, or in notify mode. Reads DescribeServices (the desired count) and the tasks."""
         if self.tasks is None or self.policy.mode is Mode.NOTIFY:
             return None
         try:
+            desired = self.tasks.desired_count(ref.cluster, ref.name)
+            if desired is None:
+                return None
             samples = self.tasks.service_tasks(ref.cluster, ref.name)
+            # Judged as of the read: an event handled late has given the siblings more time, not less.
+            read_at = max(now, self.clock())
+            return nothing_survived(
+                failing,
+                task_arn,
+                samples,
+                read_at,
+                desired=desired,
+                deployment=deployment,
+                replaced_healthy=replaced_healthy,
+            )
         except Exception as error:  # not knowing is no evidence: the threshold counts, as it always did
             logger.warning("cannot read the service's tasks", extra={"service_key": ref.key, "problem": str(error)})
             return None
-        return nothing_survived(failing, task_arn, samples, now, replaced_healthy=replaced_healthy)
 
     def _settled(self, incident: Incident, view: ServiceView, now: datetime) -> ActionRecord | None:
         """An orphaned claim, or an action whose answer was lost: the service as described now shows its

@@ -12,13 +12,15 @@ So containment holds back while both are true:
 Otherwise — nothing of the revision has outlived its failures (seed 004: every task fails its ELB health
 checks two minutes after starting), or the service is short — the failures are a failing deployment.
 
-The same tasks also say when a failure needs no second one (`nothing_survived`): when every task the new
-revision launched before its first failure has failed (there is nothing left to wait for but the
-replacements the scheduler starts for the failures: a one-task service whose only new task crashed, a
-two-task wave that failed its health checks together), or when nothing of any other revision serves
-and nothing of the new one has outlived its failures (the service is down, and the revision it replaced
-was healthy). Then the first failure opens the incident; a sibling still running, unproven, while the old
-revision serves in full is what waiting is for.
+The same tasks also say when a failure needs no second one (`nothing_survived`): when the deployment
+launched its whole desired count before its first failure and every one of those tasks has failed (there
+is nothing left to wait for but the replacements the scheduler starts for the failures: a one-task
+service whose only new task crashed, a two-task launch that failed its health checks together), or when
+the failure is a failed health check and nothing serves: no task of another revision runs, none of the
+new one is HEALTHY or has outlived its failures, and the revision it replaced was healthy (the service is
+down). Then the first failure opens the incident. A launch smaller than the desired count (a
+maximum percent of 120 starts one task at a time), a sibling still running while the old revision serves,
+or a crash at start-up beside running siblings is what waiting is for.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from ecs_watchdog.contain.models import ServiceView
 # Stops that are failures of the task itself (the rest — scale-in, a deployment's drain, a person's
 # StopTask, Spot — say nothing about the revision).
 FAILURE_STOP_CODES = frozenset({"EssentialContainerExited", "TaskFailedToStart"})
-HEALTH_CHECK_FAILURE = "failed"
+HEALTH_CHECK_FAILURE = "failed"  # "Task failed ELB health checks in ...", "Task failed container health checks"
 # What the reader lists of each status at most (aws/service_tasks.py: one ListTasks page). A service that
 # fills it shows only part of its tasks: too many to say from them that nothing survived.
-TASKS_LISTED = 100  # "Task failed ELB health checks in ...", "Task failed container health checks"
+TASKS_LISTED = 100
 
 
 class TaskSample(BaseModel):
@@ -46,6 +48,7 @@ class TaskSample(BaseModel):
     task_definition: str
     last_status: str  # RUNNING | STOPPED | PENDING ...
     task_arn: str = ""
+    started_by: str = ""  # a service task's deployment (ecs-svc/...)
     health_status: str = "UNKNOWN"  # HEALTHY | UNHEALTHY | UNKNOWN (no container health check)
     created_at: datetime | None = None
     started_at: datetime | None = None
@@ -58,8 +61,13 @@ class TaskSample(BaseModel):
         """Stopped by a failure of its own: an essential container exited, it never started, a health check."""
         if self.last_status != "STOPPED":
             return False
+        return self.stop_code in FAILURE_STOP_CODES or self.failed_health_checks
+
+    @property
+    def failed_health_checks(self) -> bool:
+        """Stopped because its load balancer's (or its container's) health checks failed."""
         reason = (self.stopped_reason or "").lower()
-        return self.stop_code in FAILURE_STOP_CODES or ("health check" in reason and HEALTH_CHECK_FAILURE in reason)
+        return self.last_status == "STOPPED" and "health check" in reason and HEALTH_CHECK_FAILURE in reason
 
     def lived(self) -> timedelta | None:
         """From start (or creation, when it never started) to stop."""
@@ -93,33 +101,60 @@ def transient_start_up_failures(failing: str, tasks: list[TaskSample], view: Ser
 
 
 def nothing_survived(
-    failing: str, failed_task: str, tasks: list[TaskSample], now: datetime, *, replaced_healthy: bool
+    failing: str,
+    failed_task: str,
+    tasks: list[TaskSample],
+    now: datetime,
+    *,
+    desired: int,
+    deployment: str | None,
+    replaced_healthy: bool,
 ) -> str | None:
-    """Why the failures of `failing` (the newest: task `failed_task`) already are a failing deployment, before
-    the failure threshold; None when a task of it may yet prove it (or nothing is known of its tasks).
-    `replaced_healthy`: a revision known good comes before it (a first deployment down is not an outage)."""
+    """Why the failures of `failing` (the newest: task `failed_task`, of `deployment`) already are a failing
+    deployment, before the failure threshold; None when a task of it may yet prove it, or when its tasks say
+    too little (a page of a large service, a task stopped by a person or the scheduler, the failed task not
+    shown stopped yet). `desired`: the service's desired count; `replaced_healthy`: a revision known good
+    comes before it (a first deployment down is where it starts, not an outage to end)."""
     if len(tasks) >= TASKS_LISTED:
         return None  # a page of a large service: its other tasks may be anywhere
-    mine = [t for t in tasks if t.task_definition == failing]
-    failed = [t for t in mine if t.failed or (t.task_arn == failed_task and t.last_status == "STOPPED")]
-    if not any(t.task_arn == failed_task for t in failed):
+    # This deployment's tasks of the revision: an earlier deployment of it (rolled back, deployed again by a
+    # person) failed then, which says nothing of the tasks launched now.
+    mine = [t for t in tasks if t.task_definition == failing and (not deployment or t.started_by in ("", deployment))]
+    this = next((t for t in mine if t.task_arn == failed_task and t.last_status == "STOPPED"), None)
+    if this is None:
         return None  # ECS does not show the failed task stopped yet: too early to judge anything by
+    failed = [t for t in mine if t.failed or t is this]
     first = min((t.stopped_at for t in failed if t.stopped_at is not None), default=None)
-    # The tasks launched before the revision's first failure; those launched since replace its failures.
+    # The tasks launched before the deployment's first failure; those launched since replace its failures.
     wave = [t for t in mine if first is None or t.created_at is None or t.created_at < first]
-    alive = [t for t in wave if t.last_status != "STOPPED" and t.task_arn != failed_task]
-    if not alive:
-        launched = sum(1 for t in wave if t.failed or t.task_arn == failed_task)
+    if any(t.last_status == "STOPPED" and t not in failed for t in wave):
+        return None  # a person, a scale-in or Spot stopped one: the wave is not the revision's verdict
+    alive = [t for t in wave if t.last_status != "STOPPED"]
+    if not alive and len(wave) >= max(desired, 1):
         return (
-            f"every task {_short(failing)} launched before its first failure has failed ({launched} of "
-            f"{launched}): none is left running or starting to prove it"
+            f"every task {_short(failing)} launched for the service's {desired} desired before its first failure "
+            f"has failed ({len(wave)} of {len(wave)}): none is left running or starting to prove it"
         )
-    serving = sum(1 for t in tasks if t.task_definition != failing and t.last_status == "RUNNING")
+    # Serving: any task of another revision running, or one of this revision its container health check
+    # calls HEALTHY. A failed load-balancer health check with nothing serving is an outage the load balancer
+    # itself reports; a crash at start-up beside running siblings is not yet anything (they may come up).
+    serving = sum(
+        1
+        for t in tasks
+        if t.last_status == "RUNNING" and (t.task_definition != failing or t.health_status == "HEALTHY")
+    )
     lifetimes = [life for life in (t.lived() for t in failed) if life is not None]
-    if replaced_healthy and serving == 0 and lifetimes and not _outlived(mine, max(lifetimes), now):
+    if (
+        replaced_healthy
+        and this.failed_health_checks
+        and serving == 0
+        and lifetimes
+        and not _outlived(mine, max(lifetimes), now)
+    ):
         return (
-            f"no task of another revision is running and none of the {len(alive)} running tasks of "
-            f"{_short(failing)} has outlived its failures ({len(failed)} so far): the service is down"
+            f"{_short(failing)} fails its health checks and nothing serves: no task of another revision is "
+            f"running and none of its {len(alive)} running tasks has outlived its failures ({len(failed)} so "
+            "far): the service is down"
         )
     return None
 
