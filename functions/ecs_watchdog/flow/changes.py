@@ -55,7 +55,8 @@ def stop_change(
 
 
 def _once(early: EarlyEvidence) -> EarlyEvidence:
-    """`early`, asked the first time only: a decision retried on a write conflict reads no tasks again."""
+    """`early`, asked the first time only: a decision retried on a write conflict reads no tasks again (the
+    answer of the first read stands, even if the retry's state differs: the tasks were read once, seconds ago)."""
     answers: list[str | None] = []
 
     def asked(state: ServiceState) -> str | None:
