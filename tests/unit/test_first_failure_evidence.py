@@ -87,6 +87,8 @@ def test_a_one_task_revision_whose_only_task_crashed_needs_no_second_failure() -
 
     assert why is not None
     assert "every task api:6 launched for the service's 1 desired before its first failure has failed (1 of 1)" in why
+    # Scaled to zero meanwhile (a person, auto scaling): the deployment is not wanted to run; nothing to judge.
+    assert judge(tasks, desired=0) is None
 
 
 def test_a_sibling_of_the_same_wave_still_running_is_waited_for_while_the_old_revision_serves() -> None:

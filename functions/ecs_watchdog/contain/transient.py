@@ -117,6 +117,8 @@ def nothing_survived(
     comes before it (a first deployment down is where it starts, not an outage to end)."""
     if len(tasks) >= TASKS_LISTED:
         return None  # a page of a large service: its other tasks may be anywhere
+    if desired < 1:
+        return None  # scaled to zero (a person, auto scaling): nothing of the deployment is wanted to run
     # This deployment's tasks of the revision: an earlier deployment of it (rolled back, deployed again by a
     # person) failed then, which says nothing of the tasks launched now.
     mine = [t for t in tasks if t.task_definition == failing and (not deployment or t.started_by in ("", deployment))]
@@ -130,7 +132,7 @@ def nothing_survived(
     if any(t.last_status == "STOPPED" and t not in failed for t in wave):
         return None  # a person, a scale-in or Spot stopped one: the wave is not the revision's verdict
     alive = [t for t in wave if t.last_status != "STOPPED"]
-    if not alive and len(wave) >= max(desired, 1):
+    if not alive and len(wave) >= desired:
         return (
             f"every task {_short(failing)} launched for the service's {desired} desired before its first failure "
             f"has failed ({len(wave)} of {len(wave)}): none is left running or starting to prove it"
