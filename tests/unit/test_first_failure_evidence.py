@@ -291,6 +291,23 @@ def test_tasks_that_cannot_be_read_are_no_evidence_and_notify_mode_reads_none() 
     assert quiet.nothing_survived(REF, td(6), ARN + "f1", NOW, deployment=None, replaced_healthy=True) is None
     assert asked == []
 
+    # In enforce, a service whose own tag keeps containment away (or a value not ours, read as notify) costs
+    # no read either; an approve tag still proposes, so it is looked at.
+    enforcing, _ = stubbed_containment(Mode.ENFORCE)
+    enforcing.tasks = Recorder()
+    for tag in ("notify", " IGNORE ", "notfy"):
+        assert (
+            enforcing.nothing_survived(
+                REF, td(6), ARN + "f1", NOW, deployment=None, replaced_healthy=True, action_tag=tag
+            )
+            is None
+        )
+    assert asked == []
+    enforcing.nothing_survived(
+        REF, td(6), ARN + "f1", NOW, deployment=None, replaced_healthy=True, action_tag="approve"
+    )
+    assert asked == ["api", "api"]
+
 
 def test_a_service_too_large_for_one_page_of_tasks_is_left_to_the_threshold() -> None:
     # 100 tasks listed: the old revision's may be on a page never read, so "nothing else serves" is unknown.

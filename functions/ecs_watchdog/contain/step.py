@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from ecs_watchdog.approvals.expiry import expired
 from ecs_watchdog.approvals.proposal import Proposal, draw
 from ecs_watchdog.contain import claims
-from ecs_watchdog.contain.decision import decide_containment, effect_visible
+from ecs_watchdog.contain.decision import decide_containment, effect_visible, effective_mode
 from ecs_watchdog.contain.execute import carry_out
 from ecs_watchdog.contain.guards import GuardFacts
 from ecs_watchdog.contain.models import (
@@ -272,11 +272,15 @@ class Containment:
         *,
         deployment: str | None,
         replaced_healthy: bool,
+        action_tag: str | None = None,
     ) -> str | None:
         """Why a new revision's failure (task `task_arn`, of `deployment`) is a failing deployment already,
         before the threshold (contain/transient.py); None when its tasks say wait, when the service or its
-        tasks cannot be read, or in notify mode. Reads DescribeServices (the desired count) and the tasks."""
-        if self.tasks is None or self.policy.mode is Mode.NOTIFY:
+        tasks cannot be read, or where containment never acts (notify mode; `action_tag`, the service's
+        `ecs-watchdog:action`, notify, ignore or not one of ours). Reads DescribeServices (the desired
+        count) and the tasks."""
+        tag, _ = ServiceTagAction.from_tags({ACTION_TAG: action_tag} if action_tag is not None else {})
+        if self.tasks is None or effective_mode(self.policy.mode, tag, kill_switch=False) is Mode.NOTIFY:
             return None
         try:
             desired = self.tasks.desired_count(ref.cluster, ref.name)

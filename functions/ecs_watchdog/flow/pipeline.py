@@ -35,7 +35,6 @@ from ecs_watchdog.classify import classify_stop
 from ecs_watchdog.classify.categories import PLATFORM
 from ecs_watchdog.conflicts import ReadAgain, backoff, retry_on_conflict
 from ecs_watchdog.contain import claims
-from ecs_watchdog.contain.models import ServiceTagAction
 from ecs_watchdog.contain.step import Containment, action_summary
 from ecs_watchdog.diagnose.step import ProbeVerdict
 from ecs_watchdog.events import (
@@ -128,10 +127,6 @@ class Outcome:
     actions: tuple[dict[str, Any], ...] = ()  # containment decisions made on the way (action_summary)
     probes: tuple[dict[str, Any], ...] = ()  # probes run for the stop (name, status, summary, ...)
     hook_answer: tuple[str, str] | None = None  # a PAUSE hook event's (verdict, result): gate/pause.py
-
-
-# ecs-watchdog:action values under which containment never acts on the service (contain/models.py).
-QUIET_TAGS = frozenset({ServiceTagAction.NOTIFY.value, ServiceTagAction.IGNORE.value})
 
 
 def utc_now() -> datetime:
@@ -283,8 +278,6 @@ class Pipeline:
         ref = ServiceRef(account=stop.account, region=stop.region, cluster=stop.cluster, name=stop.service)
 
         def early(state: ServiceState) -> str | None:
-            if (state.action_tag or "").strip().lower() in QUIET_TAGS:
-                return None  # a service containment leaves alone pays no look at its tasks
             replaced = state.last_known_good not in (None, facts.task_definition)
             return containment.nothing_survived(
                 ref,
@@ -293,6 +286,7 @@ class Pipeline:
                 facts.at,
                 deployment=facts.deployment_id,
                 replaced_healthy=replaced,
+                action_tag=state.action_tag,
             )
 
         return early
